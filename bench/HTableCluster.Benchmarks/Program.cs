@@ -1,0 +1,9 @@
+using BenchmarkDotNet.Running;
+using HTableCluster.Benchmarks;
+
+// `memory [N]` is a plain measurement tool (RSS per entry), not a BenchmarkDotNet run.
+if (args.Length > 0 && args[0] == "memory")
+    return MemoryTool.Run(args[1..]);
+
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

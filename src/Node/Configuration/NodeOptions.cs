@@ -1,0 +1,109 @@
+namespace HTableCluster.Node.Configuration;
+
+/// <summary>Identity and network settings of one node (configuration section <c>Node</c>).</summary>
+public sealed class NodeOptions
+{
+    /// <summary>Unique node id; default <c>&lt;PublicHost&gt;:&lt;ClusterPort&gt;</c>.</summary>
+    public string? NodeId { get; set; }
+
+    /// <summary>Address Akka.Remote binds (default 127.0.0.1).</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>Host name advertised to peers (default: <see cref="Host"/>).</summary>
+    public string? PublicHost { get; set; }
+
+    /// <summary>Akka.Remote TCP port (default 4053; 0 picks a free port).</summary>
+    public int ClusterPort { get; set; } = 4053;
+
+    /// <summary>Address the HTTP endpoint (JSON-RPC, health, metrics) binds (default 127.0.0.1).</summary>
+    public string RpcBind { get; set; } = "127.0.0.1";
+
+    /// <summary>HTTP port (default 7080; 0 picks a free port).</summary>
+    public int RpcPort { get; set; } = 7080;
+
+    /// <summary>Single-writer partitions per table (default 8, at most the table's slot count).</summary>
+    public int Partitions { get; set; } = 8;
+
+    /// <summary>The advertised host.</summary>
+    public string EffectivePublicHost => string.IsNullOrEmpty(PublicHost) ? Host : PublicHost;
+
+    /// <summary>The node id.</summary>
+    public string EffectiveNodeId => string.IsNullOrEmpty(NodeId) ? $"{EffectivePublicHost}:{ClusterPort}" : NodeId;
+}
+
+/// <summary>Cluster membership (configuration section <c>Cluster</c>).</summary>
+public sealed class ClusterOptions
+{
+    /// <summary>Seed node addresses, e.g. <c>akka.tcp://htcluster@node1:4053</c>; empty = this node alone.</summary>
+    public List<string> Seeds { get; set; } = [];
+}
+
+/// <summary>
+/// htable module parameters with Kamailio's names and defaults (configuration section <c>Htable</c>).
+/// </summary>
+public sealed class HtableOptions
+{
+    /// <summary>Table definitions in Kamailio syntax (the repeatable <c>htable</c> modparam).</summary>
+    public List<string> Tables { get; set; } = [];
+
+    /// <summary>Database URL for preload and write-back (empty = none).</summary>
+    public string DbUrl { get; set; } = "";
+
+    /// <summary>Column with the key name.</summary>
+    public string KeyNameColumn { get; set; } = "key_name";
+
+    /// <summary>Column with the key type (0 simple, 1 array).</summary>
+    public string KeyTypeColumn { get; set; } = "key_type";
+
+    /// <summary>Column with the value type (0 string, 1 integer).</summary>
+    public string ValueTypeColumn { get; set; } = "value_type";
+
+    /// <summary>Column with the value.</summary>
+    public string KeyValueColumn { get; set; } = "key_value";
+
+    /// <summary>Column with the expiry.</summary>
+    public string ExpiresColumn { get; set; } = "expires";
+
+    /// <summary>Suffix of the key holding an array's length.</summary>
+    public string ArraySizeSuffix { get; set; } = "::size";
+
+    /// <summary>Rows fetched per database round trip.</summary>
+    public int FetchRows { get; set; } = 100;
+
+    /// <summary>Seconds between expiry sweeps.</summary>
+    public int TimerInterval { get; set; } = 20;
+
+    /// <summary>1 = load and save expiry values from/to the database.</summary>
+    public int DbExpires { get; set; }
+
+    /// <summary>1 = replicate tables marked dmqreplicate=1.</summary>
+    public int EnableDmq { get; set; } = 1;
+
+    /// <summary>1 = take a snapshot from a peer at join (Kamailio's default is 0).</summary>
+    public int DmqInitSync { get; set; } = 1;
+
+    /// <summary>Kamailio-only (own timer processes): accepted and ignored.</summary>
+    public int TimerProcs { get; set; }
+
+    /// <summary>Kamailio-only (KEMI event callback): accepted and ignored.</summary>
+    public string EventCallback { get; set; } = "";
+}
+
+/// <summary>Limits of the RPC endpoint (configuration section <c>Rpc</c>).</summary>
+public sealed class RpcOptions
+{
+    /// <summary>Largest key in UTF-8 bytes.</summary>
+    public int MaxKeyBytes { get; set; } = 4096;
+
+    /// <summary>Largest string value in UTF-8 bytes.</summary>
+    public int MaxValueBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Largest HTTP request body.</summary>
+    public int MaxBodyBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Most calls in one JSON-RPC batch.</summary>
+    public int MaxBatch { get; set; } = 10_000;
+
+    /// <summary>Most items one page of <c>htable.iterate</c> or <c>htable.dump</c> returns.</summary>
+    public int MaxPage { get; set; } = 100_000;
+}

@@ -1,0 +1,117 @@
+using System.Globalization;
+using HTableCluster.Storage;
+using Microsoft.Extensions.Configuration;
+
+namespace HTableCluster.Node.Configuration;
+
+/// <summary>
+/// Every option of a node, bound and validated. Sources, lowest to highest precedence: embedded
+/// defaults, appsettings.json beside the binary, <c>--kamailio-cfg</c>, <c>--config FILE</c>,
+/// <c>HTABLE_*</c> environment variables, the command line.
+/// </summary>
+public sealed class NodeSettings
+{
+    /// <summary>Table used when no table is configured, so a bare node is usable at once.</summary>
+    public const string DemoTable = "t=>size=10;autoexpire=0;dmqreplicate=1";
+
+    /// <summary>Identity and network.</summary>
+    public required NodeOptions Node { get; init; }
+
+    /// <summary>Membership.</summary>
+    public required ClusterOptions Cluster { get; init; }
+
+    /// <summary>htable module parameters.</summary>
+    public required HtableOptions Htable { get; init; }
+
+    /// <summary>RPC limits.</summary>
+    public required RpcOptions Rpc { get; init; }
+
+    /// <summary>Parsed table definitions (the demo table when none is configured).</summary>
+    public required IReadOnlyList<TableOptions> Tables { get; init; }
+
+    /// <summary>Notes for the start-up log (e.g. imported parameters that do not apply).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+
+    /// <summary>Binds and validates; throws <see cref="OptionsException"/> naming the key and value.</summary>
+    public static NodeSettings Load(IConfiguration configuration, IReadOnlyList<string>? notes = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var node = Bind<NodeOptions>(configuration, "Node");
+        var cluster = Bind<ClusterOptions>(configuration, "Cluster");
+        var htable = Bind<HtableOptions>(configuration, "Htable");
+        var rpc = Bind<RpcOptions>(configuration, "Rpc");
+
+        Port("Node:ClusterPort", node.ClusterPort);
+        Port("Node:RpcPort", node.RpcPort);
+        Range("Node:Partitions", node.Partitions, 1, 1024);
+        Range("Htable:TimerInterval", htable.TimerInterval, 1, 86_400);
+        Range("Htable:FetchRows", htable.FetchRows, 1, 1_000_000);
+        Range("Htable:DbExpires", htable.DbExpires, 0, 1);
+        Range("Htable:EnableDmq", htable.EnableDmq, 0, 1);
+        Range("Htable:DmqInitSync", htable.DmqInitSync, 0, 1);
+        Range("Rpc:MaxKeyBytes", rpc.MaxKeyBytes, 1, 1 << 20);
+        Range("Rpc:MaxValueBytes", rpc.MaxValueBytes, 1, 64 << 20);
+        Range("Rpc:MaxBodyBytes", rpc.MaxBodyBytes, 1024, 256 << 20);
+        Range("Rpc:MaxBatch", rpc.MaxBatch, 1, 1_000_000);
+        Range("Rpc:MaxPage", rpc.MaxPage, 1, 10_000_000);
+        if (string.IsNullOrWhiteSpace(node.Host))
+            throw new OptionsException("Node:Host", node.Host, "must not be empty");
+        for (var i = 0; i < cluster.Seeds.Count; i++)
+        {
+            var seed = cluster.Seeds[i];
+            if (!Uri.TryCreate(seed, UriKind.Absolute, out var uri) || uri.Scheme != "akka.tcp" || uri.UserInfo != "htcluster" || uri.Port <= 0)
+                throw new OptionsException($"Cluster:Seeds:{i}", seed, "expected akka.tcp://htcluster@HOST:PORT");
+        }
+
+        var defs = htable.Tables.Count == 0 ? [DemoTable] : htable.Tables;
+        var tables = new List<TableOptions>();
+        for (var i = 0; i < defs.Count; i++)
+        {
+            TableOptions t;
+            try
+            {
+                t = TableOptions.Parse(defs[i]);
+            }
+            catch (FormatException ex)
+            {
+                throw new OptionsException($"Htable:Tables:{i}", defs[i], ex.Message);
+            }
+            if (tables.Any(x => x.Name == t.Name))
+                throw new OptionsException($"Htable:Tables:{i}", defs[i], $"table '{t.Name}' is defined twice");
+            tables.Add(t);
+        }
+
+        return new NodeSettings { Node = node, Cluster = cluster, Htable = htable, Rpc = rpc, Tables = tables, Notes = notes ?? [] };
+    }
+
+    private static T Bind<T>(IConfiguration configuration, string section)
+        where T : new()
+    {
+        var options = new T();
+        try
+        {
+            configuration.GetSection(section).Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new OptionsException(section, null, ex.Message);
+        }
+        return options;
+    }
+
+    private static void Port(string key, int value) => Range(key, value, 0, 65535);
+
+    private static void Range(string key, int value, int min, int max)
+    {
+        if (value < min || value > max)
+            throw new OptionsException(key, value.ToString(CultureInfo.InvariantCulture), $"expected {min}..{max}");
+    }
+}
+
+/// <summary>A configuration value that cannot be used; the message names the key and value.</summary>
+public sealed class OptionsException(string key, string? value, string reason)
+    : Exception(value is null ? $"invalid configuration '{key}': {reason}" : $"invalid configuration '{key}' = '{value}': {reason}")
+{
+    /// <summary>The configuration key.</summary>
+    public string Key { get; } = key;
+}

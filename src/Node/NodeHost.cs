@@ -1,0 +1,161 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using HTableCluster.Node.Configuration;
+using HTableCluster.Node.Rpc;
+using HTableCluster.Node.Tables;
+using HTableCluster.Storage;
+using Microsoft.AspNetCore.Http.Features;
+using Prometheus;
+
+namespace HTableCluster.Node;
+
+/// <summary>
+/// Builds a node: Storage tables, the Akka.NET cluster member with one writer actor per table
+/// partition, and the HTTP endpoint (JSON-RPC on POST /RPC, /health/live, /health/ready, /metrics).
+/// Applications embed a node by calling <see cref="Build"/> and using <see cref="HTableNode"/>.
+/// </summary>
+public static class NodeHost
+{
+    /// <summary>Name of the actor system (part of every cluster address).</summary>
+    public const string SystemName = "htcluster";
+
+    /// <summary>Creates the application; start it with RunAsync or StartAsync.</summary>
+    public static WebApplication Build(NodeSettings settings, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fff ";
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = settings.Rpc.MaxBodyBytes;
+            k.AddServerHeader = false;
+            if (settings.Node.RpcBind is "0.0.0.0" or "*")
+                k.ListenAnyIP(settings.Node.RpcPort);
+            else
+                k.Listen(System.Net.IPAddress.Parse(ResolveBind(settings.Node.RpcBind)), settings.Node.RpcPort);
+        });
+
+        var clock = new HybridClock(time ?? TimeProvider.System);
+        var tables = settings.Tables.Select(t => new HTable(t, clock, settings.Node.Partitions)).ToList();
+        var node = new HTableNode();
+        var readiness = new Readiness();
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(clock);
+        builder.Services.AddSingleton(node);
+        builder.Services.AddSingleton(readiness);
+        builder.Services.AddSingleton<TableEvents>();
+        builder.Services.AddSingleton<KamailioMethods>();
+        builder.Services.AddSingleton<ScriptMethods>();
+        builder.Services.AddSingleton(new LeaseLocks(time ?? TimeProvider.System));
+        builder.Services.AddSingleton(sp => new RpcDispatcher(
+            sp.GetRequiredService<KamailioMethods>().Methods().Concat(sp.GetRequiredService<ScriptMethods>().Methods()),
+            settings.Rpc.MaxBatch));
+
+        builder.Services.AddAkka(SystemName, (akka, sp) =>
+        {
+            akka.ConfigureLoggers(l => l.AddLoggerFactory());
+            akka.WithRemoting(new RemoteOptions
+            {
+                HostName = settings.Node.Host,
+                PublicHostName = settings.Node.EffectivePublicHost,
+                Port = settings.Node.ClusterPort,
+            });
+            akka.WithClustering(new Akka.Cluster.Hosting.ClusterOptions
+            {
+                SeedNodes = [.. settings.Cluster.Seeds],
+            });
+            akka.WithActors((system, registry, resolver) =>
+            {
+                var events = sp.GetRequiredService<TableEvents>();
+                var interval = TimeSpan.FromSeconds(settings.Htable.TimerInterval);
+                var clients = new List<TableClient>();
+                foreach (var table in tables)
+                {
+                    var writers = new IActorRef[table.PartitionCount];
+                    for (var i = 0; i < writers.Length; i++)
+                        writers[i] = system.ActorOf(TableActor.Props(table.Partition(i), interval, events), $"table-{ActorName(table.Name)}-{i}");
+                    clients.Add(new TableClient(table, writers));
+                }
+                node.Start(clients);
+                var cluster = Cluster.Get(system);
+                cluster.RegisterOnMemberUp(readiness.MarkJoined);
+                if (settings.Cluster.Seeds.Count == 0)
+                    cluster.Join(cluster.SelfAddress);
+            });
+        });
+
+        var app = builder.Build();
+        var dispatcher = app.Services.GetRequiredService<RpcDispatcher>();
+        app.MapPost("/RPC", (RequestDelegate)(ctx => HandleRpcAsync(ctx, dispatcher, settings.Rpc.MaxBodyBytes)));
+        app.MapGet("/health/live", () => Results.Text("live\n"));
+        app.MapGet("/health/ready", () => readiness.IsReady && node.IsStarted
+            ? Results.Text("ready\n")
+            : Results.Text("not ready\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapMetrics("/metrics");
+        foreach (var note in settings.Notes)
+            app.Logger.LogInformation("{Note}", note);
+        return app;
+    }
+
+    private static async Task HandleRpcAsync(HttpContext ctx, RpcDispatcher dispatcher, int maxBody)
+    {
+        var reader = ctx.Request.BodyReader;
+        ReadResult read;
+        while (true)
+        {
+            read = await reader.ReadAsync(ctx.RequestAborted).ConfigureAwait(false);
+            if (read.Buffer.Length > maxBody)
+            {
+                reader.AdvanceTo(read.Buffer.Start);
+                ctx.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                return;
+            }
+            if (read.IsCompleted)
+                break;
+            reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+        }
+        var buffer = read.Buffer;
+        var body = buffer.IsSingleSegment ? buffer.First : buffer.ToArray();
+        var output = new ArrayBufferWriter<byte>(256);
+        int status;
+        await using (var writer = new Utf8JsonWriter(output))
+        {
+            status = await dispatcher.ProcessAsync(body, writer).ConfigureAwait(false);
+        }
+        reader.AdvanceTo(buffer.End);
+        ctx.Response.StatusCode = status;
+        if (status == StatusCodes.Status204NoContent)
+            return;
+        ctx.Response.ContentType = "application/json";
+        ctx.Response.ContentLength = output.WrittenCount;
+        await ctx.Response.Body.WriteAsync(output.WrittenMemory, ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static string ResolveBind(string bind) => bind == "localhost" ? "127.0.0.1" : bind;
+
+    // Actor names allow a limited character set; anything else is escaped.
+    private static string ActorName(string table) =>
+        Uri.EscapeDataString(table).Replace("%", "_", StringComparison.Ordinal);
+
+    /// <summary>Tracks cluster membership for /health/ready.</summary>
+    public sealed class Readiness
+    {
+        private volatile bool _joined;
+
+        /// <summary>True once this node is an Up member.</summary>
+        public bool IsReady => _joined;
+
+        internal void MarkJoined() => _joined = true;
+    }
+}

@@ -1,0 +1,210 @@
+using System.Collections.Frozen;
+using System.Text.Json;
+using Prometheus;
+
+namespace HTableCluster.Node.Rpc;
+
+/// <summary>
+/// JSON-RPC 2.0 processing independent of HTTP: parses a body, runs single calls and batches, and
+/// writes the reply. Where Kamailio mishandles the protocol (drops the connection on malformed JSON,
+/// answers {} to batches and to requests without method) this follows JSON-RPC 2.0.
+/// </summary>
+public sealed class RpcDispatcher
+{
+    /// <summary>JSON-RPC parse error.</summary>
+    public const int ParseError = -32700;
+
+    /// <summary>JSON-RPC invalid request.</summary>
+    public const int InvalidRequest = -32600;
+
+    private static readonly Counter Calls = Metrics.CreateCounter("htcluster_rpc_calls_total", "JSON-RPC calls by method and outcome.", "method", "outcome");
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
+
+    private readonly FrozenDictionary<string, RpcMethod> _methods;
+    private readonly int _maxBatch;
+
+    /// <summary>Creates the dispatcher over a set of methods.</summary>
+    public RpcDispatcher(IEnumerable<RpcMethod> methods, int maxBatch)
+    {
+        var all = methods.ToList();
+        all.Add(new RpcMethod("system.listMethods", "Lists the RPC methods supported.", false, (_, _) => RpcReply.Ok(MethodNames()).AsTask()));
+        all.Add(new RpcMethod("system.methodHelp", "Print the help string for given method.", false, Help));
+        _methods = all.ToFrozenDictionary(m => m.Name, StringComparer.Ordinal);
+        _maxBatch = maxBatch;
+    }
+
+    /// <summary>Names of every method, sorted.</summary>
+    public IReadOnlyList<string> MethodNames() => [.. _methods.Keys.Order(StringComparer.Ordinal)];
+
+    /// <summary>
+    /// Processes one HTTP body. Returns the HTTP status (Kamailio's rule for a single call: the
+    /// error code when it is above 100, else 500; batches answer 200) or 204 when there is nothing to
+    /// send (notifications only).
+    /// </summary>
+    public async Task<int> ProcessAsync(ReadOnlyMemory<byte> body, Utf8JsonWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(body, DocumentOptions);
+        }
+        catch (JsonException ex)
+        {
+            WriteError(writer, default, new RpcError(ParseError, $"Parse error: {ex.Message}"));
+            Calls.WithLabels("", "parse_error").Inc();
+            return 500;
+        }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind == JsonValueKind.Array)
+                return await BatchAsync(root, writer).ConfigureAwait(false);
+
+            var (id, hasId, reply) = await CallAsync(root, WriteSink.Immediate).ConfigureAwait(false);
+            if (!hasId && reply.Error is not { Code: InvalidRequest or ParseError })
+                return 204;
+            WriteReply(writer, id, reply);
+            return reply.Error is { } e ? (e.Code > 100 ? e.Code : 500) : 200;
+        }
+    }
+
+    private async Task<int> BatchAsync(JsonElement root, Utf8JsonWriter writer)
+    {
+        var count = root.GetArrayLength();
+        if (count == 0)
+        {
+            WriteError(writer, default, new RpcError(InvalidRequest, "Invalid Request: empty batch"));
+            return 500;
+        }
+        if (count > _maxBatch)
+        {
+            WriteError(writer, default, new RpcError(InvalidRequest, $"Invalid Request: batch of {count} calls, the limit is {_maxBatch} (Rpc:MaxBatch)"));
+            return 500;
+        }
+        var sink = WriteSink.ForBatch();
+        var calls = new Task<(JsonElement Id, bool HasId, RpcReply Reply)>[count];
+        var i = 0;
+        foreach (var call in root.EnumerateArray())
+        {
+            // Consecutive writes are grouped; a read first waits for the writes queued before it,
+            // so a batch behaves as if its calls ran in order.
+            var groupable = call.ValueKind == JsonValueKind.Object && call.TryGetProperty("method", out var m)
+                && m.ValueKind == JsonValueKind.String && _methods.TryGetValue(m.GetString()!, out var method) && method.GroupableWrite;
+            if (!groupable && sink.HasPending)
+                await sink.FlushAsync().ConfigureAwait(false);
+            calls[i++] = CallAsync(call, sink).AsTask();
+        }
+        await sink.FlushAsync().ConfigureAwait(false);
+
+        var any = false;
+        foreach (var t in calls)
+        {
+            var (id, hasId, reply) = await t.ConfigureAwait(false);
+            if (!hasId && reply.Error is not { Code: InvalidRequest or ParseError })
+                continue;
+            if (!any)
+            {
+                writer.WriteStartArray();
+                any = true;
+            }
+            WriteReply(writer, id, reply);
+        }
+        if (!any)
+            return 204;
+        writer.WriteEndArray();
+        return 200;
+    }
+
+    private async ValueTask<(JsonElement Id, bool HasId, RpcReply Reply)> CallAsync(JsonElement call, WriteSink sink)
+    {
+        if (call.ValueKind != JsonValueKind.Object)
+            return (default, false, RpcReply.Fail(InvalidRequest, "Invalid Request: a call must be a JSON object"));
+        var hasId = call.TryGetProperty("id", out var id);
+        if (hasId && id.ValueKind is JsonValueKind.Object or JsonValueKind.Array)
+            return (default, true, RpcReply.Fail(InvalidRequest, "Invalid Request: id must be a string, number or null"));
+        if (!call.TryGetProperty("jsonrpc", out var version) || version.ValueKind != JsonValueKind.String || version.GetString() != "2.0")
+            return (id, true, RpcReply.Fail(InvalidRequest, "Invalid Request: \"jsonrpc\" must be \"2.0\""));
+        if (!call.TryGetProperty("method", out var methodName) || methodName.ValueKind != JsonValueKind.String)
+            return (id, true, RpcReply.Fail(InvalidRequest, "Invalid Request: \"method\" must be a string"));
+        RpcParams parameters;
+        if (!call.TryGetProperty("params", out var ps))
+        {
+            parameters = new RpcParams([]);
+        }
+        else if (ps.ValueKind == JsonValueKind.Array)
+        {
+            parameters = new RpcParams([.. ps.EnumerateArray()]);
+        }
+        else if (ps.ValueKind == JsonValueKind.Object)
+        {
+            // Kamailio reads an object's members by position, ignoring their names.
+            parameters = new RpcParams([.. ps.EnumerateObject().Select(p => p.Value)]);
+        }
+        else
+        {
+            return (id, true, RpcReply.Fail(InvalidRequest, "Invalid Request: \"params\" must be an array or an object"));
+        }
+
+        var name = methodName.GetString()!;
+        if (!_methods.TryGetValue(name, out var method))
+        {
+            Calls.WithLabels("unknown", "error").Inc();
+            return (id, hasId, RpcReply.Fail(500, "Method Not Found"));
+        }
+        RpcReply reply;
+        try
+        {
+            reply = await method.Handler(parameters, sink).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            reply = RpcReply.Fail(500, "Internal error: the table writer did not answer in time");
+        }
+        Calls.WithLabels(name, reply.Error is null ? "ok" : "error").Inc();
+        return (id, hasId, reply);
+    }
+
+    private ValueTask<RpcReply> Help(RpcParams p, WriteSink sink)
+    {
+        if (!p.KamString(0, false, out var name) || !_methods.TryGetValue(name, out var m))
+            return RpcReply.Fail(400, "command not found").AsTask();
+        return RpcReply.Ok(m.Help).AsTask();
+    }
+
+    private static void WriteReply(Utf8JsonWriter writer, JsonElement id, RpcReply reply)
+    {
+        if (reply.Error is { } error)
+        {
+            WriteError(writer, id, error);
+            return;
+        }
+        writer.WriteStartObject();
+        writer.WriteString("jsonrpc", "2.0");
+        writer.WritePropertyName("result");
+        RpcJson.Write(writer, reply.Result);
+        WriteId(writer, id);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteError(Utf8JsonWriter writer, JsonElement id, RpcError error)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("jsonrpc", "2.0");
+        writer.WriteStartObject("error");
+        writer.WriteNumber("code", error.Code);
+        writer.WriteString("message", error.Message);
+        writer.WriteEndObject();
+        WriteId(writer, id);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteId(Utf8JsonWriter writer, JsonElement id)
+    {
+        writer.WritePropertyName("id");
+        if (id.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.Null)
+            id.WriteTo(writer);
+        else
+            writer.WriteNullValue();
+    }
+}

@@ -1,0 +1,26 @@
+namespace HTableCluster.Node.Rpc;
+
+/// <summary>Result of one call: a result tree or an error.</summary>
+public readonly record struct RpcReply(object? Result, RpcError? Error)
+{
+    /// <summary>A successful reply.</summary>
+    public static RpcReply Ok(object? result) => new(result, null);
+
+    /// <summary>An error reply.</summary>
+    public static RpcReply Fail(int code, string message) => new(null, new RpcError(code, message));
+
+    /// <summary>An error reply.</summary>
+    public static RpcReply Fail(RpcError error) => new(null, error);
+
+    /// <summary>Completed task of this reply.</summary>
+    public ValueTask<RpcReply> AsTask() => new(this);
+}
+
+/// <summary>Handler of one method.</summary>
+public delegate ValueTask<RpcReply> RpcHandler(RpcParams parameters, WriteSink sink);
+
+/// <summary>
+/// A method: its name, help text, whether it only writes (so a batch may group it with neighbours)
+/// and its handler.
+/// </summary>
+public sealed record RpcMethod(string Name, string Help, bool GroupableWrite, RpcHandler Handler);

@@ -1,0 +1,160 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace HTableCluster.Node.Rpc;
+
+/// <summary>
+/// Positional parameters of one call. An object's members count by position (as Kamailio's
+/// jsonrpcs reads them). Two families of accessors: <c>Kam*</c> reproduce Kamailio's lenient
+/// scan (<c>S</c>, <c>.S</c>, <c>d</c>) for its own methods; <c>Strict*</c> validate types for the
+/// methods this project adds.
+/// </summary>
+public readonly struct RpcParams
+{
+    private readonly JsonElement[] _items;
+
+    /// <summary>Wraps the items.</summary>
+    public RpcParams(JsonElement[] items) => _items = items;
+
+    /// <summary>Number of parameters.</summary>
+    public int Count => _items?.Length ?? 0;
+
+    /// <summary>Raw parameter.</summary>
+    public JsonElement this[int index] => _items[index];
+
+    /// <summary>
+    /// Kamailio's <c>S</c> (or <c>.S</c> with <paramref name="autoConvert"/>): a JSON string, or with
+    /// auto-convert a number rendered as C's <c>(unsigned long)</c> of its value. Anything else fails.
+    /// </summary>
+    public bool KamString(int index, bool autoConvert, out string value)
+    {
+        value = "";
+        if (index >= Count)
+            return false;
+        var e = _items[index];
+        if (e.ValueKind == JsonValueKind.String)
+        {
+            value = e.GetString()!;
+            return true;
+        }
+        if (autoConvert && e.ValueKind == JsonValueKind.Number)
+        {
+            var d = e.GetDouble();
+            var truncated = Math.Truncate(d);
+            value = truncated >= 0
+                ? (truncated < 18446744073709551616.0 ? ((ulong)truncated).ToString(CultureInfo.InvariantCulture) : "0")
+                : unchecked((ulong)(long)Math.Max(truncated, long.MinValue)).ToString(CultureInfo.InvariantCulture);
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Kamailio's <c>d</c>: the number truncated toward zero; strings, null and false read as 0,
+    /// true as 1; never fails while a parameter is present. Widened to 64 bits (Kamailio 5.6 keeps 32);
+    /// a number outside the 64-bit range gives false in <paramref name="inRange"/>.
+    /// </summary>
+    public bool KamInt(int index, out long value, out bool inRange)
+    {
+        value = 0;
+        inRange = true;
+        if (index >= Count)
+            return false;
+        var e = _items[index];
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.Number:
+                if (e.TryGetInt64(out var l))
+                {
+                    value = l;
+                    return true;
+                }
+                var d = Math.Truncate(e.GetDouble());
+                if (d >= -9223372036854775808.0 && d < 9223372036854775808.0)
+                    value = (long)d;
+                else
+                    inRange = false;
+                return true;
+            case JsonValueKind.True:
+                value = 1;
+                return true;
+            default:
+                return true;
+        }
+    }
+
+    /// <summary>A required JSON string; otherwise an error naming the parameter.</summary>
+    public bool StrictString(int index, string name, out string value, out RpcError? error)
+    {
+        value = "";
+        error = null;
+        if (index >= Count)
+        {
+            error = Errors.MissingParam(name, index);
+            return false;
+        }
+        if (_items[index].ValueKind != JsonValueKind.String)
+        {
+            error = Errors.WrongType(name, index, "a string", _items[index]);
+            return false;
+        }
+        value = _items[index].GetString()!;
+        return true;
+    }
+
+    /// <summary>An optional JSON integer (64-bit); <paramref name="value"/> keeps its default when absent.</summary>
+    public bool StrictOptionalLong(int index, string name, ref long value, out RpcError? error)
+    {
+        error = null;
+        if (index >= Count)
+            return true;
+        var e = _items[index];
+        if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt64(out var l))
+        {
+            error = e.ValueKind == JsonValueKind.Number
+                ? new RpcError(Errors.InvalidParams, $"parameter {index + 1} ({name}) must be an integer in the 64-bit range, got {e.GetRawText()}")
+                : Errors.WrongType(name, index, "an integer", e);
+            return false;
+        }
+        value = l;
+        return true;
+    }
+
+    /// <summary>A required JSON integer (64-bit).</summary>
+    public bool StrictLong(int index, string name, out long value, out RpcError? error)
+    {
+        value = 0;
+        if (index >= Count)
+        {
+            error = Errors.MissingParam(name, index);
+            return false;
+        }
+        return StrictOptionalLong(index, name, ref value, out error);
+    }
+
+    /// <summary>Error texts of the strict accessors.</summary>
+    public static class Errors
+    {
+        /// <summary>JSON-RPC 2.0 invalid params.</summary>
+        public const int InvalidParams = -32602;
+
+        /// <summary>A parameter is missing.</summary>
+        public static RpcError MissingParam(string name, int index) =>
+            new(InvalidParams, $"missing parameter {index + 1} ({name})");
+
+        /// <summary>A parameter has the wrong JSON type.</summary>
+        public static RpcError WrongType(string name, int index, string expected, JsonElement got) =>
+            new(InvalidParams, $"parameter {index + 1} ({name}) must be {expected}, got {Describe(got)}");
+
+        private static string Describe(JsonElement e) => e.ValueKind switch
+        {
+            JsonValueKind.String => "a string",
+            JsonValueKind.Number => "a number",
+            JsonValueKind.True or JsonValueKind.False => "a boolean",
+            JsonValueKind.Null => "null",
+            JsonValueKind.Object => "an object",
+            JsonValueKind.Array => "an array",
+            _ => "nothing",
+        };
+    }
+}

@@ -1,0 +1,69 @@
+using HTableCluster.Node.Tables;
+using static HTableCluster.Node.Tables.TableProtocol;
+
+namespace HTableCluster.Node.Rpc;
+
+/// <summary>
+/// Where RPC handlers send writes. Single calls go straight to the partition writer; a JSON-RPC
+/// batch collects consecutive writes and sends one message per partition on <see cref="FlushAsync"/>.
+/// </summary>
+public sealed class WriteSink
+{
+    private readonly bool _deferred;
+    private List<(TableClient Table, WriteOp Op, TaskCompletionSource<WriteResult> Reply)>? _pending;
+
+    private WriteSink(bool deferred) => _deferred = deferred;
+
+    /// <summary>Sink that sends every write at once.</summary>
+    public static WriteSink Immediate { get; } = new(false);
+
+    /// <summary>A sink for one batch.</summary>
+    public static WriteSink ForBatch() => new(true);
+
+    /// <summary>True when writes are waiting for <see cref="FlushAsync"/>.</summary>
+    public bool HasPending => _pending is { Count: > 0 };
+
+    /// <summary>Queues (batch) or sends (single) one write.</summary>
+    public Task<WriteResult> Write(TableClient table, WriteOp op)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        if (!_deferred)
+            return SingleAsync(table, op);
+        var tcs = new TaskCompletionSource<WriteResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        (_pending ??= []).Add((table, op, tcs));
+        return tcs.Task;
+    }
+
+    /// <summary>Sends queued writes grouped per table and partition and waits until all are applied.</summary>
+    public async Task FlushAsync()
+    {
+        if (_pending is not { Count: > 0 } pending)
+            return;
+        _pending = null;
+        var byTable = new Dictionary<TableClient, (List<WriteOp> Ops, List<TaskCompletionSource<WriteResult>> Replies)>();
+        foreach (var (table, op, reply) in pending)
+        {
+            if (!byTable.TryGetValue(table, out var group))
+                byTable[table] = group = ([], []);
+            group.Ops.Add(op);
+            group.Replies.Add(reply);
+        }
+        foreach (var (table, (ops, replies)) in byTable)
+        {
+            try
+            {
+                var results = await table.ApplyAsync(ops).ConfigureAwait(false);
+                for (var i = 0; i < results.Length; i++)
+                    replies[i].TrySetResult(results[i]);
+            }
+            catch (TimeoutException ex)
+            {
+                foreach (var r in replies)
+                    r.TrySetException(ex);
+            }
+        }
+    }
+
+    private static async Task<WriteResult> SingleAsync(TableClient table, WriteOp op) =>
+        (await table.ApplyAsync([op]).ConfigureAwait(false))[0];
+}

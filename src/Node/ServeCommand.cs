@@ -1,0 +1,124 @@
+using System.CommandLine;
+using HTableCluster.Node.Configuration;
+using Microsoft.Extensions.Configuration;
+
+namespace HTableCluster.Node;
+
+/// <summary>
+/// <c>htcluster serve</c>: starts a node. Options are layered: embedded defaults &lt; appsettings.json
+/// beside the binary &lt; <c>--kamailio-cfg</c> &lt; <c>--config FILE</c> &lt; <c>HTABLE_*</c>
+/// environment variables &lt; command line.
+/// </summary>
+public static class ServeCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create()
+    {
+        var nodeId = new Option<string>("--node-id") { Description = "Unique node id (default <public-host>:<cluster-port>)" };
+        var host = new Option<string>("--host") { Description = "Address the cluster transport binds (default 127.0.0.1)" };
+        var publicHost = new Option<string>("--public-host") { Description = "Host name advertised to peers (default: --host)" };
+        var clusterPort = new Option<string>("--cluster-port") { Description = "Cluster TCP port (default 4053)" };
+        var rpcBind = new Option<string>("--rpc-bind") { Description = "Address of the HTTP endpoint (default 127.0.0.1)" };
+        var rpcPort = new Option<string>("--rpc-port") { Description = "HTTP port for JSON-RPC, health and metrics (default 7080)" };
+        var seeds = new Option<string[]>("--seed") { Description = "Seed node, akka.tcp://htcluster@HOST:PORT (repeatable)" };
+        var tables = new Option<string[]>("--table") { Description = "Table definition in Kamailio syntax, e.g. 'a=>size=8;autoexpire=60' (repeatable)" };
+        var dbUrl = new Option<string>("--db-url") { Description = "Database URL (htable db_url)" };
+        var kamailioCfg = new Option<FileInfo>("--kamailio-cfg") { Description = "Import modparam(\"htable\", ...) lines of an existing kamailio.cfg" };
+        var configFile = new Option<FileInfo>("--config") { Description = "JSON configuration file" };
+
+        var command = new Command("serve", "Start a node (no options: a single node on loopback with table 't')")
+        {
+            nodeId, host, publicHost, clusterPort, rpcBind, rpcPort, seeds, tables, dbUrl, kamailioCfg, configFile,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var cli = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+            void Put(string key, string? value)
+            {
+                if (value is not null)
+                    cli[key] = value;
+            }
+            Put("Node:NodeId", parse.GetValue(nodeId));
+            Put("Node:Host", parse.GetValue(host));
+            Put("Node:PublicHost", parse.GetValue(publicHost));
+            Put("Node:ClusterPort", parse.GetValue(clusterPort));
+            Put("Node:RpcBind", parse.GetValue(rpcBind));
+            Put("Node:RpcPort", parse.GetValue(rpcPort));
+            Put("Htable:DbUrl", parse.GetValue(dbUrl));
+            var seedValues = parse.GetValue(seeds) ?? [];
+            for (var i = 0; i < seedValues.Length; i++)
+                cli[$"Cluster:Seeds:{i}"] = seedValues[i];
+            var tableValues = parse.GetValue(tables) ?? [];
+            for (var i = 0; i < tableValues.Length; i++)
+                cli[$"Htable:Tables:{i}"] = tableValues[i];
+
+            NodeSettings settings;
+            try
+            {
+                settings = Load(cli, parse.GetValue(kamailioCfg), parse.GetValue(configFile), tableValues.Length > 0, seedValues.Length > 0);
+            }
+            catch (Exception ex) when (ex is OptionsException or FormatException or IOException or InvalidDataException)
+            {
+                await Console.Error.WriteLineAsync("htcluster: " + ex.Message).ConfigureAwait(false);
+                return 2;
+            }
+            var app = NodeHost.Build(settings);
+            try
+            {
+                await app.RunAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                await Console.Error.WriteLineAsync("htcluster: cannot start: " + ex.Message).ConfigureAwait(false);
+                return 3;
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Builds the layered configuration and validates it.</summary>
+    public static NodeSettings Load(IDictionary<string, string?> commandLine, FileInfo? kamailioCfg, FileInfo? configFile,
+        bool tablesOnCommandLine = false, bool seedsOnCommandLine = false)
+    {
+        ArgumentNullException.ThrowIfNull(commandLine);
+        var builder = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true);
+        var notes = new List<string>();
+        if (kamailioCfg is not null)
+        {
+            if (!kamailioCfg.Exists)
+                throw new OptionsException("--kamailio-cfg", kamailioCfg.FullName, "file not found");
+            var imported = KamailioCfgImporter.Parse(File.ReadAllText(kamailioCfg.FullName), kamailioCfg.Name);
+            builder.AddInMemoryCollection(imported.Values);
+            notes.AddRange(imported.Notes);
+        }
+        if (configFile is not null)
+        {
+            if (!configFile.Exists)
+                throw new OptionsException("--config", configFile.FullName, "file not found");
+            builder.AddJsonFile(configFile.FullName, optional: false);
+        }
+        builder.AddEnvironmentVariables("HTABLE_");
+        builder.AddInMemoryCollection(commandLine);
+        IConfiguration configuration = builder.Build();
+        // A list given on the command line replaces the lists of lower layers instead of merging by index.
+        if (tablesOnCommandLine || seedsOnCommandLine)
+            configuration = new ListOverride(configuration, commandLine, tablesOnCommandLine, seedsOnCommandLine).Build();
+        return NodeSettings.Load(configuration, notes);
+    }
+
+    private sealed class ListOverride(IConfiguration inner, IDictionary<string, string?> cli, bool tables, bool seeds)
+    {
+        public IConfiguration Build()
+        {
+            var flat = inner.AsEnumerable().Where(kv => kv.Value is not null
+                && !(tables && kv.Key.StartsWith("Htable:Tables:", StringComparison.OrdinalIgnoreCase))
+                && !(seeds && kv.Key.StartsWith("Cluster:Seeds:", StringComparison.OrdinalIgnoreCase)))
+                .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.OrdinalIgnoreCase);
+            foreach (var (k, v) in cli)
+                flat[k] = v;
+            return new ConfigurationBuilder().AddInMemoryCollection(flat).Build();
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using HTableCluster.Storage;
+using static HTableCluster.Node.Tables.TableProtocol;
+
+namespace HTableCluster.Node.Tables;
+
+/// <summary>Applies a list of <see cref="WriteOp"/>s to a partition (called by its owner only).</summary>
+internal static class PartitionWriter
+{
+    public static WriteResult[] Apply(TablePartition partition, IReadOnlyList<WriteOp> ops)
+    {
+        var results = new WriteResult[ops.Count];
+        for (var i = 0; i < ops.Count; i++)
+            results[i] = ApplyOne(partition, ops[i]);
+        return results;
+    }
+
+    private static WriteResult ApplyOne(TablePartition p, WriteOp op)
+    {
+        switch (op.Kind)
+        {
+            case WriteKind.SetString:
+                return new(WriteStatus.Applied, p.SetString(op.Key, op.Value, op.Expire));
+            case WriteKind.SetInteger:
+                return new(WriteStatus.Applied, p.SetInteger(op.Key, op.Number, op.Expire));
+            case WriteKind.SetExpire:
+                return new(p.SetExpire(op.Key, op.Number) ? WriteStatus.Applied : WriteStatus.NotFound);
+            case WriteKind.Delete:
+                var removed = p.Delete(op.Key);
+                return new(removed is null ? WriteStatus.NotFound : WriteStatus.Applied, removed);
+            case WriteKind.Add:
+                var (status, value) = p.Add(op.Key, op.Number);
+                return status switch
+                {
+                    AddStatus.Applied => new(WriteStatus.Applied, null, value),
+                    AddStatus.NotInteger => new(WriteStatus.NotInteger),
+                    AddStatus.Overflow => new(WriteStatus.Overflow, null, value),
+                    _ => new(WriteStatus.NotFound),
+                };
+            case WriteKind.RemoveByName:
+            case WriteKind.RemoveByValue:
+                var gone = p.RemoveWhere(op.Matcher!, op.Kind == WriteKind.RemoveByValue);
+                return new(WriteStatus.Applied, null, 0, gone.Count);
+            case WriteKind.Reset:
+                return new(WriteStatus.Applied, null, 0, p.Reset());
+            default:
+                throw new InvalidOperationException($"unknown write kind {op.Kind}");
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using System.Text;
+using Akka.Actor;
+using HTableCluster.Storage;
+using static HTableCluster.Node.Tables.TableProtocol;
+
+namespace HTableCluster.Node.Tables;
+
+/// <summary>
+/// Embedded API of one table: reads go straight to Storage (about a dictionary lookup), writes are
+/// sent to the partition's single writer and complete when applied. The RPC layer uses this too.
+/// </summary>
+public sealed class TableClient
+{
+    private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(30);
+    private readonly IActorRef[] _writers;
+
+    internal TableClient(HTable table, IActorRef[] writers)
+    {
+        Table = table;
+        _writers = writers;
+    }
+
+    /// <summary>The Storage table (thread-safe reads).</summary>
+    public HTable Table { get; }
+
+    /// <summary>Table name.</summary>
+    public string Name => Table.Name;
+
+    /// <summary>The live item or null (<c>$sht(t=&gt;k)</c> without initval).</summary>
+    public Entry? Get(string key) => Table.Get(key);
+
+    /// <summary>Sets a string value.</summary>
+    public async Task<Entry> SetStringAsync(string key, string value, long? expireSeconds = null)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var r = await ApplyOneAsync(new WriteOp(WriteKind.SetString, HTable.MakeKey(key), Encoding.UTF8.GetBytes(value), 0, expireSeconds)).ConfigureAwait(false);
+        return r.Entry!;
+    }
+
+    /// <summary>Sets an integer value.</summary>
+    public async Task<Entry> SetIntegerAsync(string key, long value, long? expireSeconds = null)
+    {
+        var r = await ApplyOneAsync(new WriteOp(WriteKind.SetInteger, HTable.MakeKey(key), null, value, expireSeconds)).ConfigureAwait(false);
+        return r.Entry!;
+    }
+
+    /// <summary>Sets the lifetime of an existing item; false when missing.</summary>
+    public async Task<bool> SetExpireAsync(string key, long seconds) =>
+        (await ApplyOneAsync(new WriteOp(WriteKind.SetExpire, HTable.MakeKey(key), null, seconds)).ConfigureAwait(false)).Status == WriteStatus.Applied;
+
+    /// <summary>Deletes a key; false when it was missing.</summary>
+    public async Task<bool> DeleteAsync(string key) =>
+        (await ApplyOneAsync(new WriteOp(WriteKind.Delete, HTable.MakeKey(key))).ConfigureAwait(false)).Status == WriteStatus.Applied;
+
+    /// <summary>Adds to an integer item (negative to subtract); see <see cref="WriteResult.Status"/>.</summary>
+    public Task<WriteResult> AddAsync(string key, long delta) =>
+        ApplyOneAsync(new WriteOp(WriteKind.Add, HTable.MakeKey(key), null, delta));
+
+    /// <summary>Removes items whose name (or value) matches; returns how many.</summary>
+    public Task<int> RemoveWhereAsync(Matcher matcher, bool byValue) =>
+        BroadcastAsync(new WriteOp(byValue ? WriteKind.RemoveByValue : WriteKind.RemoveByName, default, null, 0, null, matcher));
+
+    /// <summary>Removes every item; returns how many.</summary>
+    public Task<int> ResetAsync() => BroadcastAsync(new WriteOp(WriteKind.Reset, default));
+
+    /// <summary>
+    /// Runs <paramref name="update"/> on the single writer of <paramref name="key"/>'s partition, so
+    /// nothing else changes that partition meanwhile (the embedded form of sht_lock/sht_unlock).
+    /// </summary>
+    public async Task<T> UpdateAsync<T>(string key, Func<TablePartition, KeyRef, T> update)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        var k = HTable.MakeKey(key);
+        var partition = Table.PartitionOf(k);
+        var tcs = new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _writers[partition].Tell(new Atomic(Name, partition, p => update(p, k), tcs));
+        return (T)(await tcs.Task.WaitAsync(WriteTimeout).ConfigureAwait(false))!;
+    }
+
+    /// <summary>
+    /// Applies writes grouped per partition (one message each); results come back in input order.
+    /// Writes to one partition apply in input order.
+    /// </summary>
+    public async Task<WriteResult[]> ApplyAsync(IReadOnlyList<WriteOp> ops)
+    {
+        ArgumentNullException.ThrowIfNull(ops);
+        if (ops.Count == 1)
+            return [await ApplyOneAsync(ops[0]).ConfigureAwait(false)];
+        var groups = new List<WriteOp>?[_writers.Length];
+        var positions = new List<int>?[_writers.Length];
+        for (var i = 0; i < ops.Count; i++)
+        {
+            var p = Table.PartitionOf(ops[i].Key);
+            (groups[p] ??= []).Add(ops[i]);
+            (positions[p] ??= []).Add(i);
+        }
+        var results = new WriteResult[ops.Count];
+        var pending = new List<(int Partition, Task<WriteResult[]> Task)>();
+        for (var p = 0; p < groups.Length; p++)
+        {
+            if (groups[p] is { } g)
+                pending.Add((p, Send(p, g)));
+        }
+        foreach (var (p, task) in pending)
+        {
+            var r = await task.ConfigureAwait(false);
+            for (var j = 0; j < r.Length; j++)
+                results[positions[p]![j]] = r[j];
+        }
+        return results;
+    }
+
+    private async Task<WriteResult> ApplyOneAsync(WriteOp op)
+    {
+        var r = await Send(Table.PartitionOf(op.Key), [op]).ConfigureAwait(false);
+        return r[0];
+    }
+
+    private async Task<int> BroadcastAsync(WriteOp op)
+    {
+        var tasks = new Task<WriteResult[]>[_writers.Length];
+        for (var p = 0; p < _writers.Length; p++)
+            tasks[p] = Send(p, [op]);
+        var total = 0;
+        foreach (var t in tasks)
+            total += (await t.ConfigureAwait(false))[0].Count;
+        return total;
+    }
+
+    private Task<WriteResult[]> Send(int partition, IReadOnlyList<WriteOp> ops)
+    {
+        var tcs = new TaskCompletionSource<WriteResult[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _writers[partition].Tell(new Apply(Name, partition, ops, tcs));
+        return tcs.Task.WaitAsync(WriteTimeout);
+    }
+}

@@ -1,0 +1,293 @@
+using System.Buffers;
+using System.Text;
+
+namespace HTableCluster.Storage;
+
+/// <summary>
+/// One named table: 2^size Kamailio slots spread over <see cref="PartitionCount"/> partitions.
+/// Each <see cref="TablePartition"/> has exactly one writer (its table actor); every read here is
+/// safe from any thread without locks and treats expired-but-uncollected items as missing.
+/// </summary>
+public sealed class HTable
+{
+    private const int StackKeyBytes = 256;
+    private readonly TablePartition[] _partitions;
+
+    /// <summary>Creates an empty table.</summary>
+    public HTable(TableOptions options, HybridClock clock, int partitionCount)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(clock);
+        ArgumentOutOfRangeException.ThrowIfLessThan(partitionCount, 1);
+        Options = options;
+        Clock = clock;
+        SlotCount = options.SlotCount;
+        _partitions = new TablePartition[Math.Min(partitionCount, SlotCount)];
+        for (var i = 0; i < _partitions.Length; i++)
+            _partitions[i] = new TablePartition(this, i);
+    }
+
+    /// <summary>The definition.</summary>
+    public TableOptions Options { get; }
+
+    /// <summary>Table name.</summary>
+    public string Name => Options.Name;
+
+    /// <summary>Clock for versions and expiry.</summary>
+    public HybridClock Clock { get; }
+
+    /// <summary>Number of Kamailio slots (2^size after the clamp).</summary>
+    public int SlotCount { get; }
+
+    /// <summary>Number of single-writer partitions.</summary>
+    public int PartitionCount => _partitions.Length;
+
+    /// <summary>Partition <paramref name="index"/>; its methods may only be called by its owner.</summary>
+    public TablePartition Partition(int index) => _partitions[index];
+
+    /// <summary>Encodes a key once for a write.</summary>
+    public static KeyRef MakeKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return MakeKey(Encoding.UTF8.GetBytes(key));
+    }
+
+    /// <summary>Wraps UTF-8 key bytes (not copied) for a write.</summary>
+    public static KeyRef MakeKey(byte[] utf8)
+    {
+        ArgumentNullException.ThrowIfNull(utf8);
+        return new KeyRef(utf8, KeyHash.Of(utf8), KamailioHash.Compute(utf8));
+    }
+
+    /// <summary>The slot of a key.</summary>
+    public int SlotOf(in KeyRef key) => (int)(key.CellId & (uint)(SlotCount - 1));
+
+    /// <summary>The partition owning a key: slots are dealt round-robin over partitions.</summary>
+    public int PartitionOf(in KeyRef key) => SlotOf(key) % _partitions.Length;
+
+    /// <summary>The partition owning a key given as text.</summary>
+    public int PartitionOf(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var max = Encoding.UTF8.GetMaxByteCount(key.Length);
+        byte[]? rented = null;
+        var buf = max <= StackKeyBytes ? stackalloc byte[StackKeyBytes] : (rented = ArrayPool<byte>.Shared.Rent(max));
+        try
+        {
+            var n = Encoding.UTF8.GetBytes(key, buf);
+            return (int)(KamailioHash.Compute(buf[..n]) & (uint)(SlotCount - 1)) % _partitions.Length;
+        }
+        finally
+        {
+            if (rented is not null)
+                ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>The live item for a key, or null when missing or expired.</summary>
+    public Entry? Get(ReadOnlySpan<byte> key)
+    {
+        var cell = KamailioHash.Compute(key);
+        var partition = _partitions[(int)(cell & (uint)(SlotCount - 1)) % _partitions.Length];
+        var e = partition.Map.Find(KeyHash.Of(key), key);
+        return e is null || e.IsExpired(Clock.NowMs) ? null : e;
+    }
+
+    /// <summary>The live item for a key given as text, or null.</summary>
+    public Entry? Get(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var max = Encoding.UTF8.GetMaxByteCount(key.Length);
+        byte[]? rented = null;
+        var buf = max <= StackKeyBytes ? stackalloc byte[StackKeyBytes] : (rented = ArrayPool<byte>.Shared.Rent(max));
+        try
+        {
+            var n = Encoding.UTF8.GetBytes(key, buf);
+            return Get(buf[..n]);
+        }
+        finally
+        {
+            if (rented is not null)
+                ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>The item including an expired-but-uncollected one (for writers and replication).</summary>
+    internal Entry? GetRaw(in KeyRef key) => _partitions[PartitionOf(key)].Map.Find(key.Hash, key.Utf8);
+
+    /// <summary>
+    /// Remaining lifetime in whole seconds, as <c>$shtex</c>: null when the key is missing or
+    /// expired, 0 when the item never expires.
+    /// </summary>
+    public long? SecondsToLive(string key)
+    {
+        var e = Get(key);
+        if (e is null)
+            return null;
+        if (e.ExpiresAtMs == 0)
+            return 0;
+        var ms = e.ExpiresAtMs - Clock.NowMs;
+        return (ms + 999) / 1000;
+    }
+
+    /// <summary>Number of items stored, including expired ones not yet collected.</summary>
+    public int RawCount
+    {
+        get
+        {
+            var n = 0;
+            foreach (var p in _partitions)
+                n += p.Map.Count;
+            return n;
+        }
+    }
+
+    /// <summary>Every live item (weakly consistent snapshot).</summary>
+    public IEnumerable<Entry> Items()
+    {
+        var now = Clock.NowMs;
+        foreach (var p in _partitions)
+        {
+            foreach (var e in p.Map.Snapshot())
+            {
+                if (!e.IsExpired(now))
+                    yield return e;
+            }
+        }
+    }
+
+    /// <summary>Number of live items whose name matches (<c>$shtcn</c>).</summary>
+    public int CountByName(Matcher matcher)
+    {
+        ArgumentNullException.ThrowIfNull(matcher);
+        var n = 0;
+        foreach (var e in Items())
+        {
+            if (matcher.IsMatch(e.KeyUtf8))
+                n++;
+        }
+        return n;
+    }
+
+    /// <summary>Number of live string items whose value matches (<c>$shtcv</c>).</summary>
+    public int CountByValue(Matcher matcher)
+    {
+        ArgumentNullException.ThrowIfNull(matcher);
+        var n = 0;
+        foreach (var e in Items())
+        {
+            if (matcher.IsValueMatch(e))
+                n++;
+        }
+        return n;
+    }
+
+    /// <summary>True when a live item's name matches (<c>sht_match_name</c>).</summary>
+    public bool AnyByName(Matcher matcher)
+    {
+        ArgumentNullException.ThrowIfNull(matcher);
+        foreach (var e in Items())
+        {
+            if (matcher.IsMatch(e.KeyUtf8))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>True when a live item's value matches (<c>sht_match_str_value</c>).</summary>
+    public bool AnyByValue(Matcher matcher)
+    {
+        ArgumentNullException.ThrowIfNull(matcher);
+        foreach (var e in Items())
+        {
+            if (matcher.IsValueMatch(e))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Live items grouped by Kamailio slot, in slot order and, within a slot, in Kamailio's list
+    /// order (ascending cellid, then creation order), which is what <c>htable.dump</c> prints.
+    /// </summary>
+    public IReadOnlyList<(int Slot, List<Entry> Items)> DumpSlots()
+    {
+        var bySlot = new SortedDictionary<int, List<Entry>>();
+        foreach (var e in Items())
+        {
+            var slot = (int)(KamailioHash.Compute(e.KeyUtf8) & (uint)(SlotCount - 1));
+            if (!bySlot.TryGetValue(slot, out var list))
+                bySlot[slot] = list = [];
+            list.Add(e);
+        }
+        var result = new List<(int, List<Entry>)>(bySlot.Count);
+        foreach (var (slot, list) in bySlot)
+        {
+            list.Sort(static (a, b) =>
+            {
+                var byHash = KamailioHash.Compute(a.KeyUtf8).CompareTo(KamailioHash.Compute(b.KeyUtf8));
+                return byHash != 0 ? byHash : a.Sequence.CompareTo(b.Sequence);
+            });
+            result.Add((slot, list));
+        }
+        return result;
+    }
+
+    /// <summary>Slot occupancy of live items as <c>htable.stats</c> reports it: items, fullest and emptiest slot.</summary>
+    public (int Items, int MaxPerSlot, int MinPerSlot) SlotStats()
+    {
+        var counts = new int[SlotCount];
+        var total = 0;
+        foreach (var e in Items())
+        {
+            counts[KamailioHash.Compute(e.KeyUtf8) & (uint)(SlotCount - 1)]++;
+            total++;
+        }
+        int max = 0, min = int.MaxValue;
+        foreach (var c in counts)
+        {
+            max = Math.Max(max, c);
+            min = Math.Min(min, c);
+        }
+        return (total, max, min);
+    }
+
+    /// <summary>
+    /// One page of a stable iteration: live items ordered by (partition, map hash), starting at
+    /// <paramref name="cursor"/>. Items present for the whole iteration are returned exactly once,
+    /// whatever is written in between; no lock is held between pages. The next cursor is null at the end.
+    /// </summary>
+    public (List<Entry> Items, ulong? Next) Page(ulong cursor, int limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var items = new List<Entry>(Math.Min(limit, 1024));
+        var partition = (int)(cursor >> 32);
+        var from = (uint)cursor;
+        var now = Clock.NowMs;
+        while (partition < _partitions.Length)
+        {
+            // Smallest hashes >= from in this partition, whole hash groups only.
+            var candidates = new List<Entry>();
+            foreach (var e in _partitions[partition].Map.Snapshot())
+            {
+                if ((uint)e.Hash >= from && !e.IsExpired(now))
+                    candidates.Add(e);
+            }
+            candidates.Sort(static (a, b) => ((uint)a.Hash).CompareTo((uint)b.Hash));
+            var i = 0;
+            while (i < candidates.Count && items.Count < limit)
+            {
+                var h = (uint)candidates[i].Hash;
+                while (i < candidates.Count && (uint)candidates[i].Hash == h)
+                    items.Add(candidates[i++]);
+            }
+            if (i < candidates.Count)
+                return (items, ((ulong)(uint)partition << 32) | (uint)candidates[i].Hash);
+            partition++;
+            from = 0;
+            if (items.Count >= limit)
+                return (items, partition < _partitions.Length ? (ulong)(uint)partition << 32 : null);
+        }
+        return (items, null);
+    }
+}
