@@ -103,6 +103,15 @@ public static class NodeHost
             ? Results.Text("ready\n")
             : Results.Text("not ready\n", statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapMetrics("/metrics");
+        var items = Metrics.CreateGauge("htcluster_table_items", "Items stored per table (including expired ones not yet collected).", "table");
+        var expired = Metrics.CreateGauge("htcluster_expired_items_collected", "Items removed by expiry since start.");
+        var events = app.Services.GetRequiredService<TableEvents>();
+        Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
+        {
+            foreach (var t in node.Tables)
+                items.WithLabels(t.Name).Set(t.Table.RawCount);
+            expired.Set(events.ExpiredCount);
+        });
         foreach (var note in settings.Notes)
             app.Logger.LogInformation("{Note}", note);
         return app;

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh machine of this project's kind (Debian 12 + .NET 10 SDK).
+# Installs what is missing, publishes the node binary the end-to-end tests start, then runs every test.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "test.sh: the .NET 10 SDK is required (dotnet not on PATH)" >&2
+  exit 1
+fi
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+dotnet restore HTableCluster.sln
+dotnet build HTableCluster.sln -c Release --no-restore
+dotnet format HTableCluster.sln --verify-no-changes --no-restore
+dotnet publish src/Node -c Release --no-restore -o artifacts/node
+dotnet test HTableCluster.sln -c Release --no-build

@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace HTableCluster.IntegrationTests;
+
+/// <summary>
+/// The published <c>htcluster</c> binary. test.sh publishes it to artifacts/node; when it is missing
+/// (a plain <c>dotnet test</c>) the first test publishes it once.
+/// </summary>
+public static class PublishedNode
+{
+    private static readonly Lazy<string> Binary = new(Locate);
+
+    public static string Path => Binary.Value;
+
+    public static string RepoRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(System.IO.Path.Combine(dir.FullName, "HTableCluster.sln")))
+                dir = dir.Parent;
+            return dir?.FullName ?? throw new InvalidOperationException("HTableCluster.sln not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    /// <summary>Runs the binary to completion (bounded) and returns exit code and output.</summary>
+    public static async Task<(int Code, string Stdout, string Stderr)> RunAsync(TimeSpan timeout, params string[] args)
+    {
+        using var p = Start(args);
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await p.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"htcluster {string.Join(' ', args)} did not exit within {timeout}");
+        }
+        return (p.ExitCode, await stdout, await stderr);
+    }
+
+    public static Process Start(params string[] args)
+    {
+        var psi = new ProcessStartInfo(Path)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in args)
+            psi.ArgumentList.Add(a);
+        foreach (var key in Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(k => k.StartsWith("HTABLE_", StringComparison.Ordinal)).ToList())
+            psi.Environment.Remove(key);
+        return Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + Path);
+    }
+
+    private static string Locate()
+    {
+        var root = RepoRoot;
+        var dir = System.IO.Path.Combine(root, "artifacts", "node");
+        var bin = System.IO.Path.Combine(dir, "htcluster");
+        if (File.Exists(bin) && Environment.GetEnvironmentVariable("HTCLUSTER_REPUBLISH") != "1")
+            return bin;
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { "publish", System.IO.Path.Combine(root, "src", "Node"), "-c", "Release", "-o", dir })
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var output = new StringBuilder();
+        p.OutputDataReceived += (_, e) => output.AppendLine(e.Data);
+        p.ErrorDataReceived += (_, e) => output.AppendLine(e.Data);
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(5)) || p.ExitCode != 0)
+            throw new InvalidOperationException("dotnet publish src/Node failed:\n" + output);
+        return bin;
+    }
+}
+
+/// <summary>A running node process on free loopback ports; killed on dispose.</summary>
+public sealed class NodeProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _log = new();
+
+    private NodeProcess(Process process, int rpcPort, int clusterPort)
+    {
+        _process = process;
+        RpcPort = rpcPort;
+        ClusterPort = clusterPort;
+        _process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public int RpcPort { get; }
+
+    public int ClusterPort { get; }
+
+    public string Url => $"http://127.0.0.1:{RpcPort}/RPC";
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+                return _log.ToString();
+        }
+    }
+
+    public static async Task<NodeProcess> StartAsync(params string[] extra)
+    {
+        var rpc = PublishedNode.FreePort();
+        var cluster = PublishedNode.FreePort();
+        var args = new List<string> { "serve", "--rpc-port", rpc.ToString(System.Globalization.CultureInfo.InvariantCulture), "--cluster-port", cluster.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        args.AddRange(extra);
+        var node = new NodeProcess(PublishedNode.Start([.. args]), rpc, cluster);
+        await node.WaitReadyAsync();
+        return node;
+    }
+
+    public async Task WaitReadyAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"node exited with {_process.ExitCode}:\n{Log}");
+            try
+            {
+                using var r = await http.GetAsync(new Uri($"http://127.0.0.1:{RpcPort}/health/ready"));
+                if (r.IsSuccessStatusCode)
+                    return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException("node not ready within 60 s:\n" + Log);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+        }
+        _process.Dispose();
+    }
+}
