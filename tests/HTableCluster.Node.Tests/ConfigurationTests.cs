@@ -1,0 +1,105 @@
+using HTableCluster.Node.Configuration;
+using Microsoft.Extensions.Configuration;
+
+namespace HTableCluster.Node.Tests;
+
+public sealed class ConfigurationTests
+{
+    private static NodeSettings Load(params (string Key, string Value)[] values) =>
+        NodeSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(values.ToDictionary(v => v.Key, v => (string?)v.Value)).Build());
+
+    [Fact]
+    public void Defaults_give_the_demo_table_and_documented_ports()
+    {
+        var s = Load();
+        Assert.Equal("t", Assert.Single(s.Tables).Name);
+        Assert.Equal(7080, s.Node.RpcPort);
+        Assert.Equal(4053, s.Node.ClusterPort);
+        Assert.Equal("127.0.0.1:4053", s.Node.EffectiveNodeId);
+        Assert.Equal(20, s.Htable.TimerInterval);
+        Assert.Equal(1, s.Htable.DmqInitSync);
+    }
+
+    [Theory]
+    [InlineData("Node:RpcPort", "70000", "Node:RpcPort")]
+    [InlineData("Node:Partitions", "0", "Node:Partitions")]
+    [InlineData("Htable:TimerInterval", "0", "Htable:TimerInterval")]
+    [InlineData("Htable:Tables:0", "a=>size=x", "Htable:Tables:0")]
+    [InlineData("Cluster:Seeds:0", "akka.tcp://other@h:1", "Cluster:Seeds:0")]
+    [InlineData("Htable:Bogus", "1", "Bogus")]
+    [InlineData("Node:ClusterPort", "abc", "Node:ClusterPort")]
+    public void Bad_values_name_the_key(string key, string value, string named)
+    {
+        var ex = Assert.Throws<OptionsException>(() => Load((key, value)));
+        Assert.Contains(named, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Duplicate_table_names_are_refused()
+    {
+        var ex = Assert.Throws<OptionsException>(() => Load(("Htable:Tables:0", "a=>size=4"), ("Htable:Tables:1", "a=>size=5")));
+        Assert.Contains("defined twice", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Kamailio_cfg_import()
+    {
+        var r = KamailioCfgImporter.Parse("""
+            #!KAMAILIO
+            loadmodule "htable.so"
+            modparam("htable", "htable", "a=>size=8;autoexpire=0;dmqreplicate=1;")
+            # modparam("htable", "htable", "commented=>size=4")
+            modparam("htable", "htable", "b=>size=4;cols='k,v1,v2';dbtable=t")  // trailing comment
+            modparam("htable", "db_url", "postgres://u:p@127.0.0.1/kamailio")
+            modparam("htable", "timer_interval", 5)
+            modparam("htable", "enable_dmq", 1)
+            modparam("htable", "event_callback", "ksr_htable_event")
+            modparam("acc", "db_url", "flatstore:/var/log/acc")
+            modparam("db_flatstore", "flush", 0)
+            modparam("tm", "fr_timer", 30000)
+            """, "k.cfg");
+        Assert.Equal("a=>size=8;autoexpire=0;dmqreplicate=1;", r.Values["Htable:Tables:0"]);
+        Assert.Equal("b=>size=4;cols='k,v1,v2';dbtable=t", r.Values["Htable:Tables:1"]);
+        Assert.False(r.Values.ContainsKey("Htable:Tables:2"));
+        Assert.Equal("5", r.Values["Htable:TimerInterval"]);
+        Assert.Equal("0", r.Values["Htable:DmqInitSync"]);
+        Assert.Equal("/var/log/acc", r.Values["FlatStore:Dir"]);
+        Assert.Equal("0", r.Values["FlatStore:Flush"]);
+        Assert.Contains(r.Notes, n => n.Contains("event_callback", StringComparison.Ordinal));
+
+        var settings = NodeSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(r.Values.Where(kv => !kv.Key.StartsWith("FlatStore", StringComparison.Ordinal))).Build());
+        Assert.Equal(["k", "v1", "v2"], settings.Tables[1].Cols);
+    }
+
+    [Fact]
+    public void Kamailio_cfg_unknown_htable_parameter_is_an_error()
+    {
+        var ex = Assert.Throws<FormatException>(() => KamailioCfgImporter.Parse("modparam(\"htable\", \"hash_size\", 4)", "k.cfg"));
+        Assert.Contains("hash_size", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("k.cfg:1", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Command_line_beats_environment_beats_config_file()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"htc-{Guid.NewGuid():N}.json");
+        File.WriteAllText(file, """{"Node":{"RpcPort":7001,"ClusterPort":5001,"Host":"127.0.0.2"},"Htable":{"Tables":["f=>size=4","g=>size=4"]}}""");
+        Environment.SetEnvironmentVariable("HTABLE_Node__ClusterPort", "5002");
+        Environment.SetEnvironmentVariable("HTABLE_Node__RpcPort", "7002");
+        try
+        {
+            var s = ServeCommand.Load(new Dictionary<string, string?> { ["Node:RpcPort"] = "7003", ["Htable:Tables:0"] = "cli=>size=4" },
+                null, new FileInfo(file), tablesOnCommandLine: true);
+            Assert.Equal(7003, s.Node.RpcPort);
+            Assert.Equal(5002, s.Node.ClusterPort);
+            Assert.Equal("127.0.0.2", s.Node.Host);
+            Assert.Equal("cli", Assert.Single(s.Tables).Name);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("HTABLE_Node__ClusterPort", null);
+            Environment.SetEnvironmentVariable("HTABLE_Node__RpcPort", null);
+            File.Delete(file);
+        }
+    }
+}

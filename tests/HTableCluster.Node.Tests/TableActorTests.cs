@@ -1,0 +1,84 @@
+using Akka.Actor;
+using HTableCluster.Node.Tables;
+using HTableCluster.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+using static HTableCluster.Node.Tables.TableProtocol;
+
+namespace HTableCluster.Node.Tests;
+
+public sealed class TableActorTests : Akka.TestKit.Xunit2.TestKit
+{
+    private readonly ManualTime _time = new();
+    private readonly HTable _table;
+    private readonly TableEvents _events = new(NullLogger<TableEvents>.Instance);
+
+    public TableActorTests() =>
+        _table = new HTable(TableOptions.Parse("x=>size=4;autoexpire=5"), new HybridClock(_time), 1);
+
+    private IActorRef Writer(TimeSpan? sweep = null) =>
+        Sys.ActorOf(TableActor.Props(_table.Partition(0), sweep ?? TimeSpan.FromHours(1), _events));
+
+    private static async Task<WriteResult[]> Apply(IActorRef writer, params WriteOp[] ops)
+    {
+        var tcs = new TaskCompletionSource<WriteResult[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        writer.Tell(new Apply("x", 0, ops, tcs));
+        return await tcs.Task.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Applies_writes_in_order_and_readers_see_them()
+    {
+        var w = Writer();
+        var k = HTable.MakeKey("k");
+        var r = await Apply(w,
+            new WriteOp(WriteKind.SetInteger, k, null, 5),
+            new WriteOp(WriteKind.Add, k, null, 2),
+            new WriteOp(WriteKind.Delete, HTable.MakeKey("missing")));
+        Assert.Equal(WriteStatus.Applied, r[0].Status);
+        Assert.Equal(7, r[1].Value);
+        Assert.Equal(WriteStatus.NotFound, r[2].Status);
+        Assert.Equal(7, _table.Get("k")!.IntValue);
+    }
+
+    [Fact]
+    public async Task Atomic_update_runs_on_the_writer()
+    {
+        var w = Writer();
+        var tcs = new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        w.Tell(new Atomic("x", 0, p =>
+        {
+            var key = HTable.MakeKey("a");
+            var current = _table.Get("a")?.IntValue ?? 0;
+            return p.SetInteger(key, current + 10).IntValue;
+        }, tcs));
+        Assert.Equal(10L, await tcs.Task.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task Sweep_collects_expired_items_and_raises_the_event()
+    {
+        var expired = new List<string>();
+        _events.Expired += (_, e) => { lock (expired) expired.Add(e.Key); };
+        var w = Writer(TimeSpan.FromMilliseconds(50));
+        await Apply(w, new WriteOp(WriteKind.SetString, HTable.MakeKey("old"), "v"u8.ToArray()));
+        _time.Advance(TimeSpan.FromSeconds(6));
+        await AwaitAssertAsync(() =>
+        {
+            lock (expired)
+                Assert.Equal(["old"], expired);
+        }, TimeSpan.FromSeconds(5));
+        Assert.Equal(0, _table.RawCount);
+        Assert.Equal(1, _events.ExpiredCount);
+    }
+
+    [Fact]
+    public async Task A_failing_atomic_update_fails_its_caller_and_the_writer_goes_on()
+    {
+        var w = Writer();
+        var tcs = new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        w.Tell(new Atomic("x", 0, _ => throw new InvalidOperationException("boom"), tcs));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => tcs.Task.WaitAsync(TimeSpan.FromSeconds(5)));
+        var r = await Apply(w, new WriteOp(WriteKind.SetInteger, HTable.MakeKey("after"), null, 1));
+        Assert.Equal(WriteStatus.Applied, r[0].Status);
+    }
+}
