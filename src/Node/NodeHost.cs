@@ -97,7 +97,13 @@ public static class NodeHost
 
         var app = builder.Build();
         var dispatcher = app.Services.GetRequiredService<RpcDispatcher>();
-        app.MapPost("/RPC", (RequestDelegate)(ctx => HandleRpcAsync(ctx, dispatcher, settings.Rpc.MaxBodyBytes)));
+        // JSON-RPC is answered before routing (the hot path); like Kamailio's xhttp route, any path
+        // under /RPC is accepted.
+        app.Use((ctx, next) =>
+            HttpMethods.IsPost(ctx.Request.Method) && ctx.Request.Path.StartsWithSegments("/RPC", StringComparison.Ordinal)
+                ? HandleRpcAsync(ctx, dispatcher, settings.Rpc.MaxBodyBytes)
+                : next(ctx));
+        app.UseRouting();
         app.MapGet("/health/live", () => Results.Text("live\n"));
         app.MapGet("/health/ready", () => readiness.IsReady && node.IsStarted
             ? Results.Text("ready\n")
@@ -136,19 +142,52 @@ public static class NodeHost
         }
         var buffer = read.Buffer;
         var body = buffer.IsSingleSegment ? buffer.First : buffer.ToArray();
-        var output = new ArrayBufferWriter<byte>(256);
-        int status;
-        await using (var writer = new Utf8JsonWriter(output))
+        var output = ReplyBuffer.Rent();
+        try
         {
-            status = await dispatcher.ProcessAsync(body, writer).ConfigureAwait(false);
+            var status = await dispatcher.ProcessAsync(body, output.Writer).ConfigureAwait(false);
+            await output.Writer.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+            reader.AdvanceTo(buffer.End);
+            ctx.Response.StatusCode = status;
+            if (status == StatusCodes.Status204NoContent)
+                return;
+            ctx.Response.ContentType = "application/json";
+            ctx.Response.ContentLength = output.Buffer.WrittenCount;
+            await ctx.Response.Body.WriteAsync(output.Buffer.WrittenMemory, ctx.RequestAborted).ConfigureAwait(false);
         }
-        reader.AdvanceTo(buffer.End);
-        ctx.Response.StatusCode = status;
-        if (status == StatusCodes.Status204NoContent)
-            return;
-        ctx.Response.ContentType = "application/json";
-        ctx.Response.ContentLength = output.WrittenCount;
-        await ctx.Response.Body.WriteAsync(output.WrittenMemory, ctx.RequestAborted).ConfigureAwait(false);
+        finally
+        {
+            ReplyBuffer.Return(output);
+        }
+    }
+
+    // Reply buffers are reused across requests; oversized ones are dropped.
+    private sealed class ReplyBuffer
+    {
+        private const int MaxPooled = 64;
+        private const int MaxPooledBytes = 64 * 1024;
+        private static readonly System.Collections.Concurrent.ConcurrentQueue<ReplyBuffer> Pool = new();
+
+        private ReplyBuffer()
+        {
+            Buffer = new ArrayBufferWriter<byte>(512);
+            Writer = new Utf8JsonWriter(Buffer);
+        }
+
+        public ArrayBufferWriter<byte> Buffer { get; }
+
+        public Utf8JsonWriter Writer { get; }
+
+        public static ReplyBuffer Rent() => Pool.TryDequeue(out var b) ? b : new ReplyBuffer();
+
+        public static void Return(ReplyBuffer b)
+        {
+            if (b.Buffer.Capacity > MaxPooledBytes || Pool.Count >= MaxPooled)
+                return;
+            b.Buffer.ResetWrittenCount();
+            b.Writer.Reset(b.Buffer);
+            Pool.Enqueue(b);
+        }
     }
 
     private static string ResolveBind(string bind) => bind == "localhost" ? "127.0.0.1" : bind;

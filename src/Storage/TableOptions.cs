@@ -61,8 +61,12 @@ public sealed record TableOptions
             throw new FormatException($"htable definition '{definition}': invalid table name '{name}'");
 
         var options = new TableOptions { Name = name };
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (key, value) in SplitAttributes(definition, definition[(arrow + 2)..]))
         {
+            // As in Kamailio, the first occurrence of a repeated attribute wins.
+            if (!seen.Add(key))
+                continue;
             options = key switch
             {
                 "size" => options with { Size = Int(definition, key, value, 0, int.MaxValue) },
@@ -103,7 +107,6 @@ public sealed record TableOptions
         var i = 0;
         while (i < body.Length)
         {
-            var start = i;
             char? quote = null;
             var sb = new StringBuilder();
             var keyEnd = -1;
@@ -138,7 +141,6 @@ public sealed record TableOptions
                 throw new FormatException($"htable definition '{definition}': attribute '{text.Trim()}' has no value");
             var key = text[..keyEnd].Trim().ToLowerInvariant();
             var value = text[(keyEnd + 1)..].Trim();
-            _ = start;
             yield return (key, value);
         }
     }

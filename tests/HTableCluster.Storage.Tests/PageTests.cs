@@ -103,13 +103,20 @@ public class PageTests
 
         var next = 200;
         var oldest = 0;
+        var burst = true;
         var all = ReadAll(table, limit, () =>
         {
-            // Add a burst of new keys (forcing map growth) and delete old churn keys (tombstones,
-            // rebuilds), and rewrite a stable key's value: none of this may move a stable item.
-            for (var i = 0; i < 40; i++)
+            // Once: a burst of new keys that forces every partition map to grow. Then balanced churn
+            // (tombstones, rebuilds) and a rewrite of a stable key: none of this may move a stable item.
+            if (burst)
+            {
+                for (var i = 0; i < 600; i++)
+                    table.Set("burst-" + i, "v");
+                burst = false;
+            }
+            for (var i = 0; i < 5; i++)
                 table.Set("churn-" + next++, "v");
-            for (var i = 0; i < 30; i++)
+            for (var i = 0; i < 5; i++)
                 table.Delete("churn-" + oldest++);
             table.Set(stable[next % stable.Count], "rewritten");
         });

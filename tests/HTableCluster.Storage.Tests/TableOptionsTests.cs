@@ -93,6 +93,16 @@ public class TableOptionsTests
     }
 
     [Fact]
+    public void First_occurrence_of_a_repeated_attribute_wins()
+    {
+        var o = TableOptions.Parse("t=>size=8;autoexpire=5;size=10;dbtable=a;autoexpire=7;dbtable=b");
+
+        Assert.Equal(8, o.Size);
+        Assert.Equal(5, o.AutoExpire);
+        Assert.Equal("a", o.DbTable);
+    }
+
+    [Fact]
     public void Colnull_may_be_empty()
     {
         var o = TableOptions.Parse("t=>colnull=");
@@ -173,7 +183,7 @@ public class TableOptionsTests
     [InlineData("initval=9223372036854775808", "initval", "9223372036854775808")]
     public void Bad_number_names_attribute_and_value(string attribute, string name, string value)
     {
-        var ex = Assert.Throws<FormatException>(() => TableOptions.Parse("t=>autoexpire=1;" + attribute));
+        var ex = Assert.Throws<FormatException>(() => TableOptions.Parse("t=>dbtable=x;" + attribute));
 
         Assert.Contains($"attribute '{name}'", ex.Message, StringComparison.Ordinal);
         Assert.Contains($"'{value}'", ex.Message, StringComparison.Ordinal);

@@ -21,6 +21,7 @@ public sealed class RpcDispatcher
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
 
     private readonly FrozenDictionary<string, RpcMethod> _methods;
+    private readonly FrozenDictionary<string, (Counter.Child Ok, Counter.Child Error)> _counters;
     private readonly int _maxBatch;
 
     /// <summary>Creates the dispatcher over a set of methods.</summary>
@@ -30,6 +31,7 @@ public sealed class RpcDispatcher
         all.Add(new RpcMethod("system.listMethods", "Lists the RPC methods supported.", false, (_, _) => RpcReply.Ok(MethodNames()).AsTask()));
         all.Add(new RpcMethod("system.methodHelp", "Print the help string for given method.", false, Help));
         _methods = all.ToFrozenDictionary(m => m.Name, StringComparer.Ordinal);
+        _counters = all.ToFrozenDictionary(m => m.Name, m => (Calls.WithLabels(m.Name, "ok"), Calls.WithLabels(m.Name, "error")), StringComparer.Ordinal);
         _maxBatch = maxBatch;
     }
 
@@ -161,7 +163,8 @@ public sealed class RpcDispatcher
         {
             reply = RpcReply.Fail(500, "Internal error: the table writer did not answer in time");
         }
-        Calls.WithLabels(name, reply.Error is null ? "ok" : "error").Inc();
+        var (ok, failed) = _counters[name];
+        (reply.Error is null ? ok : failed).Inc();
         return (id, hasId, reply);
     }
 

@@ -130,7 +130,9 @@ public sealed class TableClient
     private Task<WriteResult[]> Send(int partition, IReadOnlyList<WriteOp> ops)
     {
         var tcs = new TaskCompletionSource<WriteResult[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // No per-call timer on the hot path: a writer that fails a message completes it with the
+        // exception (TableActor.PreRestart); only a stopped system leaves it pending.
         _writers[partition].Tell(new Apply(Name, partition, ops, tcs));
-        return tcs.Task.WaitAsync(WriteTimeout);
+        return tcs.Task;
     }
 }
