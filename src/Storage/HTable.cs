@@ -236,20 +236,23 @@ public sealed class HTable
     /// <summary>Slot occupancy of live items as <c>htable.stats</c> reports it: items, fullest and emptiest slot.</summary>
     public (int Items, int MaxPerSlot, int MinPerSlot) SlotStats()
     {
-        var counts = new int[SlotCount];
+        // Only occupied slots are counted: a table may have up to 2^30 slots.
+        var counts = new Dictionary<int, int>();
         var total = 0;
         foreach (var e in Items())
         {
-            counts[KamailioHash.Compute(e.KeyUtf8) & (uint)(SlotCount - 1)]++;
+            var slot = (int)(KamailioHash.Compute(e.KeyUtf8) & (uint)(SlotCount - 1));
+            counts[slot] = counts.GetValueOrDefault(slot) + 1;
             total++;
         }
-        int max = 0, min = int.MaxValue;
-        foreach (var c in counts)
+        var max = 0;
+        var min = counts.Count < SlotCount ? 0 : int.MaxValue;
+        foreach (var c in counts.Values)
         {
             max = Math.Max(max, c);
             min = Math.Min(min, c);
         }
-        return (total, max, min);
+        return (total, max, min == int.MaxValue ? 0 : min);
     }
 
     /// <summary>

@@ -106,7 +106,7 @@ public sealed class Matcher
             case MatchOperator.EndsWith: return text.EndsWith(_utf8);
             case MatchOperator.Contains: return text.IndexOf(_utf8) >= 0;
             case MatchOperator.Equals: return text.SequenceEqual(_utf8);
-            case MatchOperator.EqualsIgnoreCase: return Ascii.EqualsIgnoreCase(text, _utf8);
+            case MatchOperator.EqualsIgnoreCase: return EqualsAsciiIgnoreCase(text, _utf8);
             default:
                 try
                 {
@@ -117,6 +117,20 @@ public sealed class Matcher
                     return false;
                 }
         }
+    }
+
+    // Folds ASCII letters only and compares every other byte exactly, as C's strncasecmp.
+    private static bool EqualsAsciiIgnoreCase(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    {
+        if (a.Length != b.Length)
+            return false;
+        for (var i = 0; i < a.Length; i++)
+        {
+            int x = a[i], y = b[i];
+            if (x != y && ((uint)((x | 0x20) - 'a') > 'z' - 'a' || (x | 0x20) != (y | 0x20)))
+                return false;
+        }
+        return true;
     }
 
     /// <summary>Tests a value. As in Kamailio, only string values take part; integer items never match.</summary>

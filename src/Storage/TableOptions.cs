@@ -10,8 +10,11 @@ namespace HTableCluster.Storage;
 /// </summary>
 public sealed record TableOptions
 {
-    /// <summary>Largest slot exponent; larger sizes are clamped to it (Kamailio 5.6: 2^14 slots).</summary>
-    public const int MaxSizeBits = 14;
+    /// <summary>Sizes above 31 get 2^14 slots (Kamailio 5.6's clamp).</summary>
+    public const int ClampedSizeBits = 14;
+
+    /// <summary>Largest size accepted: 31 would mean 2^31 slots, which Kamailio cannot allocate either.</summary>
+    public const int MaxSize = 30;
 
     /// <summary>Table name, as used in <c>$sht(name=&gt;key)</c> and every RPC.</summary>
     public required string Name { get; init; }
@@ -19,8 +22,8 @@ public sealed record TableOptions
     /// <summary>The <c>size</c> attribute as written (default 4).</summary>
     public int Size { get; init; } = 4;
 
-    /// <summary>Number of slots after Kamailio 5.6's clamp: size &lt;= 1 gives 8 slots, size &gt; 14 gives 2^14.</summary>
-    public int SlotCount => Size <= 1 ? 8 : Size > MaxSizeBits ? 1 << MaxSizeBits : 1 << Size;
+    /// <summary>Number of slots as Kamailio 5.6 computes it: size &lt;= 1 gives 8, 2..30 gives 2^size, above 31 gives 2^14.</summary>
+    public int SlotCount => Size <= 1 ? 8 : Size > 31 ? 1 << ClampedSizeBits : 1 << Size;
 
     /// <summary>Seconds after the last update (or creation) before an item expires; 0 = never.</summary>
     public int AutoExpire { get; init; }
@@ -64,12 +67,10 @@ public sealed record TableOptions
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (key, value) in SplitAttributes(definition, definition[(arrow + 2)..]))
         {
-            // As in Kamailio, the first occurrence of a repeated attribute wins.
-            if (!seen.Add(key))
-                continue;
-            options = key switch
+            // As in Kamailio, every occurrence is validated and the first one wins.
+            var candidate = key switch
             {
-                "size" => options with { Size = Int(definition, key, value, 0, int.MaxValue) },
+                "size" => options with { Size = Size31(definition, Int(definition, key, value, 0, int.MaxValue)) },
                 "autoexpire" => options with { AutoExpire = Int(definition, key, value, 0, int.MaxValue) },
                 "dbtable" => options with { DbTable = value },
                 "cols" => options with { Cols = ParseCols(definition, value) },
@@ -81,6 +82,8 @@ public sealed record TableOptions
                 "colnull" => options with { ColNull = value },
                 _ => throw new FormatException($"htable definition '{definition}': unknown attribute '{key}'"),
             };
+            if (seen.Add(key))
+                options = candidate;
         }
         return options;
     }
@@ -132,7 +135,10 @@ public sealed record TableOptions
                 sb.Append(c);
             }
             if (quote is not null)
-                throw new FormatException($"htable definition '{definition}': unterminated quote");
+            {
+                var attr = keyEnd >= 0 ? sb.ToString(0, keyEnd).Trim() : sb.ToString().Trim();
+                throw new FormatException($"htable definition '{definition}': attribute '{attr}' has an unterminated quote");
+            }
             i++; // skip ';'
             var text = sb.ToString();
             if (text.Trim().Length == 0)
@@ -151,6 +157,9 @@ public sealed record TableOptions
             throw new FormatException($"htable definition '{definition}': attribute '{key}' has value '{value}', expected an integer from {min} to {max}");
         return n;
     }
+
+    private static int Size31(string definition, int size) =>
+        size == 31 ? throw new FormatException($"htable definition '{definition}': attribute 'size' has value '31' (2^31 slots); use at most {MaxSize}, or more than 31 for 2^{ClampedSizeBits}") : size;
 
     private static long Long(string definition, string key, string value)
     {

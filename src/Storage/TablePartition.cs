@@ -9,8 +9,6 @@ public enum AddStatus
     NotInteger = 1,
     /// <summary>The result would leave the 64-bit range; nothing changed.</summary>
     Overflow = 2,
-    /// <summary>The key is missing and the table has no initval: nothing created.</summary>
-    Missing = 3,
 }
 
 /// <summary>
@@ -72,7 +70,7 @@ public sealed class TablePartition
         var existing = Live(key, now);
         if (existing is null)
             return false;
-        Map.Put(existing.WithExpiry(seconds > 0 ? now + (seconds * 1000) : 0, _table.Clock.Next()));
+        Map.Put(existing.WithExpiry(seconds > 0 ? ExpiryAt(now, seconds) : 0, _table.Clock.Next()));
         return true;
     }
 
@@ -155,6 +153,10 @@ public sealed class TablePartition
         return expired;
     }
 
+    // A lifetime too large for the clock saturates instead of wrapping into the past.
+    private static long ExpiryAt(long now, long seconds) =>
+        seconds >= (long.MaxValue - now) / 1000 ? long.MaxValue : now + (seconds * 1000);
+
     // An update keeps the item's place; a new item goes after every item created before it.
     private int SequenceFor(Entry? existing) => existing?.Sequence ?? ++_sequence;
 
@@ -170,7 +172,7 @@ public sealed class TablePartition
     {
         // An explicit lifetime <= 0 falls back to the table's rule (Kamailio's ht_set_cell_ex).
         if (explicitSeconds is > 0 and var s)
-            return now + (s * 1000);
+            return ExpiryAt(now, s);
         var auto = Options.AutoExpire > 0 ? now + (Options.AutoExpire * 1000L) : 0;
         if (existing is null || Options.UpdateExpire)
             return auto;

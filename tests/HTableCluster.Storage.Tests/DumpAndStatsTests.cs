@@ -131,6 +131,11 @@ public class DumpAndStatsTests
         var items = table.DumpSlots().Single(s => s.Slot == slot).Items.Where(e => e.Key is "k" or "K").Select(e => e.Key);
         Assert.Equal(["K", "k"], items);
 
+        // Changing only the expiry keeps the place too.
+        Assert.True(table.SetExpire("K", 60));
+        items = table.DumpSlots().Single(s => s.Slot == slot).Items.Where(e => e.Key is "k" or "K").Select(e => e.Key);
+        Assert.Equal(["K", "k"], items);
+
         // Deleted and created again: now the newest, so last.
         table.Delete("K");
         table.Set("K", "again");

@@ -345,4 +345,16 @@ public class ExpiryTests
 
         Assert.Equal(Enumerable.Range(0, 30).Select(i => "late" + i).Order(StringComparer.Ordinal), seen.Keys());
     }
+
+    [Fact]
+    public void Huge_expiry_does_not_wrap()
+    {
+        var time = new ManualTime();
+        var table = TestTables.Create("t=>", time);
+        table.Set("a", "v", long.MaxValue / 100);
+        table.Set("b", "v");
+        Assert.True(table.SetExpire("b", long.MaxValue / 100));
+        Assert.NotNull(table.Get("a"));
+        Assert.NotNull(table.Get("b"));
+    }
 }

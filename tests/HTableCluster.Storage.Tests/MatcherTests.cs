@@ -117,4 +117,14 @@ public class MatcherTests
         Assert.True(matcher.IsValueMatch(Entry.CreateString("k"u8, 1, "123"u8, 0, 1, 0)));
         Assert.False(Matcher.Create(MatchOperator.Any, "").IsValueMatch(Entry.CreateInteger("k"u8, 1, 1, 0, 1, 0)));
     }
+
+    [Theory]
+    [InlineData("ключ", "ключ")]
+    [InlineData("Müller", "MüLLER")]
+    public void EqualsIgnoreCase_handles_non_ascii(string pattern, string text) =>
+        Assert.True(Matcher.Create(MatchOperator.EqualsIgnoreCase, pattern).IsMatch(Encoding.UTF8.GetBytes(text)));
+
+    [Fact]
+    public void EqualsIgnoreCase_folds_only_ascii_letters() =>
+        Assert.False(Matcher.Create(MatchOperator.EqualsIgnoreCase, "a@").IsMatch("A`"u8));
 }

@@ -118,8 +118,10 @@ public class TableOptionsTests
     [InlineData(4, 16)]
     [InlineData(10, 1024)]
     [InlineData(14, 16384)]
-    [InlineData(15, 16384)]
-    [InlineData(31, 16384)]
+    [InlineData(15, 32768)]
+    [InlineData(20, 1 << 20)]
+    [InlineData(30, 1 << 30)]
+    [InlineData(32, 16384)]
     [InlineData(40, 16384)]
     public void SlotCount_is_clamped(int size, int slots)
     {
@@ -252,4 +254,25 @@ public class TableOptionsTests
     [Fact]
     public void Null_definition_throws_ArgumentNullException() =>
         Assert.Throws<ArgumentNullException>(() => TableOptions.Parse(null!));
+
+    [Fact]
+    public void Size_31_is_refused()
+    {
+        var ex = Assert.Throws<FormatException>(() => TableOptions.Parse("t=>size=31"));
+        Assert.Contains("attribute 'size'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Repeated_attribute_is_still_validated()
+    {
+        var ex = Assert.Throws<FormatException>(() => TableOptions.Parse("t=>size=8;size=abc"));
+        Assert.Contains("attribute 'size'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unterminated_quote_names_the_attribute()
+    {
+        var ex = Assert.Throws<FormatException>(() => TableOptions.Parse("t=>size=4;cols='a,b"));
+        Assert.Contains("attribute 'cols'", ex.Message, StringComparison.Ordinal);
+    }
 }

@@ -33,8 +33,7 @@ internal static class PartitionWriter
                 {
                     AddStatus.Applied => new(WriteStatus.Applied, null, value),
                     AddStatus.NotInteger => new(WriteStatus.NotInteger),
-                    AddStatus.Overflow => new(WriteStatus.Overflow, null, value),
-                    _ => new(WriteStatus.NotFound),
+                    _ => new(WriteStatus.Overflow, null, value),
                 };
             case WriteKind.RemoveByName:
             case WriteKind.RemoveByValue:
