@@ -1,55 +1,65 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Text;
 
 namespace HTableCluster.Storage;
 
 /// <summary>
-/// One item of a table. Immutable: a write replaces the whole entry, so readers on any thread see
-/// either the old or the new item, never a mix. Key and value share one UTF-8 buffer to keep the
-/// per-entry footprint small (one object plus one array).
+/// One item of a table, as handed to readers: a view over the item's single immutable buffer.
+/// A table stores only that buffer (metadata, key and value in one array, UTF-8), which keeps the
+/// per-item footprint to one object; a write replaces the whole buffer, so a reader on any thread
+/// sees either the old or the new item, never a mix.
 /// </summary>
 public sealed class Entry
 {
-    private readonly byte[] _data;
-    private readonly int _keyLength;
+    // Buffer layout (little endian), a 24-byte header so that a 16-byte key with a 64-byte value
+    // fills exactly 128 bytes with the array header: version (8), expiry (8), creation sequence (4),
+    // key length (3 bytes, up to 16 MiB), flags (1); then the key and the value (UTF-8 text, or
+    // 8 bytes for an integer). The map hash is not stored: it is recomputed when a map grows.
+    private const int VersionAt = 0;
+    private const int ExpiresAt = 8;
+    private const int SequenceAt = 16;
+    private const int KeyLengthAt = 20;
+    private const int FlagsAt = 23;
+    internal const int HeaderSize = 24;
+    private const byte IntegerFlag = 1;
 
-    internal Entry(byte[] data, int keyLength, int hash, bool isInteger, long expiresAtMs, long version, int sequence = 0)
-    {
-        _data = data;
-        _keyLength = keyLength;
-        Hash = hash;
-        Sequence = sequence;
-        IsInteger = isInteger;
-        ExpiresAtMs = expiresAtMs;
-        Version = version;
-    }
+    /// <summary>Longest key the buffer layout can hold.</summary>
+    public const int MaxKeyLength = (1 << 24) - 1;
+
+    private readonly byte[] _buf;
+
+    internal Entry(byte[] buffer) => _buf = buffer;
+
+    /// <summary>The stored buffer.</summary>
+    internal byte[] Buffer => _buf;
 
     /// <summary>Hash used by the partition map (not Kamailio's slot hash).</summary>
-    internal int Hash { get; }
+    internal int Hash => HashOf(_buf);
 
     /// <summary>
     /// Creation order within the partition, kept across updates: Kamailio keeps items with equal
     /// hashes in insertion order inside a slot, which decides the order of htable.dump.
     /// </summary>
-    internal int Sequence { get; }
+    internal int Sequence => BinaryPrimitives.ReadInt32LittleEndian(_buf.AsSpan(SequenceAt));
 
     /// <summary>True when the value is a 64-bit integer, false for a string.</summary>
-    public bool IsInteger { get; }
+    public bool IsInteger => (_buf[FlagsAt] & IntegerFlag) != 0;
 
     /// <summary>Absolute expiry in Unix milliseconds; 0 means the item never expires.</summary>
-    public long ExpiresAtMs { get; }
+    public long ExpiresAtMs => ExpiresAtMsOf(_buf);
 
     /// <summary>Version stamped by the writer (hybrid logical clock); 0 for items loaded from a database.</summary>
-    public long Version { get; }
+    public long Version => BinaryPrimitives.ReadInt64LittleEndian(_buf.AsSpan(VersionAt));
 
     /// <summary>The key as UTF-8 bytes.</summary>
-    public ReadOnlySpan<byte> KeyUtf8 => _data.AsSpan(0, _keyLength);
+    public ReadOnlySpan<byte> KeyUtf8 => KeyOf(_buf);
 
     /// <summary>The string value as UTF-8 bytes (empty for integers).</summary>
-    public ReadOnlySpan<byte> ValueUtf8 => IsInteger ? default : _data.AsSpan(_keyLength);
+    public ReadOnlySpan<byte> ValueUtf8 => IsInteger ? default : _buf.AsSpan(HeaderSize + KeyLengthOf(_buf));
 
     /// <summary>The integer value (0 for strings).</summary>
-    public long IntValue => IsInteger ? BinaryPrimitives.ReadInt64LittleEndian(_data.AsSpan(_keyLength)) : 0;
+    public long IntValue => IsInteger ? BinaryPrimitives.ReadInt64LittleEndian(_buf.AsSpan(HeaderSize + KeyLengthOf(_buf))) : 0;
 
     /// <summary>The key decoded from UTF-8.</summary>
     public string Key => Encoding.UTF8.GetString(KeyUtf8);
@@ -58,31 +68,65 @@ public sealed class Entry
     public string? StringValue => IsInteger ? null : Encoding.UTF8.GetString(ValueUtf8);
 
     /// <summary>The value as text: the string itself, or the integer in decimal.</summary>
-    public string ValueText => IsInteger ? IntValue.ToString(System.Globalization.CultureInfo.InvariantCulture) : StringValue!;
+    public string ValueText => IsInteger ? IntValue.ToString(CultureInfo.InvariantCulture) : StringValue!;
 
     /// <summary>True when the item has an expiry that is due at <paramref name="nowMs"/>.</summary>
-    public bool IsExpired(long nowMs) => ExpiresAtMs != 0 && nowMs >= ExpiresAtMs;
+    public bool IsExpired(long nowMs) => IsExpired(_buf, nowMs);
 
-    internal bool KeyEquals(int hash, ReadOnlySpan<byte> key) =>
-        Hash == hash && key.SequenceEqual(_data.AsSpan(0, _keyLength));
+    internal static int HashOf(byte[] buf) => (int)KeyHash.Of(KeyOf(buf));
 
-    internal static Entry CreateString(ReadOnlySpan<byte> key, int hash, ReadOnlySpan<byte> value, long expiresAtMs, long version, int sequence)
+    internal static long ExpiresAtMsOf(byte[] buf) => BinaryPrimitives.ReadInt64LittleEndian(buf.AsSpan(ExpiresAt));
+
+    internal static bool IsExpired(byte[] buf, long nowMs)
     {
-        var data = new byte[key.Length + value.Length];
-        key.CopyTo(data);
-        value.CopyTo(data.AsSpan(key.Length));
-        return new Entry(data, key.Length, hash, false, expiresAtMs, version, sequence);
+        var at = ExpiresAtMsOf(buf);
+        return at != 0 && nowMs >= at;
     }
 
-    internal static Entry CreateInteger(ReadOnlySpan<byte> key, int hash, long value, long expiresAtMs, long version, int sequence)
+    internal static ReadOnlySpan<byte> KeyOf(byte[] buf) => buf.AsSpan(HeaderSize, KeyLengthOf(buf));
+
+    internal static bool KeyEquals(byte[] buf, ReadOnlySpan<byte> key) =>
+        KeyLengthOf(buf) == key.Length && key.SequenceEqual(buf.AsSpan(HeaderSize, key.Length));
+
+    private static int KeyLengthOf(byte[] buf) => buf[KeyLengthAt] | (buf[KeyLengthAt + 1] << 8) | (buf[KeyLengthAt + 2] << 16);
+
+    internal static Entry CreateString(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAtMs, long version, int sequence)
     {
-        var data = new byte[key.Length + sizeof(long)];
-        key.CopyTo(data);
-        BinaryPrimitives.WriteInt64LittleEndian(data.AsSpan(key.Length), value);
-        return new Entry(data, key.Length, hash, true, expiresAtMs, version, sequence);
+        var buf = Header(key, value.Length, false, expiresAtMs, version, sequence);
+        value.CopyTo(buf.AsSpan(HeaderSize + key.Length));
+        return new Entry(buf);
     }
 
-    /// <summary>The same item with another expiry and version; the buffer is shared (it is never written after creation).</summary>
-    internal Entry WithExpiry(long expiresAtMs, long version) =>
-        new(_data, _keyLength, Hash, IsInteger, expiresAtMs, version, Sequence);
+    internal static Entry CreateInteger(ReadOnlySpan<byte> key, long value, long expiresAtMs, long version, int sequence)
+    {
+        var buf = Header(key, sizeof(long), true, expiresAtMs, version, sequence);
+        BinaryPrimitives.WriteInt64LittleEndian(buf.AsSpan(HeaderSize + key.Length), value);
+        return new Entry(buf);
+    }
+
+    /// <summary>The same item with another expiry and version (a new buffer: published buffers never change).</summary>
+    internal Entry WithExpiry(long expiresAtMs, long version)
+    {
+        var buf = (byte[])_buf.Clone();
+        BinaryPrimitives.WriteInt64LittleEndian(buf.AsSpan(VersionAt), version);
+        BinaryPrimitives.WriteInt64LittleEndian(buf.AsSpan(ExpiresAt), expiresAtMs);
+        return new Entry(buf);
+    }
+
+    private static byte[] Header(ReadOnlySpan<byte> key, int valueLength, bool isInteger, long expiresAtMs, long version, int sequence)
+    {
+        if (key.Length > MaxKeyLength)
+            throw new ArgumentException($"key of {key.Length} bytes exceeds {MaxKeyLength}", nameof(key));
+        var buf = GC.AllocateUninitializedArray<byte>(HeaderSize + key.Length + valueLength);
+        var span = buf.AsSpan();
+        BinaryPrimitives.WriteInt64LittleEndian(span[VersionAt..], version);
+        BinaryPrimitives.WriteInt64LittleEndian(span[ExpiresAt..], expiresAtMs);
+        BinaryPrimitives.WriteInt32LittleEndian(span[SequenceAt..], sequence);
+        span[KeyLengthAt] = (byte)key.Length;
+        span[KeyLengthAt + 1] = (byte)(key.Length >> 8);
+        span[KeyLengthAt + 2] = (byte)(key.Length >> 16);
+        span[FlagsAt] = isInteger ? IntegerFlag : (byte)0;
+        key.CopyTo(span[HeaderSize..]);
+        return buf;
+    }
 }

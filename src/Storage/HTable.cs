@@ -4,14 +4,17 @@ using System.Text;
 namespace HTableCluster.Storage;
 
 /// <summary>
-/// One named table: 2^size Kamailio slots spread over <see cref="PartitionCount"/> partitions.
-/// Each <see cref="TablePartition"/> has exactly one writer (its table actor); every read here is
-/// safe from any thread without locks and treats expired-but-uncollected items as missing.
+/// One named table. Keys are spread over <see cref="PartitionCount"/> partitions by a seeded 64-bit
+/// hash (one hash per lookup; resistant to crafted collisions); Kamailio's 2^size slots are computed
+/// from the key where Kamailio shows them (dump order, stats, slot locks). Each
+/// <see cref="TablePartition"/> has exactly one writer (its table actor); every read here is safe from
+/// any thread without locks and treats expired-but-uncollected items as missing.
 /// </summary>
 public sealed class HTable
 {
     private const int StackKeyBytes = 256;
     private readonly TablePartition[] _partitions;
+    private int _sequence;
 
     /// <summary>Creates an empty table.</summary>
     public HTable(TableOptions options, HybridClock clock, int partitionCount)
@@ -42,6 +45,9 @@ public sealed class HTable
     /// <summary>Number of single-writer partitions.</summary>
     public int PartitionCount => _partitions.Length;
 
+    /// <summary>Table-wide creation counter (see <see cref="Entry.Sequence"/>).</summary>
+    internal int NextSequence() => Interlocked.Increment(ref _sequence);
+
     /// <summary>Partition <paramref name="index"/>; its methods may only be called by its owner.</summary>
     public TablePartition Partition(int index) => _partitions[index];
 
@@ -56,14 +62,14 @@ public sealed class HTable
     public static KeyRef MakeKey(byte[] utf8)
     {
         ArgumentNullException.ThrowIfNull(utf8);
-        return new KeyRef(utf8, KeyHash.Of(utf8), KamailioHash.Compute(utf8));
+        return new KeyRef(utf8, KeyHash.Of(utf8));
     }
 
-    /// <summary>The slot of a key.</summary>
-    public int SlotOf(in KeyRef key) => (int)(key.CellId & (uint)(SlotCount - 1));
+    /// <summary>Kamailio's slot of a key.</summary>
+    public int SlotOf(in KeyRef key) => (int)(KamailioHash.Compute(key.Utf8) & (uint)(SlotCount - 1));
 
-    /// <summary>The partition owning a key: slots are dealt round-robin over partitions.</summary>
-    public int PartitionOf(in KeyRef key) => SlotOf(key) % _partitions.Length;
+    /// <summary>The partition owning a key.</summary>
+    public int PartitionOf(in KeyRef key) => KeyHash.PartitionOf(key.Hash64, _partitions.Length);
 
     /// <summary>The partition owning a key given as text.</summary>
     public int PartitionOf(string key)
@@ -75,7 +81,7 @@ public sealed class HTable
         try
         {
             var n = Encoding.UTF8.GetBytes(key, buf);
-            return (int)(KamailioHash.Compute(buf[..n]) & (uint)(SlotCount - 1)) % _partitions.Length;
+            return KeyHash.PartitionOf(KeyHash.Of(buf[..n]), _partitions.Length);
         }
         finally
         {
@@ -87,10 +93,9 @@ public sealed class HTable
     /// <summary>The live item for a key, or null when missing or expired.</summary>
     public Entry? Get(ReadOnlySpan<byte> key)
     {
-        var cell = KamailioHash.Compute(key);
-        var partition = _partitions[(int)(cell & (uint)(SlotCount - 1)) % _partitions.Length];
-        var e = partition.Map.Find(KeyHash.Of(key), key);
-        return e is null || e.IsExpired(Clock.NowMs) ? null : e;
+        var hash = KeyHash.Of(key);
+        var item = _partitions[KeyHash.PartitionOf(hash, _partitions.Length)].Map.Find((int)hash, key);
+        return item is null || Entry.IsExpired(item, Clock.NowMs) ? null : new Entry(item);
     }
 
     /// <summary>The live item for a key given as text, or null.</summary>
@@ -111,9 +116,6 @@ public sealed class HTable
                 ArrayPool<byte>.Shared.Return(rented);
         }
     }
-
-    /// <summary>The item including an expired-but-uncollected one (for writers and replication).</summary>
-    internal Entry? GetRaw(in KeyRef key) => _partitions[PartitionOf(key)].Map.Find(key.Hash, key.Utf8);
 
     /// <summary>
     /// Remaining lifetime in whole seconds, as <c>$shtex</c>: null when the key is missing or
@@ -148,10 +150,10 @@ public sealed class HTable
         var now = Clock.NowMs;
         foreach (var p in _partitions)
         {
-            foreach (var e in p.Map.Snapshot())
+            foreach (var item in p.Map.Snapshot())
             {
-                if (!e.IsExpired(now))
-                    yield return e;
+                if (!Entry.IsExpired(item, now))
+                    yield return new Entry(item);
             }
         }
     }
@@ -270,22 +272,23 @@ public sealed class HTable
         while (partition < _partitions.Length)
         {
             // Smallest hashes >= from in this partition, whole hash groups only.
-            var candidates = new List<Entry>();
-            foreach (var e in _partitions[partition].Map.Snapshot())
+            var candidates = new List<(uint Hash, Entry Item)>();
+            foreach (var item in _partitions[partition].Map.Snapshot())
             {
-                if ((uint)e.Hash >= from && !e.IsExpired(now))
-                    candidates.Add(e);
+                var h = (uint)Entry.HashOf(item);
+                if (h >= from && !Entry.IsExpired(item, now))
+                    candidates.Add((h, new Entry(item)));
             }
-            candidates.Sort(static (a, b) => ((uint)a.Hash).CompareTo((uint)b.Hash));
+            candidates.Sort(static (a, b) => a.Hash.CompareTo(b.Hash));
             var i = 0;
             while (i < candidates.Count && items.Count < limit)
             {
-                var h = (uint)candidates[i].Hash;
-                while (i < candidates.Count && (uint)candidates[i].Hash == h)
-                    items.Add(candidates[i++]);
+                var h = candidates[i].Hash;
+                while (i < candidates.Count && candidates[i].Hash == h)
+                    items.Add(candidates[i++].Item);
             }
             if (i < candidates.Count)
-                return (items, ((ulong)(uint)partition << 32) | (uint)candidates[i].Hash);
+                return (items, ((ulong)(uint)partition << 32) | candidates[i].Hash);
             partition++;
             from = 0;
             if (items.Count >= limit)

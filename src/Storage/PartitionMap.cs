@@ -1,23 +1,24 @@
 namespace HTableCluster.Storage;
 
 /// <summary>
-/// Open-addressing hash map of <see cref="Entry"/> references with one writer and any number of
-/// concurrent readers. Entries are immutable, so a reader sees either the old or the new reference
-/// in a slot. Deletes leave a tombstone; growth and tombstone clean-up build a new array and publish
-/// it with one volatile write, so readers holding the old array still see a consistent table.
+/// Open-addressing hash map of item buffers (see <see cref="Entry"/>) with one writer and any number
+/// of concurrent readers. Buffers are immutable once published, so a reader sees either the old or
+/// the new reference in a slot. Deletes leave a tombstone; growth and tombstone clean-up build a new
+/// array and publish it with one volatile write, so readers holding the old array still see a
+/// consistent table.
 /// </summary>
 internal sealed class PartitionMap
 {
-    private static readonly Entry Tombstone = new([], 0, 0, false, 0, 0);
+    private static readonly byte[] Tombstone = new byte[Entry.HeaderSize];
     private const int MinCapacity = 16;
 
-    private Entry?[] _slots = new Entry?[MinCapacity];
+    private byte[]?[] _slots = new byte[]?[MinCapacity];
     private int _count;
     private int _tombstones;
 
     public int Count => Volatile.Read(ref _count);
 
-    public Entry? Find(int hash, ReadOnlySpan<byte> key)
+    public byte[]? Find(int hash, ReadOnlySpan<byte> key)
     {
         var slots = Volatile.Read(ref _slots);
         var mask = slots.Length - 1;
@@ -27,19 +28,20 @@ internal sealed class PartitionMap
             var e = Volatile.Read(ref slots[i]);
             if (e is null)
                 return null;
-            if (!ReferenceEquals(e, Tombstone) && e.KeyEquals(hash, key))
+            if (!ReferenceEquals(e, Tombstone) && Entry.KeyEquals(e, key))
                 return e;
             i = (i + 1) & mask;
         }
         return null;
     }
 
-    /// <summary>Writer only. Inserts or replaces the entry with the same key; returns the replaced one.</summary>
-    public Entry? Put(Entry entry)
+    /// <summary>Writer only. Inserts or replaces the item with the same key; returns the replaced buffer.</summary>
+    public byte[]? Put(int hash, byte[] item)
     {
         var slots = _slots;
         var mask = slots.Length - 1;
-        var i = entry.Hash & mask;
+        var key = Entry.KeyOf(item);
+        var i = hash & mask;
         var firstFree = -1;
         for (var probes = 0; probes < slots.Length; probes++)
         {
@@ -55,9 +57,9 @@ internal sealed class PartitionMap
                 if (firstFree < 0)
                     firstFree = i;
             }
-            else if (e.KeyEquals(entry.Hash, entry.KeyUtf8))
+            else if (Entry.KeyEquals(e, key))
             {
-                Volatile.Write(ref slots[i], entry);
+                Volatile.Write(ref slots[i], item);
                 return e;
             }
             i = (i + 1) & mask;
@@ -65,15 +67,15 @@ internal sealed class PartitionMap
 
         if (ReferenceEquals(slots[firstFree], Tombstone))
             _tombstones--;
-        Volatile.Write(ref slots[firstFree], entry);
+        Volatile.Write(ref slots[firstFree], item);
         Volatile.Write(ref _count, _count + 1);
         if ((_count + _tombstones) * 4 > slots.Length * 3)
             Rebuild();
         return null;
     }
 
-    /// <summary>Writer only. Removes the key; returns the removed entry.</summary>
-    public Entry? Remove(int hash, ReadOnlySpan<byte> key)
+    /// <summary>Writer only. Removes the key; returns the removed buffer.</summary>
+    public byte[]? Remove(int hash, ReadOnlySpan<byte> key)
     {
         var slots = _slots;
         var mask = slots.Length - 1;
@@ -83,7 +85,7 @@ internal sealed class PartitionMap
             var e = slots[i];
             if (e is null)
                 return null;
-            if (!ReferenceEquals(e, Tombstone) && e.KeyEquals(hash, key))
+            if (!ReferenceEquals(e, Tombstone) && Entry.KeyEquals(e, key))
             {
                 Volatile.Write(ref slots[i], Tombstone);
                 Volatile.Write(ref _count, _count - 1);
@@ -95,16 +97,16 @@ internal sealed class PartitionMap
         return null;
     }
 
-    /// <summary>Writer only. Removes every entry.</summary>
+    /// <summary>Writer only. Removes every item.</summary>
     public void Clear()
     {
-        Volatile.Write(ref _slots, new Entry?[MinCapacity]);
+        Volatile.Write(ref _slots, new byte[]?[MinCapacity]);
         Volatile.Write(ref _count, 0);
         _tombstones = 0;
     }
 
     /// <summary>Weakly consistent snapshot enumeration, safe on any thread.</summary>
-    public IEnumerable<Entry> Snapshot()
+    public IEnumerable<byte[]> Snapshot()
     {
         var slots = Volatile.Read(ref _slots);
         for (var i = 0; i < slots.Length; i++)
@@ -115,31 +117,19 @@ internal sealed class PartitionMap
         }
     }
 
-    /// <summary>Calls <paramref name="visit"/> for each live entry of a snapshot.</summary>
-    public void ForEach<TState>(ref TState state, EntryVisitor<TState> visit)
-    {
-        var slots = Volatile.Read(ref _slots);
-        for (var i = 0; i < slots.Length; i++)
-        {
-            var e = Volatile.Read(ref slots[i]);
-            if (e is not null && !ReferenceEquals(e, Tombstone))
-                visit(ref state, e);
-        }
-    }
-
     private void Rebuild()
     {
         var capacity = _slots.Length;
-        // Grow when live entries fill more than half; otherwise only tombstones are cleared.
+        // Grow when live items fill more than half; otherwise only tombstones are cleared.
         while (_count * 2 > capacity)
             capacity *= 2;
-        var fresh = new Entry?[capacity];
+        var fresh = new byte[]?[capacity];
         var mask = capacity - 1;
         foreach (var e in _slots)
         {
             if (e is null || ReferenceEquals(e, Tombstone))
                 continue;
-            var i = e.Hash & mask;
+            var i = Entry.HashOf(e) & mask;
             while (fresh[i] is not null)
                 i = (i + 1) & mask;
             fresh[i] = e;
@@ -148,6 +138,3 @@ internal sealed class PartitionMap
         Volatile.Write(ref _slots, fresh);
     }
 }
-
-/// <summary>Callback used by allocation-free scans.</summary>
-internal delegate void EntryVisitor<TState>(ref TState state, Entry entry);

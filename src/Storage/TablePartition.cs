@@ -12,7 +12,7 @@ public enum AddStatus
 }
 
 /// <summary>
-/// The slots of one table owned by one writer. Every method that changes data must be called only
+/// One share of a table's keys, owned by one writer. Every method that changes data must be called only
 /// by the partition's owner (its table actor), one call at a time; readers use <see cref="HTable"/>.
 /// Each change is stamped with a fresh version.
 /// </summary>
@@ -25,8 +25,6 @@ public sealed class TablePartition
         _table = table;
         Index = index;
     }
-
-    private int _sequence;
 
     internal PartitionMap Map { get; } = new();
 
@@ -44,8 +42,8 @@ public sealed class TablePartition
         var now = _table.Clock.NowMs;
         var existing = Live(key, now);
         var expires = ExpiryFor(existing, expireSeconds, now);
-        var e = Entry.CreateString(key.Utf8, key.Hash, value, expires, _table.Clock.Next(), SequenceFor(existing));
-        Map.Put(e);
+        var e = Entry.CreateString(key.Utf8, value, expires, _table.Clock.Next(), SequenceFor(existing));
+        Map.Put(key.Hash, e.Buffer);
         return e;
     }
 
@@ -55,8 +53,8 @@ public sealed class TablePartition
         var now = _table.Clock.NowMs;
         var existing = Live(key, now);
         var expires = ExpiryFor(existing, expireSeconds, now);
-        var e = Entry.CreateInteger(key.Utf8, key.Hash, value, expires, _table.Clock.Next(), SequenceFor(existing));
-        Map.Put(e);
+        var e = Entry.CreateInteger(key.Utf8, value, expires, _table.Clock.Next(), SequenceFor(existing));
+        Map.Put(key.Hash, e.Buffer);
         return e;
     }
 
@@ -70,7 +68,7 @@ public sealed class TablePartition
         var existing = Live(key, now);
         if (existing is null)
             return false;
-        Map.Put(existing.WithExpiry(seconds > 0 ? ExpiryAt(now, seconds) : 0, _table.Clock.Next()));
+        Map.Put(key.Hash, existing.WithExpiry(seconds > 0 ? ExpiryAt(now, seconds) : 0, _table.Clock.Next()).Buffer);
         return true;
     }
 
@@ -78,7 +76,7 @@ public sealed class TablePartition
     public Entry? Delete(in KeyRef key)
     {
         var removed = Map.Remove(key.Hash, key.Utf8);
-        return removed is null || removed.IsExpired(_table.Clock.NowMs) ? null : removed;
+        return removed is null || Entry.IsExpired(removed, _table.Clock.NowMs) ? null : new Entry(removed);
     }
 
     /// <summary>
@@ -107,7 +105,7 @@ public sealed class TablePartition
             return (AddStatus.Overflow, start);
         }
         var expires = ExpiryFor(existing, null, now);
-        Map.Put(Entry.CreateInteger(key.Utf8, key.Hash, value, expires, _table.Clock.Next(), SequenceFor(existing)));
+        Map.Put(key.Hash, Entry.CreateInteger(key.Utf8, value, expires, _table.Clock.Next(), SequenceFor(existing)).Buffer);
         return (AddStatus.Applied, value);
     }
 
@@ -117,10 +115,11 @@ public sealed class TablePartition
         ArgumentNullException.ThrowIfNull(matcher);
         var now = _table.Clock.NowMs;
         var victims = new List<Entry>();
-        foreach (var e in Map.Snapshot())
+        foreach (var item in Map.Snapshot())
         {
-            if (e.IsExpired(now))
+            if (Entry.IsExpired(item, now))
                 continue;
+            var e = new Entry(item);
             if (byValue ? matcher.IsValueMatch(e) : matcher.IsMatch(e.KeyUtf8))
                 victims.Add(e);
         }
@@ -141,10 +140,10 @@ public sealed class TablePartition
     public List<Entry> CollectExpired(long nowMs)
     {
         List<Entry>? expired = null;
-        foreach (var e in Map.Snapshot())
+        foreach (var item in Map.Snapshot())
         {
-            if (e.IsExpired(nowMs))
-                (expired ??= []).Add(e);
+            if (Entry.IsExpired(item, nowMs))
+                (expired ??= []).Add(new Entry(item));
         }
         if (expired is null)
             return [];
@@ -157,13 +156,14 @@ public sealed class TablePartition
     private static long ExpiryAt(long now, long seconds) =>
         seconds >= (long.MaxValue - now) / 1000 ? long.MaxValue : now + (seconds * 1000);
 
-    // An update keeps the item's place; a new item goes after every item created before it.
-    private int SequenceFor(Entry? existing) => existing?.Sequence ?? ++_sequence;
+    // An update keeps the item's place; a new item goes after every item created before it in the
+    // table (keys of one Kamailio slot may live in different partitions).
+    private int SequenceFor(Entry? existing) => existing?.Sequence ?? _table.NextSequence();
 
     private Entry? Live(in KeyRef key, long now)
     {
-        var e = Map.Find(key.Hash, key.Utf8);
-        return e is null || e.IsExpired(now) ? null : e;
+        var item = Map.Find(key.Hash, key.Utf8);
+        return item is null || Entry.IsExpired(item, now) ? null : new Entry(item);
     }
 
     // Kamailio's rule: a new item gets autoexpire; an update restarts it when updateexpire=1

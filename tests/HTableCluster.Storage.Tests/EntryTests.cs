@@ -8,7 +8,7 @@ public class EntryTests
     [Fact]
     public void String_entry_accessors()
     {
-        var e = Entry.CreateString("ключ"u8, 1, "значение"u8, 1234, 99, 0);
+        var e = Entry.CreateString("ключ"u8, "значение"u8, 1234, 99, 0);
 
         Assert.Equal("ключ", e.Key);
         Assert.Equal("ключ"u8.ToArray(), e.KeyUtf8.ToArray());
@@ -28,7 +28,7 @@ public class EntryTests
     [InlineData(long.MinValue)]
     public void Integer_entry_accessors(long value)
     {
-        var e = Entry.CreateInteger("n"u8, 1, value, 0, 1, 0);
+        var e = Entry.CreateInteger("n"u8, value, 0, 1, 0);
 
         Assert.Equal("n", e.Key);
         Assert.True(e.IsInteger);
@@ -47,7 +47,7 @@ public class EntryTests
             var odd = (CultureInfo)CultureInfo.InvariantCulture.Clone();
             odd.NumberFormat.NegativeSign = "~";
             CultureInfo.CurrentCulture = odd;
-            Assert.Equal("-5", Entry.CreateInteger("n"u8, 1, -5, 0, 1, 0).ValueText);
+            Assert.Equal("-5", Entry.CreateInteger("n"u8, -5, 0, 1, 0).ValueText);
         }
         finally
         {
@@ -58,8 +58,8 @@ public class EntryTests
     [Fact]
     public void IsExpired_is_due_at_the_expiry_instant()
     {
-        var never = Entry.CreateString("k"u8, 1, "v"u8, 0, 1, 0);
-        var timed = Entry.CreateString("k"u8, 1, "v"u8, 1000, 1, 0);
+        var never = Entry.CreateString("k"u8, "v"u8, 0, 1, 0);
+        var timed = Entry.CreateString("k"u8, "v"u8, 1000, 1, 0);
 
         Assert.False(never.IsExpired(long.MaxValue));
         Assert.False(timed.IsExpired(999));
@@ -70,7 +70,7 @@ public class EntryTests
     [Fact]
     public void WithExpiry_keeps_key_and_value()
     {
-        var e = Entry.CreateString("k"u8, 7, "v"u8, 10, 1, 0);
+        var e = Entry.CreateString("k"u8, "v"u8, 10, 1, 0);
 
         var f = e.WithExpiry(20, 2);
 

@@ -113,9 +113,9 @@ public class MatcherTests
     {
         var matcher = Matcher.Create(MatchOperator.Regex, "^1");
 
-        Assert.False(matcher.IsValueMatch(Entry.CreateInteger("k"u8, 1, 123, 0, 1, 0)));
-        Assert.True(matcher.IsValueMatch(Entry.CreateString("k"u8, 1, "123"u8, 0, 1, 0)));
-        Assert.False(Matcher.Create(MatchOperator.Any, "").IsValueMatch(Entry.CreateInteger("k"u8, 1, 1, 0, 1, 0)));
+        Assert.False(matcher.IsValueMatch(Entry.CreateInteger("k"u8, 123, 0, 1, 0)));
+        Assert.True(matcher.IsValueMatch(Entry.CreateString("k"u8, "123"u8, 0, 1, 0)));
+        Assert.False(Matcher.Create(MatchOperator.Any, "").IsValueMatch(Entry.CreateInteger("k"u8, 1, 0, 1, 0)));
     }
 
     [Theory]
