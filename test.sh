@@ -14,4 +14,11 @@ dotnet restore HTableCluster.sln
 dotnet build HTableCluster.sln -c Release --no-restore
 dotnet format HTableCluster.sln --verify-no-changes --no-restore
 dotnet publish src/Node -c Release --no-restore -o artifacts/node
-dotnet test HTableCluster.sln -c Release --no-build
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test HTableCluster.sln -c Release --no-build 2>&1 | tee "$log" || status=$?
+# One closing line for the whole suite, summed over the test projects.
+awk '/^(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { if ($i == "Passed:") p += $(i+1); if ($i == "Failed:") f += $(i+1) } }
+     END { printf "Tests: %d passed, %d failed\n", p, f }' "$log" | tr -d ','
+exit "$status"

@@ -71,25 +71,6 @@ public sealed class HTable
     /// <summary>The partition owning a key.</summary>
     public int PartitionOf(in KeyRef key) => KeyHash.PartitionOf(key.Hash64, _partitions.Length);
 
-    /// <summary>The partition owning a key given as text.</summary>
-    public int PartitionOf(string key)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        var max = Encoding.UTF8.GetMaxByteCount(key.Length);
-        byte[]? rented = null;
-        var buf = max <= StackKeyBytes ? stackalloc byte[StackKeyBytes] : (rented = ArrayPool<byte>.Shared.Rent(max));
-        try
-        {
-            var n = Encoding.UTF8.GetBytes(key, buf);
-            return KeyHash.PartitionOf(KeyHash.Of(buf[..n]), _partitions.Length);
-        }
-        finally
-        {
-            if (rented is not null)
-                ArrayPool<byte>.Shared.Return(rented);
-        }
-    }
-
     /// <summary>The live item for a key, or null when missing or expired.</summary>
     public Entry? Get(ReadOnlySpan<byte> key)
     {

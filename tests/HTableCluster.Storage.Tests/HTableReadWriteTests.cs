@@ -193,8 +193,9 @@ public class HTableReadWriteTests
         var key = HTable.MakeKey("routed");
         _table.Owner(key).SetString(key, "v"u8);
 
-        Assert.Equal(_table.SlotOf(key) % _table.PartitionCount, _table.PartitionOf(key));
         Assert.Equal(1, _table.Partition(_table.PartitionOf(key)).Map.Count);
+        Assert.Equal(1, _table.RawCount);
+        Assert.Equal(_table.PartitionOf(key), _table.PartitionOf(HTable.MakeKey("routed")));
         Assert.Same(_table, _table.Partition(2).Table);
         Assert.Equal(2, _table.Partition(2).Index);
     }

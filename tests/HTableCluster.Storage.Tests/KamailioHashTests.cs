@@ -84,7 +84,7 @@ public class KamailioHashTests
 
         Assert.Equal((int)(Reference(Encoding.UTF8.GetBytes("ключ")) & 255), table.SlotOf(key));
         Assert.Equal(KamailioHash.SlotOf(key.Utf8, 256), table.SlotOf(key));
-        Assert.Equal(table.PartitionOf(key), table.PartitionOf("ключ"));
+        Assert.Equal(table.PartitionOf(key), table.PartitionOf(HTable.MakeKey("ключ")));
     }
 
     // Independent port in signed int arithmetic, the way the C code computes it before the
