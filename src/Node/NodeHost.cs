@@ -75,19 +75,9 @@ public static class NodeHost
             {
                 SeedNodes = [.. settings.Cluster.Seeds],
             });
-            akka.WithActors((system, registry, resolver) =>
+            akka.WithTables(tables, node, sp.GetRequiredService<TableEvents>(), TimeSpan.FromSeconds(settings.Htable.TimerInterval));
+            akka.WithActors((system, _) =>
             {
-                var events = sp.GetRequiredService<TableEvents>();
-                var interval = TimeSpan.FromSeconds(settings.Htable.TimerInterval);
-                var clients = new List<TableClient>();
-                foreach (var table in tables)
-                {
-                    var writers = new IActorRef[table.PartitionCount];
-                    for (var i = 0; i < writers.Length; i++)
-                        writers[i] = system.ActorOf(TableActor.Props(table.Partition(i), interval, events), $"table-{ActorName(table.Name)}-{i}");
-                    clients.Add(new TableClient(table, writers));
-                }
-                node.Start(clients);
                 var cluster = Cluster.Get(system);
                 cluster.RegisterOnMemberUp(readiness.MarkJoined);
                 if (settings.Cluster.Seeds.Count == 0)
@@ -191,10 +181,6 @@ public static class NodeHost
     }
 
     private static string ResolveBind(string bind) => bind == "localhost" ? "127.0.0.1" : bind;
-
-    // Actor names allow a limited character set; anything else is escaped.
-    private static string ActorName(string table) =>
-        Uri.EscapeDataString(table).Replace("%", "_", StringComparison.Ordinal);
 
     /// <summary>Tracks cluster membership for /health/ready.</summary>
     public sealed class Readiness
