@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
-using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
@@ -10,7 +9,6 @@ using HTableCluster.Node.Configuration;
 using HTableCluster.Node.Rpc;
 using HTableCluster.Node.Tables;
 using HTableCluster.Storage;
-using Microsoft.AspNetCore.Http.Features;
 using Prometheus;
 
 namespace HTableCluster.Node;
