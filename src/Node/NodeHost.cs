@@ -108,6 +108,8 @@ public static class NodeHost
         });
         foreach (var note in settings.Notes)
             app.Logger.LogInformation("{Note}", note);
+        app.Logger.LogInformation("Node {NodeId}: tables {Tables}", settings.Node.EffectiveNodeId,
+            string.Join("; ", settings.Tables.Select(t => t.ToDefinition())));
         return app;
     }
 
