@@ -58,7 +58,8 @@ public static class NodeHost
         builder.Services.AddSingleton(new LeaseLocks(time ?? TimeProvider.System));
         builder.Services.AddSingleton(sp => new RpcDispatcher(
             sp.GetRequiredService<KamailioMethods>().Methods().Concat(sp.GetRequiredService<ScriptMethods>().Methods()),
-            settings.Rpc.MaxBatch));
+            settings.Rpc.MaxBatch,
+            sp.GetRequiredService<ILogger<RpcDispatcher>>()));
 
         builder.Services.AddAkka(SystemName, (akka, sp) =>
         {

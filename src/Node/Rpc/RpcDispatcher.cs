@@ -1,5 +1,7 @@
 using System.Collections.Frozen;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Prometheus;
 
 namespace HTableCluster.Node.Rpc;
@@ -9,7 +11,7 @@ namespace HTableCluster.Node.Rpc;
 /// writes the reply. Where Kamailio mishandles the protocol (drops the connection on malformed JSON,
 /// answers {} to batches and to requests without method) this follows JSON-RPC 2.0.
 /// </summary>
-public sealed class RpcDispatcher
+public sealed partial class RpcDispatcher
 {
     /// <summary>JSON-RPC parse error.</summary>
     public const int ParseError = -32700;
@@ -23,10 +25,12 @@ public sealed class RpcDispatcher
     private readonly FrozenDictionary<string, RpcMethod> _methods;
     private readonly FrozenDictionary<string, (Counter.Child Ok, Counter.Child Error)> _counters;
     private readonly int _maxBatch;
+    private readonly ILogger _logger;
 
     /// <summary>Creates the dispatcher over a set of methods.</summary>
-    public RpcDispatcher(IEnumerable<RpcMethod> methods, int maxBatch)
+    public RpcDispatcher(IEnumerable<RpcMethod> methods, int maxBatch, ILogger<RpcDispatcher>? logger = null)
     {
+        _logger = logger ?? NullLogger<RpcDispatcher>.Instance;
         var all = methods.ToList();
         all.Add(new RpcMethod("system.listMethods", "Lists the RPC methods supported.", false, (_, _) => RpcReply.Ok(MethodNames()).AsTask()));
         all.Add(new RpcMethod("system.methodHelp", "Print the help string for given method.", false, Help));
@@ -163,10 +167,19 @@ public sealed class RpcDispatcher
         {
             reply = RpcReply.Fail(500, "Internal error: the table writer did not answer in time");
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A fault in one call (its partition writer restarts) answers that call only; the node goes on.
+            LogCallFailed(_logger, ex, name);
+            reply = RpcReply.Fail(-32603, "Internal error: " + ex.Message);
+        }
         var (ok, failed) = _counters[name];
         (reply.Error is null ? ok : failed).Inc();
         return (id, hasId, reply);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "RPC call {Method} failed")]
+    private static partial void LogCallFailed(ILogger logger, Exception exception, string method);
 
     private ValueTask<RpcReply> Help(RpcParams p, WriteSink sink)
     {

@@ -56,8 +56,9 @@ public sealed class WriteSink
                 for (var i = 0; i < results.Length; i++)
                     replies[i].TrySetResult(results[i]);
             }
-            catch (TimeoutException ex)
+            catch (Exception ex)
             {
+                // Every queued call must complete: each one then answers with the fault.
                 foreach (var r in replies)
                     r.TrySetException(ex);
             }
