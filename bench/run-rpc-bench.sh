@@ -3,11 +3,11 @@
 #   1. HTableCluster node (src/Node published in Release): htable.get / sets / seti, one call per
 #      request, and JSON-RPC batches of $BATCH gets / sets per request (ops = BATCH x requests);
 #   2. bench/bare-endpoint (parse + Dictionary lookup + reply): the ceiling for get;
-#   3. the Kamailio 5.6 reference (/work/shared/kamailio), when kamailio is installed: get / seti / sets.
+#   3. the Kamailio 5.6 reference (../shared/kamailio beside the repository), when kamailio is installed: get / seti / sets.
 # Prints a summary table of req/s and ops/s. Every process started here is stopped on exit.
 # Usage: bench/run-rpc-bench.sh
 # Env: THREADS=2 CONNS=32 DUR=10s WARMUP=3s BATCH=100 HTC_RPC_PORT=7080 HTC_CLUSTER_PORT=4753
-#      BARE_PORT=7090 HTC_PUBLISH_DIR=/tmp/htc SKIP_KAMAILIO=0 KAM_DIR=/work/shared/kamailio
+#      BARE_PORT=7090 HTC_PUBLISH_DIR=/tmp/htc SKIP_KAMAILIO=0 KAM_DIR=<repo>/../shared/kamailio
 #      Kamailio runs on its own ports/dirs (KAM_HTTP_BASE=29180 KAM_SIP_BASE=26160 PG_PORT=55449
 #      KAM_RUN_DIR=/tmp/htc-bench-kam PG_DATA=/tmp/htc-bench-kam-pg/data) so a reference cluster
 #      started by someone else with the defaults is left alone.
@@ -17,7 +17,7 @@ ROOT="$(cd "$HERE/.." && pwd)"
 WRK_DIR="$HERE/wrk"
 : "${THREADS:=2}" "${CONNS:=32}" "${DUR:=10s}" "${WARMUP:=3s}" "${BATCH:=100}"
 : "${HTC_RPC_PORT:=7080}" "${HTC_CLUSTER_PORT:=4753}" "${BARE_PORT:=7090}"
-: "${HTC_PUBLISH_DIR:=/tmp/htc}" "${SKIP_KAMAILIO:=0}" "${KAM_DIR:=/work/shared/kamailio}"
+: "${HTC_PUBLISH_DIR:=/tmp/htc}" "${SKIP_KAMAILIO:=0}" "${KAM_DIR:=$ROOT/../shared/kamailio}"
 export KAM_HTTP_BASE="${KAM_HTTP_BASE:-29180}" KAM_SIP_BASE="${KAM_SIP_BASE:-26160}" PG_PORT="${PG_PORT:-55449}"
 export KAM_RUN_DIR="${KAM_RUN_DIR:-/tmp/htc-bench-kam}" PG_DATA="${PG_DATA:-/tmp/htc-bench-kam-pg/data}"
 OUT="$(mktemp -d /tmp/htc-rpc-bench.XXXXXX)"

@@ -3,9 +3,9 @@
 
 Usage:
     python3 record.py [--port 28081] [--out kamailio-5.6/htable-rpc.json]
-                      [--reseed-cmd /work/shared/kamailio/pg-seed.sh] [--only SUBSTR]
+                      [--reseed-cmd ../shared/kamailio/pg-seed.sh] [--only SUBSTR]
 
-Needs a running Kamailio node started from /work/shared/kamailio (start-cluster.sh 1),
+Needs a running Kamailio node started from ../shared/kamailio (start-cluster.sh 1),
 with tables a, e, i, db as in kamailio.cfg.tmpl and PostgreSQL (pg-start.sh) for `db`.
 
 Every case starts from empty tables a, e, i (htable.flush, not recorded).  Cases marked
@@ -567,7 +567,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=int(os.environ.get("KAM_RPC_PORT", "28081")))
     ap.add_argument("--out", default=os.path.join(HERE, "kamailio-5.6", "htable-rpc.json"))
-    default_seed = "/work/shared/kamailio/pg-seed.sh"
+    default_seed = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "kamailio", "pg-seed.sh")
     ap.add_argument("--reseed-cmd", default=default_seed if os.path.exists(default_seed) else "")
     ap.add_argument("--only", default="", help="run only cases whose name contains this")
     ap.add_argument("--dry", action="store_true", help="print to stdout, do not write --out")
