@@ -90,6 +90,9 @@ public sealed partial class ScriptMethods(HTableNode node, NodeSettings settings
         var rest = expr.Length >= 2 ? expr[2..] : expr;
         if (prefix == "**")
             return RpcReply.Ok(t!.Table.CountByName(Matcher.Create(MatchOperator.Any, ""))).AsTask();
+        // As Kamailio: an operator with nothing after it counts nothing.
+        if (rest.Length == 0 && prefix is "~~" or "%~" or "~%" or "==" or "eq")
+            return RpcReply.Ok(0).AsTask();
         if (prefix == "eq")
         {
             // Integer equality over integer values; names never match (as Kamailio).
@@ -166,6 +169,9 @@ public sealed partial class ScriptMethods(HTableNode node, NodeSettings settings
             if (opText is not ("re" or "sw" or "ew" or "in") || !Matcher.TryParseOperator(opText, out op))
                 return RpcReply.Fail(Invalid, $"unknown operator '{opText}' (expected re, sw, ew, in)");
         }
+        // As Kamailio, an empty pattern removes nothing (it would otherwise match every item).
+        if (pattern.Length == 0)
+            return RpcReply.Fail(Invalid, "the pattern must not be empty");
         if (!Matcher.TryCreate(op, pattern, out var m, out var error))
             return RpcReply.Fail(Invalid, error!);
         return RpcReply.Ok(await t!.RemoveWhereAsync(m!, byValue).ConfigureAwait(false));
