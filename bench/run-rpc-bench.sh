@@ -78,7 +78,7 @@ run_wrk() { # target workload script url ops-per-request [VAR=value ...]
 
 warmup() { # url [VAR=value ...]
   local url="$1"; shift
-  env "$@" wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s "$WRK_DIR/get.lua" "$url" > /dev/null 2>&1 || true
+  env "$@" wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s "$WRK_DIR/rpc.lua" "$url" > /dev/null 2>&1 || true
 }
 
 preload_json() { # table -> JSON-RPC batch setting k0..k999 = value0..value999
@@ -115,11 +115,11 @@ reply="$(rpc "$NODE_URL" "$(preload_json t)")"
 case "$reply" in *'"error"'*) echo "preload failed: ${reply:0:300}"; exit 1;; esac
 log "preloaded k0..k999 in table t: $(rpc "$NODE_URL" '{"jsonrpc":"2.0","method":"htable.get","params":["t","k999"],"id":1}')"
 warmup "$NODE_URL" TABLE=t
-run_wrk "htcluster" get get.lua "$NODE_URL" 1 TABLE=t
-run_wrk "htcluster" sets sets.lua "$NODE_URL" 1 TABLE=t
-run_wrk "htcluster" seti seti.lua "$NODE_URL" 1 TABLE=t
-run_wrk "htcluster" "batch-get" batch-get.lua "$NODE_URL" "$BATCH" TABLE=t BATCH="$BATCH"
-run_wrk "htcluster" "batch-sets" batch-sets.lua "$NODE_URL" "$BATCH" TABLE=t BATCH="$BATCH"
+run_wrk "htcluster" get rpc.lua "$NODE_URL" 1 TABLE=t OP=get
+run_wrk "htcluster" sets rpc.lua "$NODE_URL" 1 TABLE=t OP=sets
+run_wrk "htcluster" seti rpc.lua "$NODE_URL" 1 TABLE=t OP=seti
+run_wrk "htcluster" "batch-get" rpc.lua "$NODE_URL" "$BATCH" TABLE=t OP=get BATCH="$BATCH"
+run_wrk "htcluster" "batch-sets" rpc.lua "$NODE_URL" "$BATCH" TABLE=t OP=sets BATCH="$BATCH"
 log "node RSS after the runs: $(awk '/^VmRSS:/ {print $2, $3}' "/proc/$NODE_PID/status")"
 stop_pid "$NODE_PID" "htcluster node"; NODE_PID=""
 
@@ -132,7 +132,7 @@ dotnet "$HERE/bare-endpoint/bin/Release/net10.0/bare-endpoint.dll" --urls "http:
 BARE_PID=$!
 wait_http "$BARE_URL" POST 30 "$BARE_PID" || { echo "bare endpoint did not start"; tail -20 "$OUT/bare.log"; exit 1; }
 warmup "$BARE_URL" TABLE=t
-run_wrk "bare endpoint" get get.lua "$BARE_URL" 1 TABLE=t
+run_wrk "bare endpoint" get rpc.lua "$BARE_URL" 1 TABLE=t OP=get
 stop_pid "$BARE_PID" "bare endpoint"; BARE_PID=""
 
 # ---------------------------------------------------------------- 3. Kamailio reference
@@ -156,9 +156,9 @@ c.close()
 PY
   log "preloaded k0..k999 in table a: $(rpc "$KAM_URL" '{"jsonrpc":"2.0","method":"htable.get","params":["a","k999"],"id":1}')"
   warmup "$KAM_URL" TABLE=a
-  run_wrk "kamailio 5.6" get get.lua "$KAM_URL" 1 TABLE=a
-  run_wrk "kamailio 5.6" seti seti.lua "$KAM_URL" 1 TABLE=a
-  run_wrk "kamailio 5.6" sets sets.lua "$KAM_URL" 1 TABLE=a
+  run_wrk "kamailio 5.6" get rpc.lua "$KAM_URL" 1 TABLE=a OP=get
+  run_wrk "kamailio 5.6" seti rpc.lua "$KAM_URL" 1 TABLE=a OP=seti
+  run_wrk "kamailio 5.6" sets rpc.lua "$KAM_URL" 1 TABLE=a OP=sets
   "$KAM_DIR/stop-cluster.sh" 1 || true; KAM_STARTED=0
   "$KAM_DIR/pg-stop.sh" >/dev/null || true; PG_STARTED=0
 else
