@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace HTableCluster.Node.Tests;
 
@@ -9,25 +8,14 @@ namespace HTableCluster.Node.Tests;
 /// deliberately differs are listed in <see cref="Deviations"/> with the reason; each of those
 /// behaviours has its own test elsewhere.
 /// </summary>
-public sealed partial class ConformanceTests(NodeFixture node) : IClassFixture<NodeFixture>
+public sealed class ConformanceTests(NodeFixture node) : IClassFixture<NodeFixture>
 {
-    private static readonly Lazy<JsonElement> Recording = new(() =>
-        JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Conformance", "htable-rpc.json"))).RootElement);
+    private static readonly Lazy<JsonElement> Recording = new(() => Recordings.Load("htable-rpc.json"));
 
     /// <summary>Recorded cases this project answers differently on purpose.</summary>
     public static readonly IReadOnlyDictionary<string, string> Deviations = BuildDeviations();
 
-    public static TheoryData<string> Cases()
-    {
-        var data = new TheoryData<string>();
-        foreach (var c in Recording.Value.GetProperty("cases").EnumerateArray())
-        {
-            var name = c.GetProperty("name").GetString()!;
-            if (!IsDeviation(name))
-                data.Add(name);
-        }
-        return data;
-    }
+    public static TheoryData<string> Cases() => Recordings.Replayed(Recording.Value, IsDeviation);
 
     [Fact]
     public void Most_recorded_cases_are_replayed()
@@ -40,7 +28,7 @@ public sealed partial class ConformanceTests(NodeFixture node) : IClassFixture<N
     [MemberData(nameof(Cases))]
     public async Task Answers_as_kamailio(string name)
     {
-        var c = Recording.Value.GetProperty("cases").EnumerateArray().First(x => x.GetProperty("name").GetString() == name);
+        var c = Recordings.Case(Recording.Value, name);
         var timeDependent = c.TryGetProperty("time_dependent", out var td) && td.GetBoolean();
         foreach (var t in new[] { "a", "e", "i" })
             await node.ResultAsync("htable.flush", t);
@@ -58,7 +46,7 @@ public sealed partial class ConformanceTests(NodeFixture node) : IClassFixture<N
             Assert.True(step.GetProperty("http_status").GetInt32() == status, $"{where}: HTTP {status}, Kamailio {step.GetProperty("http_status")}; body {body}");
             var expected = step.GetProperty("response");
             Assert.True(body is not null, $"{where}: empty reply");
-            var diff = Compare(expected, body!.Value, "$", timeDependent);
+            var diff = Recordings.Diff(expected, body!.Value, looseExpire: timeDependent);
             Assert.True(diff is null, $"{where}: {diff}\n kamailio: {expected}\n ours:     {body}");
         }
     }
@@ -81,44 +69,6 @@ public sealed partial class ConformanceTests(NodeFixture node) : IClassFixture<N
                 else
                     await node.ResultAsync("htable.sets", "db", item.GetProperty("name").GetString(), value.GetString());
             }
-        }
-    }
-
-    private static string? Compare(JsonElement expected, JsonElement actual, string path, bool timeDependent)
-    {
-        if (timeDependent && path.EndsWith(".expire", StringComparison.Ordinal) && expected.ValueKind == JsonValueKind.String
-            && expected.GetString() != "NEVER")
-        {
-            return actual.ValueKind == JsonValueKind.String && DateText().IsMatch(actual.GetString()!)
-                ? null : $"{path}: expected a local date, got {actual}";
-        }
-        if (expected.ValueKind != actual.ValueKind)
-            return $"{path}: kind {actual.ValueKind}, expected {expected.ValueKind}";
-        switch (expected.ValueKind)
-        {
-            case JsonValueKind.Object:
-                var e = expected.EnumerateObject().Select(p => p.Name).ToList();
-                var a = actual.EnumerateObject().Select(p => p.Name).ToList();
-                if (!e.SequenceEqual(a))
-                    return $"{path}: members [{string.Join(',', a)}], expected [{string.Join(',', e)}]";
-                foreach (var p in expected.EnumerateObject())
-                {
-                    if (Compare(p.Value, actual.GetProperty(p.Name), path + "." + p.Name, timeDependent) is { } d)
-                        return d;
-                }
-                return null;
-            case JsonValueKind.Array:
-                if (expected.GetArrayLength() != actual.GetArrayLength())
-                    return $"{path}: {actual.GetArrayLength()} elements, expected {expected.GetArrayLength()}";
-                for (var i = 0; i < expected.GetArrayLength(); i++)
-                {
-                    if (Compare(expected[i], actual[i], $"{path}[{i}]", timeDependent) is { } d)
-                        return d;
-                }
-                return null;
-            default:
-                return expected.GetRawText() == actual.GetRawText() || (expected.ValueKind == JsonValueKind.String && expected.GetString() == actual.GetString())
-                    ? null : $"{path}: {actual.GetRawText()}, expected {expected.GetRawText()}";
         }
     }
 
@@ -164,6 +114,4 @@ public sealed partial class ConformanceTests(NodeFixture node) : IClassFixture<N
         };
     }
 
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")]
-    private static partial Regex DateText();
 }

@@ -25,8 +25,7 @@ public sealed partial class ScriptConformanceTests(ScriptNodeFixture node) : ICl
 {
     private const string NullText = "<null>";
 
-    private static readonly Lazy<JsonElement> Recording = new(() =>
-        JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Conformance", "htable-script.json"))).RootElement);
+    private static readonly Lazy<JsonElement> Recording = new(() => Recordings.Load("htable-script.json"));
 
     /// <summary>How a listed step is replayed.</summary>
     public enum StepRule
@@ -56,17 +55,7 @@ public sealed partial class ScriptConformanceTests(ScriptNodeFixture node) : ICl
     private static readonly HashSet<string> TableNames =
         RecordedTables.Select(t => t[..t.IndexOf("=>", StringComparison.Ordinal)]).ToHashSet(StringComparer.Ordinal);
 
-    public static TheoryData<string> Cases()
-    {
-        var data = new TheoryData<string>();
-        foreach (var c in Recording.Value.GetProperty("cases").EnumerateArray())
-        {
-            var name = c.GetProperty("name").GetString()!;
-            if (!Deviations.ContainsKey(name))
-                data.Add(name);
-        }
-        return data;
-    }
+    public static TheoryData<string> Cases() => Recordings.Replayed(Recording.Value, Deviations.ContainsKey);
 
     [Fact]
     public void Most_recorded_cases_are_replayed()
@@ -90,7 +79,7 @@ public sealed partial class ScriptConformanceTests(ScriptNodeFixture node) : ICl
     [MemberData(nameof(Cases))]
     public async Task Answers_as_kamailio_scripts(string name)
     {
-        var c = Recording.Value.GetProperty("cases").EnumerateArray().First(x => x.GetProperty("name").GetString() == name);
+        var c = Recordings.Case(Recording.Value, name);
         var timeDependent = c.TryGetProperty("time_dependent", out var td) && td.GetBoolean();
         foreach (var t in TableNames)
             await node.ResultAsync("htable.flush", t);
@@ -199,41 +188,8 @@ public sealed partial class ScriptConformanceTests(ScriptNodeFixture node) : ICl
             ? JsonDocument.Parse(rest).RootElement.EnumerateArray().Select(p => (object?)p.Clone()).ToArray()
             : rest.Split(' ').Select(p => (object?)p).ToArray();
         var actual = await node.ResultAsync(method, parameters);
-        var diff = Compare(expected, actual, "$");
+        var diff = Recordings.Diff(expected, actual);
         Assert.True(diff is null, $"{where}: {diff}\n kamailio: {expected}\n ours:     {actual}");
-    }
-
-    private static string? Compare(JsonElement expected, JsonElement actual, string path)
-    {
-        if (expected.ValueKind != actual.ValueKind)
-            return $"{path}: kind {actual.ValueKind}, expected {expected.ValueKind}";
-        switch (expected.ValueKind)
-        {
-            case JsonValueKind.Object:
-                var e = expected.EnumerateObject().Select(p => p.Name).ToList();
-                var a = actual.EnumerateObject().Select(p => p.Name).ToList();
-                if (!e.SequenceEqual(a))
-                    return $"{path}: members [{string.Join(',', a)}], expected [{string.Join(',', e)}]";
-                foreach (var p in expected.EnumerateObject())
-                {
-                    if (Compare(p.Value, actual.GetProperty(p.Name), path + "." + p.Name) is { } d)
-                        return d;
-                }
-                return null;
-            case JsonValueKind.Array:
-                if (expected.GetArrayLength() != actual.GetArrayLength())
-                    return $"{path}: {actual.GetArrayLength()} elements, expected {expected.GetArrayLength()}";
-                for (var i = 0; i < expected.GetArrayLength(); i++)
-                {
-                    if (Compare(expected[i], actual[i], $"{path}[{i}]") is { } d)
-                        return d;
-                }
-                return null;
-            case JsonValueKind.String:
-                return expected.GetString() == actual.GetString() ? null : $"{path}: {actual.GetRawText()}, expected {expected.GetRawText()}";
-            default:
-                return expected.GetRawText() == actual.GetRawText() ? null : $"{path}: {actual.GetRawText()}, expected {expected.GetRawText()}";
-        }
     }
 
     private readonly record struct Failure(int Code, string Message);
