@@ -53,6 +53,7 @@ public static class NodeHost
         builder.Services.AddSingleton(node);
         builder.Services.AddSingleton(readiness);
         builder.Services.AddSingleton<TableEvents>();
+        builder.Services.AddSingleton<EventStream>();
         builder.Services.AddSingleton<KamailioMethods>();
         builder.Services.AddSingleton<ScriptMethods>();
         builder.Services.AddSingleton(new LeaseLocks(time ?? TimeProvider.System));
@@ -98,6 +99,8 @@ public static class NodeHost
             ? Results.Text("ready\n")
             : Results.Text("not ready\n", statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapMetrics("/metrics");
+        var stream = app.Services.GetRequiredService<EventStream>();
+        app.MapGet("/events", (RequestDelegate)stream.ServeAsync);
         var items = Metrics.CreateGauge("htcluster_table_items", "Items stored per table (including expired ones not yet collected).", "table");
         var expired = Metrics.CreateGauge("htcluster_expired_items_collected", "Items removed by expiry since start.");
         var events = app.Services.GetRequiredService<TableEvents>();

@@ -24,6 +24,8 @@ public class NodeFixture : IAsyncLifetime
 
     public HTableNode Node { get; private set; } = null!;
 
+    public IServiceProvider Services => _app!.Services;
+
     protected virtual IReadOnlyList<string> Tables =>
     [
         "a=>size=8;autoexpire=0;dmqreplicate=1",

@@ -4,13 +4,29 @@ using Microsoft.Extensions.Logging;
 namespace HTableCluster.Node.Tables;
 
 /// <summary>
-/// Table events raised on this node (<c>htable:expired:&lt;table&gt;</c>, <c>htable:mod-init</c>).
-/// Embedded applications subscribe with <see cref="Expired"/>.
+/// Table events raised on this node, the counterparts of Kamailio's event routes:
+/// <c>htable:mod-init</c> once the tables are started (<see cref="ModInit"/>), and
+/// <c>htable:expired:&lt;table&gt;</c> for each item the expiry sweep collects (<see cref="Expired"/>,
+/// with the item's key and value as <c>$shtrecord(key)</c>/<c>$shtrecord(value)</c>). Embedded
+/// applications subscribe to the events; remote clients read them from GET /events.
 /// </summary>
 public sealed partial class TableEvents(ILogger<TableEvents> logger)
 {
     /// <summary>Raised on the partition's writer for each collected item; handlers must be quick.</summary>
     public event Action<HTable, Entry>? Expired;
+
+    /// <summary>Raised once when every table is started.</summary>
+    public event Action? ModInit;
+
+    /// <summary>True once <see cref="ModInit"/> has been raised.</summary>
+    public bool Initialized { get; private set; }
+
+    internal void OnModInit()
+    {
+        LogModInit(logger);
+        Initialized = true;
+        ModInit?.Invoke();
+    }
 
     /// <summary>Number of items collected by expiry since start.</summary>
     public long ExpiredCount => Interlocked.Read(ref _expiredCount);
@@ -29,6 +45,9 @@ public sealed partial class TableEvents(ILogger<TableEvents> logger)
         foreach (var e in items)
             handler(table, e);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "htable:mod-init")]
+    private static partial void LogModInit(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Collected {Count} expired items from {Table}")]
     private static partial void LogExpired(ILogger logger, int count, string table);

@@ -17,6 +17,7 @@ public static class TablesAkkaExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(tables);
         ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(events);
         return builder.WithActors((system, _) =>
         {
             var clients = new List<TableClient>(tables.Count);
@@ -28,6 +29,7 @@ public static class TablesAkkaExtensions
                 clients.Add(new TableClient(table, writers));
             }
             node.Start(clients);
+            events.OnModInit();
         });
     }
 

@@ -1,0 +1,95 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using HTableCluster.Storage;
+using Prometheus;
+
+namespace HTableCluster.Node.Tables;
+
+/// <summary>
+/// GET /events: table events as server-sent events, <c>event: htable:expired:&lt;table&gt;</c> with
+/// <c>data: {"table","key","value","type","version"}</c> (the version is the item's, so
+/// (table, key, version) identifies the event). Optional <c>?table=NAME</c> filter. Each subscriber
+/// has a bounded queue; a subscriber too slow to keep up loses the oldest events, which are counted.
+/// </summary>
+public sealed class EventStream
+{
+    private const int QueueLength = 4096;
+    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
+    private static readonly Counter Dropped = Metrics.CreateCounter("htcluster_events_dropped_total", "Events a slow /events subscriber did not receive.");
+
+    private readonly TableEvents _events;
+
+    /// <summary>Creates the stream over this node's events.</summary>
+    public EventStream(TableEvents events) => _events = events;
+
+    /// <summary>Serves one subscriber until it disconnects.</summary>
+    public async Task ServeAsync(HttpContext ctx)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        var filter = ctx.Request.Query["table"].ToString();
+        var queue = Channel.CreateBounded<string>(new BoundedChannelOptions(QueueLength)
+        {
+            FullMode = BoundedChannelFullMode.DropOldest,
+            SingleReader = true,
+        }, _ => Dropped.Inc());
+        void OnExpired(HTable table, Entry e)
+        {
+            if (filter.Length == 0 || filter == table.Name)
+                queue.Writer.TryWrite(Format(table.Name, e));
+        }
+
+        ctx.Response.ContentType = "text/event-stream";
+        ctx.Response.Headers.CacheControl = "no-cache";
+        _events.Expired += OnExpired;
+        try
+        {
+            await ctx.Response.WriteAsync(": htcluster events\n\n", ctx.RequestAborted).ConfigureAwait(false);
+            await ctx.Response.Body.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+            while (!ctx.RequestAborted.IsCancellationRequested)
+            {
+                using var tick = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
+                tick.CancelAfter(KeepAlive);
+                string text;
+                try
+                {
+                    text = await queue.Reader.ReadAsync(tick.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested)
+                {
+                    text = ": keep-alive\n\n";
+                }
+                await ctx.Response.WriteAsync(text, ctx.RequestAborted).ConfigureAwait(false);
+                await ctx.Response.Body.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The subscriber went away.
+        }
+        finally
+        {
+            _events.Expired -= OnExpired;
+        }
+    }
+
+    private static string Format(string table, Entry e)
+    {
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("table", table);
+            w.WriteString("key", e.Key);
+            if (e.IsInteger)
+                w.WriteNumber("value", e.IntValue);
+            else
+                w.WriteString("value", e.StringValue);
+            w.WriteString("type", e.IsInteger ? "int" : "str");
+            w.WriteNumber("version", e.Version);
+            w.WriteEndObject();
+        }
+        return $"event: htable:expired:{table}\ndata: {Encoding.UTF8.GetString(buffer.WrittenSpan)}\n\n";
+    }
+}
