@@ -19,6 +19,6 @@ trap 'rm -f "$log"' EXIT
 status=0
 dotnet test HTableCluster.sln -c Release --no-build 2>&1 | tee "$log" || status=$?
 # One closing line for the whole suite, summed over the test projects.
-awk '/^(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { if ($i == "Passed:") p += $(i+1); if ($i == "Failed:") f += $(i+1) } }
-     END { printf "Tests: %d passed, %d failed\n", p, f }' "$log" | tr -d ','
+awk '/^(Passed|Failed)!/ { gsub(",", ""); for (i = 1; i <= NF; i++) { if ($i == "Passed:") p += $(i+1); if ($i == "Failed:") f += $(i+1) } }
+     END { printf "Tests: %d passed, %d failed\n", p, f }' "$log"
 exit "$status"
