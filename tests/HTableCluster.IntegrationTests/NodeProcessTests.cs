@@ -25,6 +25,35 @@ public sealed class NodeProcessTests
     }
 
     [Fact]
+    public async Task Serve_without_options_is_the_documented_single_node()
+    {
+        // README command 1: no options at all (RPC on 127.0.0.1:7080, cluster on 4053, table t).
+        using var process = PublishedNode.Start("serve");
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            (int Code, string Stdout, string Stderr) set = (-1, "", "");
+            while (DateTime.UtcNow < deadline && !process.HasExited)
+            {
+                set = await PublishedNode.RunAsync(CliTimeout, "rpc", "htable.sets", "t", "k", "v");
+                if (set.Code == 0)
+                    break;
+                await Task.Delay(300);
+            }
+            Assert.True(set.Code == 0, $"htcluster rpc htable.sets t k v: {set.Code} {set.Stderr}");
+            var get = await PublishedNode.RunAsync(CliTimeout, "rpc", "htable.get", "t", "k");
+            Assert.Contains("\"v\"", get.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+        }
+    }
+
+    [Fact]
     public async Task Rpc_cli_exits_non_zero_with_the_error_message()
     {
         await using var node = await NodeProcess.StartAsync();
