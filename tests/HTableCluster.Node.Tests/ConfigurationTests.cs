@@ -28,6 +28,7 @@ public sealed class ConfigurationTests
     [InlineData("Cluster:Seeds:0", "akka.tcp://other@h:1", "Cluster:Seeds:0")]
     [InlineData("Htable:Bogus", "1", "Bogus")]
     [InlineData("Node:ClusterPort", "abc", "Node:ClusterPort")]
+    [InlineData("Node:RpcBind", "node1", "Node:RpcBind")]
     public void Bad_values_name_the_key(string key, string value, string named)
     {
         var ex = Assert.Throws<OptionsException>(() => Load((key, value)));
