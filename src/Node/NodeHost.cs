@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.IO.Pipelines;
 using System.Text.Json;
 using Akka.Cluster;
@@ -36,7 +37,8 @@ public static class NodeHost
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Limits.MaxRequestBodySize = settings.Rpc.MaxBodyBytes;
+            // The body limit is enforced by the RPC handler, which answers with a JSON-RPC error.
+            k.Limits.MaxRequestBodySize = null;
             k.AddServerHeader = false;
             if (settings.Node.RpcBind is "0.0.0.0" or "*")
                 k.ListenAnyIP(settings.Node.RpcPort);
@@ -124,10 +126,14 @@ public static class NodeHost
         while (true)
         {
             read = await reader.ReadAsync(ctx.RequestAborted).ConfigureAwait(false);
-            if (read.Buffer.Length > maxBody)
+            if (read.Buffer.Length > maxBody || ctx.Request.ContentLength > maxBody)
             {
                 reader.AdvanceTo(read.Buffer.Start);
                 ctx.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                ctx.Response.ContentType = "application/json";
+                var message = "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32600,\"message\":\"Invalid Request: body larger than "
+                    + maxBody.ToString(CultureInfo.InvariantCulture) + " bytes (Rpc:MaxBodyBytes)\"},\"id\":null}";
+                await ctx.Response.WriteAsync(message, ctx.RequestAborted).ConfigureAwait(false);
                 return;
             }
             if (read.IsCompleted)

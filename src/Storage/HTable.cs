@@ -209,7 +209,8 @@ public sealed class HTable
             list.Sort(static (a, b) =>
             {
                 var byHash = KamailioHash.Compute(a.KeyUtf8).CompareTo(KamailioHash.Compute(b.KeyUtf8));
-                return byHash != 0 ? byHash : a.Sequence.CompareTo(b.Sequence);
+                // Wrap-aware: the counter may pass int.MaxValue in a long-lived table.
+                return byHash != 0 ? byHash : unchecked(a.Sequence - b.Sequence).CompareTo(0);
             });
             result.Add((slot, list));
         }
@@ -238,6 +239,9 @@ public sealed class HTable
         return (total, max, min == int.MaxValue ? 0 : min);
     }
 
+    /// <summary>True when <paramref name="cursor"/> can have come from <see cref="Page"/>.</summary>
+    public bool IsCursor(ulong cursor) => cursor >> 32 < (ulong)_partitions.Length;
+
     /// <summary>
     /// One page of a stable iteration: live items ordered by (partition, map hash), starting at
     /// <paramref name="cursor"/>. Items present for the whole iteration are returned exactly once,
@@ -246,6 +250,8 @@ public sealed class HTable
     public (List<Entry> Items, ulong? Next) Page(ulong cursor, int limit)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        if (!IsCursor(cursor))
+            throw new ArgumentOutOfRangeException(nameof(cursor), "not a cursor of this table");
         var items = new List<Entry>(Math.Min(limit, 1024));
         var partition = (int)(cursor >> 32);
         var from = (uint)cursor;

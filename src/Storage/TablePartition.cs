@@ -128,10 +128,16 @@ public sealed class TablePartition
         return victims;
     }
 
-    /// <summary>Removes everything (<c>sht_reset</c>, <c>htable.flush</c>); returns how many items went.</summary>
+    /// <summary>Removes everything (<c>sht_reset</c>, <c>htable.flush</c>); returns how many live items went.</summary>
     public int Reset()
     {
-        var n = Map.Count;
+        var now = _table.Clock.NowMs;
+        var n = 0;
+        foreach (var item in Map.Snapshot())
+        {
+            if (!Entry.IsExpired(item, now))
+                n++;
+        }
         Map.Clear();
         return n;
     }

@@ -73,6 +73,25 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public void Kamailio_cfg_block_comments_are_not_imported()
+    {
+        var r = KamailioCfgImporter.Parse("""
+            /* disabled:
+            modparam("htable", "htable", "old=>size=4")
+            */
+            modparam("htable", "htable", "new=>size=4") /* trailing */
+            modparam("htable", "htable", "quoted=>size=4;dbtable=/*x*/")
+            #!ifdef WITH_EXTRA
+            modparam("htable", "htable", "extra=>size=4")
+            #!endif
+            """, "k.cfg");
+        Assert.Equal("new=>size=4", r.Values["Htable:Tables:0"]);
+        Assert.Equal("quoted=>size=4;dbtable=/*x*/", r.Values["Htable:Tables:1"]);
+        Assert.Equal("extra=>size=4", r.Values["Htable:Tables:2"]);
+        Assert.Contains(r.Notes, n => n.Contains("k.cfg:6", StringComparison.Ordinal) && n.Contains("#!ifdef", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Kamailio_cfg_unknown_htable_parameter_is_an_error()
     {
         var ex = Assert.Throws<FormatException>(() => KamailioCfgImporter.Parse("modparam(\"htable\", \"hash_size\", 4)", "k.cfg"));

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using HTableCluster.Node.Tables;
 using HTableCluster.Storage;
 using static HTableCluster.Node.Tables.TableProtocol;
@@ -47,5 +48,54 @@ public sealed class EmbeddedApiTests(NodeFixture node) : IClassFixture<NodeFixtu
         var results = await t.ApplyAsync(ops);
         for (var n = 0; n < 64; n++)
             Assert.Equal(7 + 1 + (n / 8), results[n].Value);
+    }
+
+    [Fact]
+    public async Task Apply_refuses_writes_that_span_every_partition()
+    {
+        var t = node.Node.Table("a");
+        await Assert.ThrowsAsync<ArgumentException>(() => t.ApplyAsync([new WriteOp(WriteKind.Reset, default)]));
+    }
+
+    [Fact]
+    public async Task A_failing_expired_subscriber_does_not_stop_the_others()
+    {
+        var events = node.Services.GetRequiredService<TableEvents>();
+        var seen = new List<string>();
+        void Throws(HTable table, Entry e) => throw new InvalidOperationException("subscriber bug");
+        void Records(HTable table, Entry e)
+        {
+            if (table.Name == "e")
+            {
+                lock (seen)
+                    seen.Add(e.Key);
+            }
+        }
+        events.Expired += Throws;
+        events.Expired += Records;
+        try
+        {
+            var t = node.Node.Table("e");
+            await t.SetStringAsync("x1", "v");
+            await t.SetStringAsync("x2", "v");
+            node.Time.Advance(TimeSpan.FromSeconds(6));
+            var deadline = DateTime.UtcNow.AddSeconds(15);
+            while (DateTime.UtcNow < deadline)
+            {
+                lock (seen)
+                {
+                    if (seen.Count >= 2)
+                        break;
+                }
+                await Task.Delay(100);
+            }
+            lock (seen)
+                Assert.Equal(["x1", "x2"], seen.Order(StringComparer.Ordinal));
+        }
+        finally
+        {
+            events.Expired -= Throws;
+            events.Expired -= Records;
+        }
     }
 }

@@ -114,4 +114,35 @@ public sealed class ProtocolTests(NodeFixture node) : IClassFixture<NodeFixture>
         Assert.Equal("Get one key from a hash table.", (await node.ResultAsync("system.methodHelp", "htable.get")).GetString());
         Assert.Equal(400, (await node.ErrorAsync("system.methodHelp", "nope")).Code);
     }
+
+    [Fact]
+    public async Task Batch_read_after_reset_or_rm_sees_it()
+    {
+        await node.ResultAsync("htable.sets", "a", "rk", "v");
+        await node.ResultAsync("htable.sets", "a", "rk2", "v");
+        for (var round = 0; round < 20; round++)
+        {
+            var (_, reply) = await node.PostAsync("""
+                [{"jsonrpc":"2.0","method":"htable.sets","params":["a","rk","v"],"id":1},
+                 {"jsonrpc":"2.0","method":"htable.reset","params":["a"],"id":2},
+                 {"jsonrpc":"2.0","method":"htable.value","params":["a","rk"],"id":3},
+                 {"jsonrpc":"2.0","method":"htable.sets","params":["a","rk2","w"],"id":4},
+                 {"jsonrpc":"2.0","method":"htable.rm_name","params":["a","sw","rk"],"id":5},
+                 {"jsonrpc":"2.0","method":"htable.value","params":["a","rk2"],"id":6}]
+                """);
+            var r = reply!.Value.EnumerateArray().ToList();
+            Assert.Equal(JsonValueKind.Null, r[2].GetProperty("result").ValueKind);
+            Assert.Equal(JsonValueKind.Null, r[5].GetProperty("result").ValueKind);
+        }
+    }
+
+    [Fact]
+    public async Task Oversized_body_is_refused_with_a_json_rpc_error()
+    {
+        var body = "{\"jsonrpc\":\"2.0\",\"method\":\"htable.sets\",\"params\":[\"a\",\"k\",\"" + new string('v', 1_100_000) + "\"],\"id\":1}";
+        var (status, reply) = await node.PostAsync(body);
+        Assert.Equal(413, status);
+        Assert.Equal(-32600, Code(reply));
+        Assert.Contains("Rpc:MaxBodyBytes", reply!.Value.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
 }

@@ -206,6 +206,7 @@ public sealed class RpcBehaviourTests(NodeFixture node) : IClassFixture<NodeFixt
         Assert.Equal(250, seen.Count);
         Assert.Equal(250, seen.Distinct().Count());
         Assert.Equal(-32602, (await node.ErrorAsync("htable.iterate", "a", "not-a-cursor")).Code);
+        Assert.Equal(-32602, (await node.ErrorAsync("htable.iterate", "a", "18446744073709551615")).Code);
         Assert.Equal(-32602, (await node.ErrorAsync("htable.iterate", "a", null, 0)).Code);
     }
 

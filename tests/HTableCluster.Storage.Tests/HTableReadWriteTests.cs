@@ -199,4 +199,19 @@ public class HTableReadWriteTests
         Assert.Same(_table, _table.Partition(2).Table);
         Assert.Equal(2, _table.Partition(2).Index);
     }
+
+    [Fact]
+    public void Reset_counts_only_live_items()
+    {
+        var time = new ManualTime();
+        var table = TestTables.Create("x=>autoexpire=5", time);
+        table.Set("old", "v");
+        time.Advance(TimeSpan.FromSeconds(6));
+        table.Set("new", "v");
+        var removed = 0;
+        for (var p = 0; p < table.PartitionCount; p++)
+            removed += table.Partition(p).Reset();
+        Assert.Equal(1, removed);
+        Assert.Equal(0, table.RawCount);
+    }
 }

@@ -45,9 +45,15 @@ public static partial class KamailioCfgImporter
         values["Htable:DmqInitSync"] = "0";
         var tableIndex = 0;
         var lineNo = 0;
-        foreach (var rawLine in text.Split('\n'))
+        var preprocessorNoted = false;
+        foreach (var rawLine in StripBlockComments(text).Split('\n'))
         {
             lineNo++;
+            if (!preprocessorNoted && rawLine.TrimStart().StartsWith("#!if", StringComparison.Ordinal))
+            {
+                preprocessorNoted = true;
+                notes.Add($"{fileName}:{lineNo}: preprocessor conditions (#!ifdef ...) are not evaluated; every modparam line is imported");
+            }
             var line = StripComment(rawLine).Trim();
             var m = ModParam().Match(line);
             if (!m.Success)
@@ -80,6 +86,35 @@ public static partial class KamailioCfgImporter
         }
         notes.Add(string.Create(CultureInfo.InvariantCulture, $"{fileName}: imported {tableIndex} htable definition(s)"));
         return new Result(values, notes);
+    }
+
+    // Removes /* ... */ outside string literals, keeping the line breaks so line numbers stay right.
+    private static string StripBlockComments(string text)
+    {
+        var sb = new System.Text.StringBuilder(text.Length);
+        var inString = false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (!inString && c == '/' && i + 1 < text.Length && text[i + 1] == '*')
+            {
+                var end = text.IndexOf("*/", i + 2, StringComparison.Ordinal);
+                var stop = end < 0 ? text.Length : end + 2;
+                for (var j = i; j < stop; j++)
+                {
+                    if (text[j] == '\n')
+                        sb.Append('\n');
+                }
+                i = stop - 1;
+                continue;
+            }
+            if (c == '"' && (i == 0 || text[i - 1] != '\\'))
+                inString = !inString;
+            else if (c == '\n')
+                inString = false;
+            sb.Append(c);
+        }
+        return sb.ToString();
     }
 
     private static string StripComment(string line)

@@ -11,9 +11,13 @@ public sealed class LeaseLocks(TimeProvider time)
 {
     private readonly ConcurrentDictionary<(string Table, int Slot), (string Token, long Until)> _held = new();
 
+    private const int SweepAbove = 10_000;
+
     /// <summary>Takes the lock, waiting up to <paramref name="wait"/>; null when still held by another.</summary>
     public async Task<string?> AcquireAsync(string table, int slot, TimeSpan lease, TimeSpan wait)
     {
+        if (_held.Count > SweepAbove)
+            RemoveExpired();
         var deadline = time.GetTimestamp() + (long)(wait.TotalSeconds * time.TimestampFrequency);
         while (true)
         {
@@ -28,6 +32,17 @@ public sealed class LeaseLocks(TimeProvider time)
             if (time.GetTimestamp() >= deadline)
                 return null;
             await Task.Delay(TimeSpan.FromMilliseconds(5), time).ConfigureAwait(false);
+        }
+    }
+
+    // Leases that ended without an unlock are dropped once many have piled up.
+    private void RemoveExpired()
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var kv in _held)
+        {
+            if (kv.Value.Until <= now)
+                _held.TryRemove(kv);
         }
     }
 

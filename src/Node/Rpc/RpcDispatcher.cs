@@ -97,9 +97,17 @@ public sealed partial class RpcDispatcher
             // so a batch behaves as if its calls ran in order.
             var groupable = call.ValueKind == JsonValueKind.Object && call.TryGetProperty("method", out var m)
                 && m.ValueKind == JsonValueKind.String && _methods.TryGetValue(m.GetString()!, out var method) && method.GroupableWrite;
-            if (!groupable && sink.HasPending)
-                await sink.FlushAsync().ConfigureAwait(false);
-            calls[i++] = CallAsync(call, sink).AsTask();
+            if (groupable)
+            {
+                calls[i++] = CallAsync(call, sink).AsTask();
+                continue;
+            }
+            // Any other call (a read, or a write that is not grouped such as reset or rm by
+            // pattern) runs alone: after the writes queued before it, and before the calls after it.
+            await sink.FlushAsync().ConfigureAwait(false);
+            var done = CallAsync(call, sink).AsTask();
+            await done.ConfigureAwait(false);
+            calls[i++] = done;
         }
         await sink.FlushAsync().ConfigureAwait(false);
 

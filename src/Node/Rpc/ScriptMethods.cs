@@ -200,7 +200,7 @@ public sealed partial class ScriptMethods(HTableNode node, NodeSettings settings
         {
             if (!p.StrictString(1, "cursor", out var c, out var err))
                 return RpcReply.Fail(err!).AsTask();
-            if (!ulong.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out cursor))
+            if (!ulong.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out cursor) || !t!.Table.IsCursor(cursor))
                 return RpcReply.Fail(Invalid, $"parameter 2 (cursor) '{c}' is not a cursor returned by htable.iterate").AsTask();
         }
         long count = 100;

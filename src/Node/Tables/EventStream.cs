@@ -20,9 +20,15 @@ public sealed class EventStream
     private static readonly Counter Dropped = Metrics.CreateCounter("htcluster_events_dropped_total", "Events a slow /events subscriber did not receive.");
 
     private readonly TableEvents _events;
+    private readonly CancellationToken _stopping;
 
-    /// <summary>Creates the stream over this node's events.</summary>
-    public EventStream(TableEvents events) => _events = events;
+    /// <summary>Creates the stream over this node's events; subscribers are released when the node stops.</summary>
+    public EventStream(TableEvents events, IHostApplicationLifetime lifetime)
+    {
+        ArgumentNullException.ThrowIfNull(lifetime);
+        _events = events;
+        _stopping = lifetime.ApplicationStopping;
+    }
 
     /// <summary>Serves one subscriber until it disconnects.</summary>
     public async Task ServeAsync(HttpContext ctx)
@@ -43,30 +49,31 @@ public sealed class EventStream
         ctx.Response.ContentType = "text/event-stream";
         ctx.Response.Headers.CacheControl = "no-cache";
         _events.Expired += OnExpired;
+        using var end = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, _stopping);
         try
         {
-            await ctx.Response.WriteAsync(": htcluster events\n\n", ctx.RequestAborted).ConfigureAwait(false);
-            await ctx.Response.Body.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
-            while (!ctx.RequestAborted.IsCancellationRequested)
+            await ctx.Response.WriteAsync(": htcluster events\n\n", end.Token).ConfigureAwait(false);
+            await ctx.Response.Body.FlushAsync(end.Token).ConfigureAwait(false);
+            while (!end.IsCancellationRequested)
             {
-                using var tick = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
+                using var tick = CancellationTokenSource.CreateLinkedTokenSource(end.Token);
                 tick.CancelAfter(KeepAlive);
                 string text;
                 try
                 {
                     text = await queue.Reader.ReadAsync(tick.Token).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested)
+                catch (OperationCanceledException) when (!end.IsCancellationRequested)
                 {
                     text = ": keep-alive\n\n";
                 }
-                await ctx.Response.WriteAsync(text, ctx.RequestAborted).ConfigureAwait(false);
-                await ctx.Response.Body.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+                await ctx.Response.WriteAsync(text, end.Token).ConfigureAwait(false);
+                await ctx.Response.Body.FlushAsync(end.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
         {
-            // The subscriber went away.
+            // The subscriber went away or the node is stopping.
         }
         finally
         {

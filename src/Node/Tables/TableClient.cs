@@ -78,12 +78,17 @@ public sealed class TableClient
     }
 
     /// <summary>
-    /// Applies writes grouped per partition (one message each); results come back in input order.
-    /// Writes to one partition apply in input order.
+    /// Applies single-key writes grouped per partition (one message each); results come back in
+    /// input order. Writes to one partition apply in input order.
     /// </summary>
     public async Task<WriteResult[]> ApplyAsync(IReadOnlyList<WriteOp> ops)
     {
         ArgumentNullException.ThrowIfNull(ops);
+        foreach (var op in ops)
+        {
+            if (op.Kind is WriteKind.Reset or WriteKind.RemoveByName or WriteKind.RemoveByValue)
+                throw new ArgumentException($"{op.Kind} spans every partition: use ResetAsync or RemoveWhereAsync", nameof(ops));
+        }
         if (ops.Count == 1)
             return [await ApplyOneAsync(ops[0]).ConfigureAwait(false)];
         var groups = new List<WriteOp>?[_writers.Length];

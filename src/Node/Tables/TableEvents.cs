@@ -39,12 +39,29 @@ public sealed partial class TableEvents(ILogger<TableEvents> logger)
             return;
         Interlocked.Add(ref _expiredCount, items.Count);
         LogExpired(logger, items.Count, table.Name);
-        var handler = Expired;
-        if (handler is null)
+        var handlers = Expired?.GetInvocationList();
+        if (handlers is null)
             return;
         foreach (var e in items)
-            handler(table, e);
+        {
+            foreach (var h in handlers)
+            {
+                // A failing subscriber must not stop the others or restart the table writer:
+                // the items are already removed, so an unreported one would be lost.
+                try
+                {
+                    ((Action<HTable, Entry>)h)(table, e);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    LogSubscriberFailed(logger, ex, table.Name);
+                }
+            }
+        }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "An htable:expired subscriber failed for {Table}")]
+    private static partial void LogSubscriberFailed(ILogger logger, Exception exception, string table);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "htable:mod-init")]
     private static partial void LogModInit(ILogger logger);
