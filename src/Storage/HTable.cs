@@ -239,6 +239,8 @@ public sealed class HTable
         return (total, max, min == int.MaxValue ? 0 : min);
     }
 
+    private static readonly Comparer<uint> DescendingHash = Comparer<uint>.Create(static (a, b) => b.CompareTo(a));
+
     /// <summary>True when <paramref name="cursor"/> can have come from <see cref="Page"/>.</summary>
     public bool IsCursor(ulong cursor) => cursor >> 32 < (ulong)_partitions.Length;
 
@@ -258,28 +260,53 @@ public sealed class HTable
         var now = Clock.NowMs;
         while (partition < _partitions.Length)
         {
-            // Smallest hashes >= from in this partition, whole hash groups only.
-            var candidates = new List<(uint Hash, Entry Item)>();
+            // One pass keeps the room + 1 smallest hashes >= from in a max-heap (O(n log room), no sort
+            // of the whole partition); the extra one tells whether the page would split a hash group.
+            var room = limit - items.Count;
+            var heap = new PriorityQueue<byte[], uint>(Math.Min(room, 4096) + 2, DescendingHash);
             foreach (var item in _partitions[partition].Map.Snapshot())
             {
                 var h = (uint)Entry.HashOf(item);
-                if (h >= from && !Entry.IsExpired(item, now))
-                    candidates.Add((h, new Entry(item)));
+                if (h < from || Entry.IsExpired(item, now))
+                    continue;
+                if (heap.Count <= room)
+                    heap.Enqueue(item, h);
+                else if (heap.TryPeek(out _, out var top) && h < top)
+                    heap.EnqueueDequeue(item, h);
             }
-            candidates.Sort(static (a, b) => a.Hash.CompareTo(b.Hash));
-            var i = 0;
-            while (i < candidates.Count && items.Count < limit)
+            var page = new List<(uint Hash, byte[] Item)>(heap.Count);
+            while (heap.TryDequeue(out var item, out var h))
+                page.Add((h, item));
+            page.Reverse();
+            if (page.Count <= room)
             {
-                var h = candidates[i].Hash;
-                while (i < candidates.Count && candidates[i].Hash == h)
-                    items.Add(candidates[i++].Item);
+                foreach (var (_, item) in page)
+                    items.Add(new Entry(item));
+                partition++;
+                from = 0;
+                if (items.Count >= limit)
+                    return (items, partition < _partitions.Length ? (ulong)(uint)partition << 32 : null);
+                continue;
             }
-            if (i < candidates.Count)
-                return (items, ((ulong)(uint)partition << 32) | candidates[i].Hash);
-            partition++;
-            from = 0;
-            if (items.Count >= limit)
-                return (items, partition < _partitions.Length ? (ulong)(uint)partition << 32 : null);
+            // More items follow: the page ends before the first hash group that does not fit whole.
+            var next = page[room].Hash;
+            var before = items.Count;
+            foreach (var (h, item) in page)
+            {
+                if (h < next)
+                    items.Add(new Entry(item));
+            }
+            if (items.Count > before)
+                return (items, ((ulong)(uint)partition << 32) | next);
+            // One hash group larger than the page: it is returned whole.
+            foreach (var item in _partitions[partition].Map.Snapshot())
+            {
+                if ((uint)Entry.HashOf(item) == next && !Entry.IsExpired(item, now))
+                    items.Add(new Entry(item));
+            }
+            if (next < uint.MaxValue)
+                return (items, ((ulong)(uint)partition << 32) | (next + 1));
+            return (items, partition + 1 < _partitions.Length ? (ulong)(uint)(partition + 1) << 32 : null);
         }
         return (items, null);
     }
