@@ -28,6 +28,7 @@ public static class NodeHost
     public static WebApplication Build(NodeSettings settings, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        EnsureClusterPortFree(settings.Node);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -191,6 +192,35 @@ public static class NodeHost
     }
 
     private static string ResolveBind(string bind) => bind == "localhost" ? "127.0.0.1" : bind;
+
+    // The cluster transport listens with SO_REUSEPORT, so a second node on the same port would start
+    // and silently share incoming connections with the first. A plain listener (without it) fails
+    // when the port is taken, which turns that mistake into a start-up error.
+    private static void EnsureClusterPortFree(NodeOptions node)
+    {
+        if (node.ClusterPort == 0)
+            return;
+        System.Net.IPAddress address;
+        try
+        {
+            address = System.Net.IPAddress.TryParse(node.Host, out var ip) ? ip : System.Net.Dns.GetHostAddresses(node.Host)[0];
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            throw new OptionsException("Node:Host", node.Host, "cannot be resolved: " + ex.Message);
+        }
+        try
+        {
+            var probe = new System.Net.Sockets.TcpListener(address, node.ClusterPort);
+            probe.Start();
+            probe.Stop();
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            throw new OptionsException("Node:ClusterPort", node.ClusterPort.ToString(CultureInfo.InvariantCulture),
+                $"cannot listen on {address}: {ex.Message}");
+        }
+    }
 
     /// <summary>Tracks cluster membership for /health/ready.</summary>
     public sealed class Readiness

@@ -52,17 +52,17 @@ public static class ServeCommand
             for (var i = 0; i < tableValues.Length; i++)
                 cli[$"Htable:Tables:{i}"] = tableValues[i];
 
-            NodeSettings settings;
+            WebApplication app;
             try
             {
-                settings = Load(cli, parse.GetValue(kamailioCfg), parse.GetValue(configFile), tableValues.Length > 0, seedValues.Length > 0);
+                var settings = Load(cli, parse.GetValue(kamailioCfg), parse.GetValue(configFile), tableValues.Length > 0, seedValues.Length > 0);
+                app = NodeHost.Build(settings);
             }
             catch (Exception ex) when (ex is OptionsException or FormatException or IOException or InvalidDataException)
             {
                 await Console.Error.WriteLineAsync("htcluster: " + ex.Message).ConfigureAwait(false);
                 return 2;
             }
-            var app = NodeHost.Build(settings);
             try
             {
                 await app.RunAsync(cancellationToken).ConfigureAwait(false);

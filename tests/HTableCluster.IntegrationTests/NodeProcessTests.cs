@@ -91,6 +91,16 @@ public sealed class NodeProcessTests
     }
 
     [Fact]
+    public async Task A_second_node_on_a_taken_cluster_port_refuses_to_start()
+    {
+        await using var first = await NodeProcess.StartAsync();
+        var r = await PublishedNode.RunAsync(CliTimeout, "serve", "--rpc-port", PublishedNode.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--cluster-port", first.ClusterPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(2, r.Code);
+        Assert.Contains("Node:ClusterPort", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Imports_tables_from_a_kamailio_cfg()
     {
         var cfg = Path.Combine(Path.GetTempPath(), $"kam-{Guid.NewGuid():N}.cfg");
