@@ -29,6 +29,7 @@ public sealed class ConfigurationTests
     [InlineData("Htable:Bogus", "1", "Bogus")]
     [InlineData("Node:ClusterPort", "abc", "Node:ClusterPort")]
     [InlineData("Node:RpcBind", "node1", "Node:RpcBind")]
+    [InlineData("Node:Host", "0.0.0.0", "Node:PublicHost")]
     public void Bad_values_name_the_key(string key, string value, string named)
     {
         var ex = Assert.Throws<OptionsException>(() => Load((key, value)));

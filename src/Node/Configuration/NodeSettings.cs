@@ -56,6 +56,8 @@ public sealed class NodeSettings
         Range("Rpc:MaxPage", rpc.MaxPage, 1, 10_000_000);
         if (string.IsNullOrWhiteSpace(node.Host))
             throw new OptionsException("Node:Host", node.Host, "must not be empty");
+        if (node.Host is "0.0.0.0" or "::" && string.IsNullOrEmpty(node.PublicHost))
+            throw new OptionsException("Node:PublicHost", node.PublicHost, $"required when Node:Host is {node.Host}: peers need an address they can reach");
         if (node.RpcBind is not ("*" or "localhost") && !System.Net.IPAddress.TryParse(node.RpcBind, out _))
             throw new OptionsException("Node:RpcBind", node.RpcBind, "expected an IP address, 0.0.0.0 or * (all), or localhost");
         for (var i = 0; i < cluster.Seeds.Count; i++)
