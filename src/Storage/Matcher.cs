@@ -20,6 +20,8 @@ public enum MatchOperator
     EqualsIgnoreCase = 5,
     /// <summary>Every item (<c>**</c>).</summary>
     Any = 6,
+    /// <summary>Not equal (<c>ne</c>).</summary>
+    NotEquals = 7,
 }
 
 /// <summary>
@@ -81,7 +83,7 @@ public sealed class Matcher
     public static Matcher Create(MatchOperator op, string pattern) =>
         TryCreate(op, pattern, out var m, out var error) ? m! : throw new ArgumentException(error, nameof(pattern));
 
-    /// <summary>Parses Kamailio's textual operators: re, sw, ew, in, eq, eqi.</summary>
+    /// <summary>Parses Kamailio's textual operators: re, sw, ew, in, eq, ne, eqi.</summary>
     public static bool TryParseOperator(string text, out MatchOperator op)
     {
         switch (text)
@@ -91,6 +93,7 @@ public sealed class Matcher
             case "ew": op = MatchOperator.EndsWith; return true;
             case "in": op = MatchOperator.Contains; return true;
             case "eq": op = MatchOperator.Equals; return true;
+            case "ne": op = MatchOperator.NotEquals; return true;
             case "eqi": op = MatchOperator.EqualsIgnoreCase; return true;
             default: op = default; return false;
         }
@@ -106,6 +109,7 @@ public sealed class Matcher
             case MatchOperator.EndsWith: return text.EndsWith(_utf8);
             case MatchOperator.Contains: return text.IndexOf(_utf8) >= 0;
             case MatchOperator.Equals: return text.SequenceEqual(_utf8);
+            case MatchOperator.NotEquals: return !text.SequenceEqual(_utf8);
             case MatchOperator.EqualsIgnoreCase: return EqualsAsciiIgnoreCase(text, _utf8);
             default:
                 try

@@ -151,14 +151,18 @@ public sealed class KamailioMethods(HTableNode node, NodeSettings settings)
             var list = new List<object?>(items.Count);
             foreach (var e in items)
             {
-                list.Add(e.IsInteger
-                    ? new RpcObject().With("name", e.Key).With("value", e.IntValue).With("type", "int")
-                    : new RpcObject().With("name", e.Key).With("value", e.StringValue).With("type", "str"));
+                list.Add(DumpItem(e));
             }
             slots.Add(new RpcObject().With("entry", slot).With("size", items.Count).With("slot", list));
         }
         return RpcReply.Ok(slots).AsTask();
     }
+
+    /// <summary>One item as <c>htable.dump</c> lists it: name, value, type ("int" or "str").</summary>
+    internal static RpcObject DumpItem(Entry e) =>
+        e.IsInteger
+            ? new RpcObject().With("name", e.Key).With("value", e.IntValue).With("type", "int")
+            : new RpcObject().With("name", e.Key).With("value", e.StringValue).With("type", "str");
 
     private ValueTask<RpcReply> Reload(RpcParams p, WriteSink sink) => DatabaseCommand(p, "Htable reload failed");
 

@@ -120,18 +120,6 @@ public readonly struct RpcParams
         return true;
     }
 
-    /// <summary>A required JSON integer (64-bit).</summary>
-    public bool StrictLong(int index, string name, out long value, out RpcError? error)
-    {
-        value = 0;
-        if (index >= Count)
-        {
-            error = Errors.MissingParam(name, index);
-            return false;
-        }
-        return StrictOptionalLong(index, name, ref value, out error);
-    }
-
     /// <summary>Error texts of the strict accessors.</summary>
     public static class Errors
     {

@@ -113,7 +113,7 @@ public sealed partial class ScriptMethods(HTableNode node, NodeSettings settings
         if (!byValue)
             return RpcReply.Ok(t!.Table.CountByName(m!)).AsTask();
         // $shtcv with text operators looks at string values only.
-        return RpcReply.Ok(t!.Table.Items().Count(e => !e.IsInteger && m!.IsMatch(e.ValueUtf8))).AsTask();
+        return RpcReply.Ok(t!.Table.CountByValue(m!)).AsTask();
     }
 
     private ValueTask<RpcReply> Match(RpcParams p, bool byValue)
@@ -122,23 +122,11 @@ public sealed partial class ScriptMethods(HTableNode node, NodeSettings settings
             return RpcReply.Fail(bad).AsTask();
         if (!p.StrictString(1, "operator", out var opText, out var err) || !p.StrictString(2, "value", out var value, out err))
             return RpcReply.Fail(err!).AsTask();
-        var negate = opText == "ne";
-        if (!negate && !Matcher.TryParseOperator(opText, out _) || opText == "eqi")
+        if (opText is not ("eq" or "ne" or "re" or "sw" or "ew" or "in") || !Matcher.TryParseOperator(opText, out var op))
             return RpcReply.Fail(Invalid, $"unknown operator '{opText}' (expected eq, ne, re, sw, ew, in)").AsTask();
-        var op = MatchOperator.Equals;
-        if (!negate)
-            Matcher.TryParseOperator(opText, out op);
         if (!Matcher.TryCreate(op, value, out var m, out var error))
             return RpcReply.Fail(Invalid, error!).AsTask();
-        foreach (var e in t!.Table.Items())
-        {
-            if (byValue && e.IsInteger)
-                continue;
-            var hit = m!.IsMatch(byValue ? e.ValueUtf8 : e.KeyUtf8);
-            if (hit != negate)
-                return RpcReply.Ok(true).AsTask();
-        }
-        return RpcReply.Ok(false).AsTask();
+        return RpcReply.Ok(byValue ? t!.Table.AnyByValue(m!) : t!.Table.AnyByName(m!)).AsTask();
     }
 
     private async ValueTask<RpcReply> Remove(RpcParams p, WriteSink sink)
@@ -212,9 +200,7 @@ public sealed partial class ScriptMethods(HTableNode node, NodeSettings settings
         var list = new List<object?>(items.Count);
         foreach (var e in items)
         {
-            list.Add(e.IsInteger
-                ? new RpcObject().With("name", e.Key).With("value", e.IntValue).With("type", "int")
-                : new RpcObject().With("name", e.Key).With("value", e.StringValue).With("type", "str"));
+            list.Add(KamailioMethods.DumpItem(e));
         }
         return RpcReply.Ok(new RpcObject().With("items", list)
             .With("cursor", next?.ToString(CultureInfo.InvariantCulture))).AsTask();
