@@ -9,6 +9,7 @@ using Akka.Remote.Hosting;
 using HTableCluster.Node.Configuration;
 using HTableCluster.Node.Rpc;
 using HTableCluster.Node.Tables;
+using HTableCluster.Replication;
 using HTableCluster.Storage;
 using Prometheus;
 
@@ -48,13 +49,27 @@ public static class NodeHost
         });
 
         var clock = new HybridClock(time ?? TimeProvider.System);
-        var tables = settings.Tables.Select(t => new HTable(t, clock, settings.Node.Partitions)).ToList();
+        var replicate = settings.Htable.EnableDmq == 1;
+        var grace = TimeSpan.FromSeconds(settings.Replication.TombstoneGraceSeconds);
+        var tables = settings.Tables.Select(t => new HTable(t, clock, settings.Node.Partitions, replicate && t.DmqReplicate, grace)).ToList();
         var node = new HTableNode();
-        var readiness = new Readiness();
+        var replicationStatus = new ReplicationStatus();
+        var readiness = new Readiness(replicate && tables.Any(t => t.Replicated) ? replicationStatus : null);
+        var replicationOptions = new ReplicationOptions
+        {
+            NodeId = settings.Node.EffectiveNodeId,
+            InitSync = settings.Htable.DmqInitSync == 1,
+            MaxBatchBytes = settings.Replication.MaxBatchBytes,
+            RetransmitBytes = settings.Replication.RetransmitMiB * 1024L * 1024,
+            HeadsInterval = TimeSpan.FromMilliseconds(settings.Replication.HeadsIntervalMs),
+            SyncTimeout = TimeSpan.FromSeconds(settings.Replication.SyncTimeoutSeconds),
+            TombstoneGrace = grace,
+        };
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton(node);
         builder.Services.AddSingleton(readiness);
+        builder.Services.AddSingleton(replicationStatus);
         builder.Services.AddSingleton<TableEvents>();
         builder.Services.AddSingleton<EventStream>();
         builder.Services.AddSingleton<KamailioMethods>();
@@ -68,6 +83,7 @@ public static class NodeHost
         builder.Services.AddAkka(SystemName, (akka, sp) =>
         {
             akka.ConfigureLoggers(l => l.AddLoggerFactory());
+            akka.AddHocon(Hocon.Remote(settings), HoconAddMode.Prepend);
             akka.WithRemoting(new RemoteOptions
             {
                 HostName = settings.Node.Host,
@@ -78,6 +94,8 @@ public static class NodeHost
             {
                 SeedNodes = [.. settings.Cluster.Seeds],
             });
+            if (replicate)
+                akka.WithReplication([.. tables.Where(t => t.Replicated)], replicationOptions, replicationStatus);
             akka.WithTables(tables, node, sp.GetRequiredService<TableEvents>(), TimeSpan.FromSeconds(settings.Htable.TimerInterval));
             akka.WithActors((system, _) =>
             {
@@ -107,11 +125,14 @@ public static class NodeHost
         var items = Metrics.CreateGauge("htcluster_table_items", "Items stored per table (including expired ones not yet collected).", "table");
         var expired = Metrics.CreateGauge("htcluster_expired_items_collected", "Items removed by expiry since start.");
         var events = app.Services.GetRequiredService<TableEvents>();
+        var replicationCounters = ReplicationMetrics(replicationStatus);
         Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
         {
             foreach (var t in node.Tables)
                 items.WithLabels(t.Name).Set(t.Table.RawCount);
             expired.Set(events.ExpiredCount);
+            foreach (var (gauge, read) in replicationCounters)
+                gauge.Set(read());
         });
         foreach (var note in settings.Notes)
             app.Logger.LogInformation("{Note}", note);
@@ -222,13 +243,31 @@ public static class NodeHost
         }
     }
 
-    /// <summary>Tracks cluster membership for /health/ready.</summary>
-    public sealed class Readiness
+    private static List<(Gauge Gauge, Func<long> Read)> ReplicationMetrics(ReplicationStatus s) =>
+    [
+        (Metrics.CreateGauge("htcluster_replication_batches_sent", "Live batches published."), () => s.BatchesSent),
+        (Metrics.CreateGauge("htcluster_replication_items_sent", "Items published."), () => s.ItemsSent),
+        (Metrics.CreateGauge("htcluster_replication_batches_received", "Batches received from peers (live and resent)."), () => s.BatchesReceived),
+        (Metrics.CreateGauge("htcluster_replication_items_applied", "Received items handed to the writers (duplicates excluded)."), () => s.ItemsApplied),
+        (Metrics.CreateGauge("htcluster_replication_gaps_detected", "Missing batch ranges re-requested."), () => s.GapsDetected),
+        (Metrics.CreateGauge("htcluster_replication_batches_resent", "Batches sent again on a peer's request."), () => s.BatchesResent),
+        (Metrics.CreateGauge("htcluster_replication_resends_gone", "Re-requests beyond the retransmit buffer (repaired by snapshot)."), () => s.ResendsGone),
+        (Metrics.CreateGauge("htcluster_replication_syncs_completed", "Snapshots merged from peers."), () => s.SyncsCompleted),
+        (Metrics.CreateGauge("htcluster_replication_sync_items", "Items received in snapshots."), () => s.SyncItems),
+        (Metrics.CreateGauge("htcluster_replication_mismatched", "Batches ignored: the sender defines the table differently."), () => s.Mismatched),
+        (Metrics.CreateGauge("htcluster_replication_malformed_items", "Received items dropped as malformed."), () => s.Malformed),
+    ];
+
+    /// <summary>Tracks cluster membership and the initial sync for /health/ready.</summary>
+    public sealed class Readiness(ReplicationStatus? replication)
     {
         private volatile bool _joined;
 
+        /// <summary>True once this node is an Up member and its replicated tables are synced.</summary>
+        public bool IsReady => _joined && (replication is null || replication.IsReady);
+
         /// <summary>True once this node is an Up member.</summary>
-        public bool IsReady => _joined;
+        public bool IsJoined => _joined;
 
         internal void MarkJoined() => _joined = true;
     }

@@ -23,6 +23,7 @@ public sealed class Entry
     private const int FlagsAt = 23;
     internal const int HeaderSize = 24;
     private const byte IntegerFlag = 1;
+    private const byte TombstoneFlag = 2;
 
     /// <summary>Longest key the buffer layout can hold.</summary>
     public const int MaxKeyLength = (1 << 24) - 1;
@@ -70,8 +71,51 @@ public sealed class Entry
     /// <summary>The value as text: the string itself, or the integer in decimal.</summary>
     public string ValueText => IsInteger ? IntValue.ToString(CultureInfo.InvariantCulture) : StringValue!;
 
-    /// <summary>True when the item has an expiry that is due at <paramref name="nowMs"/>.</summary>
+    /// <summary>True when the item has an expiry that is due at <paramref name="nowMs"/>, or is a deletion marker.</summary>
     public bool IsExpired(long nowMs) => IsExpired(_buf, nowMs);
+
+    /// <summary>
+    /// True for a deletion marker of a replicated table: it keeps the version of a delete so that an
+    /// older write arriving later does not bring the key back. Readers treat it as missing.
+    /// </summary>
+    public bool IsTombstone => IsTombstoneOf(_buf);
+
+    internal static bool IsTombstoneOf(byte[] buf) => (buf[FlagsAt] & TombstoneFlag) != 0;
+
+    internal static long VersionOf(byte[] buf) => BinaryPrimitives.ReadInt64LittleEndian(buf.AsSpan(VersionAt));
+
+    internal static int SequenceOf(byte[] buf) => BinaryPrimitives.ReadInt32LittleEndian(buf.AsSpan(SequenceAt));
+
+    internal static void SetSequence(byte[] buf, int sequence) => BinaryPrimitives.WriteInt32LittleEndian(buf.AsSpan(SequenceAt), sequence);
+
+    /// <summary>
+    /// Order of two versions of one key, the same on every node: the higher version wins; equal
+    /// versions (two nodes stamping the same clock value) are ordered by content (flags, key, value,
+    /// then expiry), so every node keeps the same one. Positive when <paramref name="a"/> wins.
+    /// </summary>
+    internal static int CompareVersions(byte[] a, byte[] b)
+    {
+        var c = VersionOf(a).CompareTo(VersionOf(b));
+        if (c != 0)
+            return c;
+        c = a.AsSpan(FlagsAt).SequenceCompareTo(b.AsSpan(FlagsAt));
+        return c != 0 ? c : ExpiresAtMsOf(a).CompareTo(ExpiresAtMsOf(b));
+    }
+
+    /// <summary>Checks that a buffer received from elsewhere has the layout of an item.</summary>
+    internal static bool IsWellFormed(ReadOnlySpan<byte> buf)
+    {
+        if (buf.Length < HeaderSize)
+            return false;
+        var keyLength = buf[KeyLengthAt] | (buf[KeyLengthAt + 1] << 8) | (buf[KeyLengthAt + 2] << 16);
+        var flags = buf[FlagsAt];
+        if ((flags & ~(IntegerFlag | TombstoneFlag)) != 0 || HeaderSize + keyLength > buf.Length)
+            return false;
+        var valueLength = buf.Length - HeaderSize - keyLength;
+        if ((flags & TombstoneFlag) != 0)
+            return valueLength == 0;
+        return (flags & IntegerFlag) == 0 || valueLength == sizeof(long);
+    }
 
     internal static int HashOf(byte[] buf) => (int)KeyHash.Of(KeyOf(buf));
 
@@ -80,10 +124,13 @@ public sealed class Entry
     internal static bool IsExpired(byte[] buf, long nowMs)
     {
         var at = ExpiresAtMsOf(buf);
-        return at != 0 && nowMs >= at;
+        return (at != 0 && nowMs >= at) || (buf[FlagsAt] & TombstoneFlag) != 0;
     }
 
     internal static ReadOnlySpan<byte> KeyOf(byte[] buf) => buf.AsSpan(HeaderSize, KeyLengthOf(buf));
+
+    internal static ReadOnlySpan<byte> KeyOf(ReadOnlySpan<byte> buf) =>
+        buf.Slice(HeaderSize, buf[KeyLengthAt] | (buf[KeyLengthAt + 1] << 8) | (buf[KeyLengthAt + 2] << 16));
 
     internal static bool KeyEquals(byte[] buf, ReadOnlySpan<byte> key) =>
         KeyLengthOf(buf) == key.Length && key.SequenceEqual(buf.AsSpan(HeaderSize, key.Length));
@@ -101,6 +148,17 @@ public sealed class Entry
     {
         var buf = Header(key, sizeof(long), true, expiresAtMs, version, sequence);
         BinaryPrimitives.WriteInt64LittleEndian(buf.AsSpan(HeaderSize + key.Length), value);
+        return new Entry(buf);
+    }
+
+    /// <summary>
+    /// A deletion marker for <paramref name="key"/> stamped with <paramref name="version"/>;
+    /// <paramref name="deadSinceMs"/> (kept in the expiry field) starts its grace period.
+    /// </summary>
+    internal static Entry CreateTombstone(ReadOnlySpan<byte> key, long version, long deadSinceMs, int sequence)
+    {
+        var buf = Header(key, 0, false, deadSinceMs, version, sequence);
+        buf[FlagsAt] = TombstoneFlag;
         return new Entry(buf);
     }
 

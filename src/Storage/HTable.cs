@@ -16,8 +16,11 @@ public sealed class HTable
     private readonly TablePartition[] _partitions;
     private int _sequence;
 
-    /// <summary>Creates an empty table.</summary>
-    public HTable(TableOptions options, HybridClock clock, int partitionCount)
+    /// <summary>
+    /// Creates an empty table. A <paramref name="replicated"/> table records every local change for
+    /// replication and keeps deletion markers for <paramref name="tombstoneGrace"/> (default 5 minutes).
+    /// </summary>
+    public HTable(TableOptions options, HybridClock clock, int partitionCount, bool replicated = false, TimeSpan? tombstoneGrace = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(clock);
@@ -25,6 +28,8 @@ public sealed class HTable
         Options = options;
         Clock = clock;
         SlotCount = options.SlotCount;
+        Replicated = replicated;
+        TombstoneGraceMs = (long)(tombstoneGrace ?? TimeSpan.FromMinutes(5)).TotalMilliseconds;
         _partitions = new TablePartition[Math.Min(partitionCount, SlotCount)];
         for (var i = 0; i < _partitions.Length; i++)
             _partitions[i] = new TablePartition(this, i);
@@ -38,6 +43,12 @@ public sealed class HTable
 
     /// <summary>Clock for versions and expiry.</summary>
     public HybridClock Clock { get; }
+
+    /// <summary>True when local changes are recorded for replication and deletes leave markers.</summary>
+    public bool Replicated { get; }
+
+    /// <summary>How long a deletion marker is kept (milliseconds).</summary>
+    public long TombstoneGraceMs { get; }
 
     /// <summary>Number of Kamailio slots (2^size after the clamp).</summary>
     public int SlotCount { get; }
@@ -63,6 +74,39 @@ public sealed class HTable
     {
         ArgumentNullException.ThrowIfNull(utf8);
         return new KeyRef(utf8, KeyHash.Of(utf8));
+    }
+
+    /// <summary>True when <paramref name="item"/> has the layout of an item buffer (checked before <see cref="TablePartition.Merge"/>).</summary>
+    public static bool IsWellFormedItem(ReadOnlySpan<byte> item) => Entry.IsWellFormed(item);
+
+    /// <summary>The partition owning the key of a well-formed item buffer.</summary>
+    public int PartitionOfItem(ReadOnlySpan<byte> item) =>
+        KeyHash.PartitionOf(KeyHash.Of(Entry.KeyOf(item)), _partitions.Length);
+
+    /// <summary>
+    /// Every stored item buffer of a partition for a snapshot, deletion markers included and expired
+    /// items left out (weakly consistent; the buffers must not be changed).
+    /// </summary>
+    public IEnumerable<ReadOnlyMemory<byte>> ExportItems(int partition)
+    {
+        var now = Clock.NowMs;
+        foreach (var item in _partitions[partition].Map.Snapshot())
+        {
+            if (Entry.IsTombstoneOf(item) || !Entry.IsExpired(item, now))
+                yield return item;
+        }
+    }
+
+    /// <summary>The highest reset version of any partition.</summary>
+    public long ResetVersion
+    {
+        get
+        {
+            long v = 0;
+            foreach (var p in _partitions)
+                v = Math.Max(v, p.ResetVersion);
+            return v;
+        }
     }
 
     /// <summary>Kamailio's slot of a key.</summary>

@@ -19,6 +19,8 @@ public enum AddStatus
 public sealed class TablePartition
 {
     private readonly HTable _table;
+    private List<byte[]>? _changes;
+    private long _pendingReset;
 
     internal TablePartition(HTable table, int index)
     {
@@ -36,6 +38,12 @@ public sealed class TablePartition
 
     private TableOptions Options => _table.Options;
 
+    /// <summary>
+    /// Version of the last reset seen here (local or replicated): items older than it are gone and
+    /// older items arriving later are ignored.
+    /// </summary>
+    public long ResetVersion { get; private set; }
+
     /// <summary>Sets a string value (<c>$sht(t=&gt;k) = "v"</c>, <c>htable.sets</c>).</summary>
     public Entry SetString(in KeyRef key, ReadOnlySpan<byte> value, long? expireSeconds = null)
     {
@@ -43,7 +51,7 @@ public sealed class TablePartition
         var existing = Live(key, now);
         var expires = ExpiryFor(existing, expireSeconds, now);
         var e = Entry.CreateString(key.Utf8, value, expires, _table.Clock.Next(), SequenceFor(existing));
-        Map.Put(key.Hash, e.Buffer);
+        Put(key.Hash, e.Buffer);
         return e;
     }
 
@@ -54,7 +62,7 @@ public sealed class TablePartition
         var existing = Live(key, now);
         var expires = ExpiryFor(existing, expireSeconds, now);
         var e = Entry.CreateInteger(key.Utf8, value, expires, _table.Clock.Next(), SequenceFor(existing));
-        Map.Put(key.Hash, e.Buffer);
+        Put(key.Hash, e.Buffer);
         return e;
     }
 
@@ -68,15 +76,23 @@ public sealed class TablePartition
         var existing = Live(key, now);
         if (existing is null)
             return false;
-        Map.Put(key.Hash, existing.WithExpiry(seconds > 0 ? ExpiryAt(now, seconds) : 0, _table.Clock.Next()).Buffer);
+        Put(key.Hash, existing.WithExpiry(seconds > 0 ? ExpiryAt(now, seconds) : 0, _table.Clock.Next()).Buffer);
         return true;
     }
 
     /// <summary>Deletes a key; returns the removed live item or null.</summary>
     public Entry? Delete(in KeyRef key)
     {
+        var now = _table.Clock.NowMs;
+        if (_table.Replicated)
+        {
+            var live = Live(key, now);
+            if (live is not null)
+                Bury(key.Hash, live, now);
+            return live;
+        }
         var removed = Map.Remove(key.Hash, key.Utf8);
-        return removed is null || Entry.IsExpired(removed, _table.Clock.NowMs) ? null : new Entry(removed);
+        return removed is null || Entry.IsExpired(removed, now) ? null : new Entry(removed);
     }
 
     /// <summary>
@@ -105,7 +121,7 @@ public sealed class TablePartition
             return (AddStatus.Overflow, start);
         }
         var expires = ExpiryFor(existing, null, now);
-        Map.Put(key.Hash, Entry.CreateInteger(key.Utf8, value, expires, _table.Clock.Next(), SequenceFor(existing)).Buffer);
+        Put(key.Hash, Entry.CreateInteger(key.Utf8, value, expires, _table.Clock.Next(), SequenceFor(existing)).Buffer);
         return (AddStatus.Applied, value);
     }
 
@@ -124,12 +140,69 @@ public sealed class TablePartition
                 victims.Add(e);
         }
         foreach (var e in victims)
-            Map.Remove(e.Hash, e.KeyUtf8);
+        {
+            if (_table.Replicated)
+                Bury(e.Hash, e, now);
+            else
+                Map.Remove(e.Hash, e.KeyUtf8);
+        }
         return victims;
     }
 
-    /// <summary>Removes everything (<c>sht_reset</c>, <c>htable.flush</c>); returns how many live items went.</summary>
-    public int Reset()
+    /// <summary>
+    /// Removes everything (<c>sht_reset</c>, <c>htable.flush</c>): every item older than
+    /// <paramref name="version"/> (stamped once for the whole table, so every partition and every
+    /// node cuts at the same point). Without a version the clock stamps one. Returns how many live
+    /// items went.
+    /// </summary>
+    public int Reset(long? version = null)
+    {
+        var v = version ?? _table.Clock.Next();
+        var n = RemoveOlderThan(v, _table.Clock.NowMs);
+        if (_table.Replicated && v > _pendingReset)
+            _pendingReset = v;
+        return n;
+    }
+
+    /// <summary>
+    /// Applies an item from another node (last writer wins, <see cref="Entry.CompareVersions"/>):
+    /// stored when newer than what is here and not older than the last reset. Takes ownership of
+    /// <paramref name="item"/>, which must be a well-formed item buffer (<see cref="HTable.IsWellFormedItem"/>).
+    /// Returns true when stored. Not recorded as a local change.
+    /// </summary>
+    public bool Merge(byte[] item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        if (!Entry.IsWellFormed(item))
+            throw new ArgumentException("not an item buffer", nameof(item));
+        var version = Entry.VersionOf(item);
+        _table.Clock.Observe(version);
+        if (version < ResetVersion)
+            return false;
+        var key = Entry.KeyOf(item);
+        var hash = (int)KeyHash.Of(key);
+        var existing = Map.Find(hash, key);
+        if (existing is not null && Entry.CompareVersions(item, existing) <= 0)
+            return false;
+        // A replaced live item keeps its place in dump order; a new (or re-created) one goes last.
+        var keepPlace = existing is not null && !Entry.IsTombstoneOf(existing) && !Entry.IsTombstoneOf(item);
+        Entry.SetSequence(item, keepPlace ? Entry.SequenceOf(existing!) : _table.NextSequence());
+        Map.Put(hash, item);
+        return true;
+    }
+
+    /// <summary>Applies a reset made on another node: items older than <paramref name="version"/> go.</summary>
+    public int MergeReset(long version)
+    {
+        _table.Clock.Observe(version);
+        return version > ResetVersion ? RemoveOlderThan(version, _table.Clock.NowMs) : 0;
+    }
+
+    /// <summary>
+    /// Drops every item and deletion marker here without recording a change or moving the reset
+    /// version (a local resync that a peer's snapshot then refills). Returns how many live items went.
+    /// </summary>
+    public int Clear()
     {
         var now = _table.Clock.NowMs;
         var n = 0;
@@ -142,20 +215,93 @@ public sealed class TablePartition
         return n;
     }
 
-    /// <summary>Removes items whose expiry is due; returns them for the expired event.</summary>
+    /// <summary>
+    /// The changes made here since the last call, for replication (only for replicated tables):
+    /// the new item buffers (deletion markers included) in order, and the version of a reset made
+    /// meanwhile (0 for none). Null when nothing changed.
+    /// </summary>
+    public (IReadOnlyList<byte[]> Items, long ResetVersion)? TakeChanges()
+    {
+        if (_changes is null && _pendingReset == 0)
+            return null;
+        IReadOnlyList<byte[]> items = _changes ?? (IReadOnlyList<byte[]>)[];
+        var reset = _pendingReset;
+        _changes = null;
+        _pendingReset = 0;
+        return (items, reset);
+    }
+
+    /// <summary>
+    /// Removes items whose expiry is due; returns them for the expired event. In a replicated table
+    /// an expired item leaves a deletion marker with its own version (every node expires it the same
+    /// way, so nothing is replicated), and markers older than the grace period go.
+    /// </summary>
     public List<Entry> CollectExpired(long nowMs)
     {
         List<Entry>? expired = null;
+        List<byte[]>? buried = null;
+        var graceMs = _table.TombstoneGraceMs;
         foreach (var item in Map.Snapshot())
         {
-            if (Entry.IsExpired(item, nowMs))
+            if (Entry.IsTombstoneOf(item))
+            {
+                if (Entry.ExpiresAtMsOf(item) <= nowMs - graceMs)
+                    (buried ??= []).Add(item);
+            }
+            else if (Entry.IsExpired(item, nowMs))
+            {
                 (expired ??= []).Add(new Entry(item));
+            }
+        }
+        if (buried is not null)
+        {
+            foreach (var item in buried)
+                Map.Remove(Entry.HashOf(item), Entry.KeyOf(item));
         }
         if (expired is null)
             return [];
         foreach (var e in expired)
-            Map.Remove(e.Hash, e.KeyUtf8);
+        {
+            if (_table.Replicated)
+                Map.Put(e.Hash, Entry.CreateTombstone(e.KeyUtf8, e.Version, e.ExpiresAtMs, e.Sequence).Buffer);
+            else
+                Map.Remove(e.Hash, e.KeyUtf8);
+        }
         return expired;
+    }
+
+    private int RemoveOlderThan(long version, long now)
+    {
+        var n = 0;
+        List<byte[]>? victims = null;
+        foreach (var item in Map.Snapshot())
+        {
+            if (Entry.VersionOf(item) >= version)
+                continue;
+            (victims ??= []).Add(item);
+            if (!Entry.IsExpired(item, now))
+                n++;
+        }
+        if (victims is not null)
+        {
+            foreach (var item in victims)
+                Map.Remove(Entry.HashOf(item), Entry.KeyOf(item));
+        }
+        if (version > ResetVersion)
+            ResetVersion = version;
+        return n;
+    }
+
+    // Replaces a live item with a deletion marker stamped with a fresh version.
+    private void Bury(int hash, Entry live, long now) =>
+        Put(hash, Entry.CreateTombstone(live.KeyUtf8, _table.Clock.Next(), now, live.Sequence).Buffer);
+
+    // Every local write of a replicated table is recorded for replication.
+    private void Put(int hash, byte[] item)
+    {
+        Map.Put(hash, item);
+        if (_table.Replicated)
+            (_changes ??= []).Add(item);
     }
 
     // A lifetime too large for the clock saturates instead of wrapping into the past.

@@ -26,6 +26,9 @@ public sealed class NodeSettings
     /// <summary>RPC limits.</summary>
     public required RpcOptions Rpc { get; init; }
 
+    /// <summary>Replication tuning.</summary>
+    public ReplicationTuning Replication { get; init; } = new();
+
     /// <summary>Parsed table definitions (the demo table when none is configured).</summary>
     public required IReadOnlyList<TableOptions> Tables { get; init; }
 
@@ -40,6 +43,7 @@ public sealed class NodeSettings
         var cluster = Bind<ClusterOptions>(configuration, "Cluster");
         var htable = Bind<HtableOptions>(configuration, "Htable");
         var rpc = Bind<RpcOptions>(configuration, "Rpc");
+        var replication = Bind<ReplicationTuning>(configuration, "Replication");
 
         Port("Node:ClusterPort", node.ClusterPort);
         Port("Node:RpcPort", node.RpcPort);
@@ -54,6 +58,11 @@ public sealed class NodeSettings
         Range("Rpc:MaxBodyBytes", rpc.MaxBodyBytes, 1024, 256 << 20);
         Range("Rpc:MaxBatch", rpc.MaxBatch, 1, 1_000_000);
         Range("Rpc:MaxPage", rpc.MaxPage, 1, 10_000_000);
+        Range("Replication:MaxBatchBytes", replication.MaxBatchBytes, 1024, 16 << 20);
+        Range("Replication:RetransmitMiB", replication.RetransmitMiB, 1, 64 * 1024);
+        Range("Replication:HeadsIntervalMs", replication.HeadsIntervalMs, 10, 60_000);
+        Range("Replication:SyncTimeoutSeconds", replication.SyncTimeoutSeconds, 1, 3600);
+        Range("Replication:TombstoneGraceSeconds", replication.TombstoneGraceSeconds, 1, 7 * 86_400);
         if (string.IsNullOrWhiteSpace(node.Host))
             throw new OptionsException("Node:Host", node.Host, "must not be empty");
         if (node.Host is "0.0.0.0" or "::" && string.IsNullOrEmpty(node.PublicHost))
@@ -85,7 +94,7 @@ public sealed class NodeSettings
             tables.Add(t);
         }
 
-        return new NodeSettings { Node = node, Cluster = cluster, Htable = htable, Rpc = rpc, Tables = tables, Notes = notes ?? [] };
+        return new NodeSettings { Node = node, Cluster = cluster, Htable = htable, Rpc = rpc, Replication = replication, Tables = tables, Notes = notes ?? [] };
     }
 
     private static T Bind<T>(IConfiguration configuration, string section)

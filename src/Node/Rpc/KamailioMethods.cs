@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
 using HTableCluster.Node.Configuration;
+using Akka.Hosting;
 using HTableCluster.Node.Tables;
+using HTableCluster.Replication;
 using HTableCluster.Storage;
 using static HTableCluster.Node.Tables.TableProtocol;
 
@@ -13,10 +15,13 @@ namespace HTableCluster.Node.Rpc;
 /// 64-bit, expired-but-uncollected items count as missing everywhere, and an explicit expiry
 /// (setex/setxs/setxi) takes effect on every table, not only on autoexpire tables.
 /// </summary>
-public sealed class KamailioMethods(HTableNode node, NodeSettings settings)
+public sealed class KamailioMethods(HTableNode node, NodeSettings settings, ActorRegistry registry)
 {
     /// <summary>Kamailio's fault code for most htable errors.</summary>
     public const int Fault = 500;
+
+    /// <summary>Longest wait of htable.dmqsync/dmqresync for the snapshot to be merged.</summary>
+    public static readonly TimeSpan SyncWait = TimeSpan.FromSeconds(60);
 
     private readonly RpcOptions _limits = settings.Rpc;
 
@@ -36,6 +41,8 @@ public sealed class KamailioMethods(HTableNode node, NodeSettings settings)
         yield return new("htable.flush", "Flush hash table.", false, Flush);
         yield return new("htable.listTables", "List all htables.", false, ListTables);
         yield return new("htable.stats", "Statistics about htables.", false, Stats);
+        yield return new("htable.dmqsync", "Perform DMQ sync action.", false, DmqSync);
+        yield return new("htable.dmqresync", "Perform DMQ resync action (flush and sync).", false, DmqResync);
     }
 
     private ValueTask<RpcReply> Get(RpcParams p, WriteSink sink)
@@ -191,6 +198,45 @@ public sealed class KamailioMethods(HTableNode node, NodeSettings settings)
             return RpcReply.Fail(Fault, "No such htable");
         await t.ResetAsync().ConfigureAwait(false);
         return RpcReply.Ok("Ok. Htable flushed.");
+    }
+
+    // Kamailio sends the sync request and answers at once; here the answer comes once a peer's
+    // snapshot is merged (or no peer is up), so "Ok" means the table is in sync.
+    private async ValueTask<RpcReply> DmqSync(RpcParams p, WriteSink sink)
+    {
+        var table = p.Count > 0 && p.KamString(0, false, out var name) && name.Length > 0 ? name : null;
+        return await SyncAsync(table).ConfigureAwait(false);
+    }
+
+    // Kamailio: flush this node's copy (not replicated), then ask the peers for their content.
+    private async ValueTask<RpcReply> DmqResync(RpcParams p, WriteSink sink)
+    {
+        if (!p.KamString(0, false, out var name))
+            return RpcReply.Fail(Fault, "No htable name given");
+        if (node.Find(name) is not { } t)
+            return RpcReply.Fail(Fault, "No such htable");
+        if (t.Table.Replicated)
+            await t.ClearLocalAsync().ConfigureAwait(false);
+        else
+            await t.ResetAsync().ConfigureAwait(false);
+        return await SyncAsync(name).ConfigureAwait(false);
+    }
+
+    private async ValueTask<RpcReply> SyncAsync(string? table)
+    {
+        if (!registry.TryGet<ReplicationActor>(out var replication))
+            return RpcReply.Fail(Fault, "HTable DMQ Sync Failed");
+        var reply = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        replication.Tell(new ReplicationProtocol.SyncCommand(table, reply), Akka.Actor.ActorRefs.NoSender);
+        try
+        {
+            var error = await reply.Task.WaitAsync(SyncWait).ConfigureAwait(false);
+            return error is null ? RpcReply.Ok("Ok") : RpcReply.Fail(Fault, "HTable DMQ Sync Failed");
+        }
+        catch (TimeoutException)
+        {
+            return RpcReply.Fail(Fault, "HTable DMQ Sync Failed");
+        }
     }
 
     // Kamailio lists tables in reverse definition order.

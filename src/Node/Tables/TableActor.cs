@@ -1,26 +1,48 @@
 using Akka.Actor;
 using Akka.Event;
+using HTableCluster.Replication;
 using HTableCluster.Storage;
 using static HTableCluster.Node.Tables.TableProtocol;
 
 namespace HTableCluster.Node.Tables;
 
 /// <summary>
-/// The single writer of one table partition. Applies every mutation in arrival order and sweeps
-/// expired items every timer interval; reads never pass through here.
+/// The single writer of one table partition. Applies every mutation in arrival order (local writes,
+/// items merged from peers), sweeps expired items every timer interval, and hands the local changes
+/// of a replicated table to the replication actor; reads never pass through here.
 /// </summary>
 public sealed class TableActor : ReceiveActor, IWithTimers
 {
     private readonly TablePartition _partition;
     private readonly TableEvents _events;
+    private readonly IActorRef? _replication;
 
-    /// <summary>Creates the actor.</summary>
-    public TableActor(TablePartition partition, TimeSpan sweepInterval, TableEvents events)
+    /// <summary>Creates the actor; <paramref name="replication"/> is null for a table that stays local.</summary>
+    public TableActor(TablePartition partition, TimeSpan sweepInterval, TableEvents events, IActorRef? replication)
     {
         _partition = partition;
         _events = events;
-        Receive<Apply>(cmd => cmd.Reply.TrySetResult(PartitionWriter.Apply(_partition, cmd.Ops)));
-        Receive<Atomic>(cmd => cmd.Reply.TrySetResult(cmd.Update(_partition)));
+        _replication = partition.Table.Replicated ? replication : null;
+        Receive<Apply>(cmd =>
+        {
+            var results = PartitionWriter.Apply(_partition, cmd.Ops);
+            Publish();
+            cmd.Reply.TrySetResult(results);
+        });
+        Receive<Atomic>(cmd =>
+        {
+            var result = cmd.Update(_partition);
+            Publish();
+            cmd.Reply.TrySetResult(result);
+        });
+        Receive<ReplicationProtocol.Merge>(m =>
+        {
+            foreach (var item in m.Items)
+                _partition.Merge(item);
+            if (m.ResetVersion != 0)
+                _partition.MergeReset(m.ResetVersion);
+        });
+        Receive<ReplicationProtocol.Fence>(f => Sender.Tell(new ReplicationProtocol.FencePassed(f.Table, f.Id)));
         Receive<Sweep>(_ => _events.OnExpired(_partition.Table, _partition.CollectExpired(_partition.Table.Clock.NowMs)));
         SweepInterval = sweepInterval;
     }
@@ -37,6 +59,8 @@ public sealed class TableActor : ReceiveActor, IWithTimers
     protected override void PreRestart(Exception reason, object message)
     {
         Context.GetLogger().Error(reason, "Table {Table} partition {Partition} restarted after {Message}", _partition.Table.Name, _partition.Index, message.GetType().Name);
+        // What was applied before the failure is still replicated.
+        Publish();
         if (message is Apply a)
             a.Reply.TrySetException(reason);
         else if (message is Atomic at)
@@ -44,7 +68,15 @@ public sealed class TableActor : ReceiveActor, IWithTimers
         base.PreRestart(reason, message);
     }
 
+    // Changes go to replication before the writer is answered, so an acknowledged write is already
+    // on its way to the peers.
+    private void Publish()
+    {
+        if (_replication is not null && _partition.TakeChanges() is { } c)
+            _replication.Tell(new ReplicationProtocol.Changed(_partition.Table.Name, c.Items, c.ResetVersion));
+    }
+
     /// <summary>Props for a partition.</summary>
-    public static Props Props(TablePartition partition, TimeSpan sweepInterval, TableEvents events) =>
-        Akka.Actor.Props.Create(() => new TableActor(partition, sweepInterval, events));
+    public static Props Props(TablePartition partition, TimeSpan sweepInterval, TableEvents events, IActorRef? replication = null) =>
+        Akka.Actor.Props.Create(() => new TableActor(partition, sweepInterval, events, replication));
 }

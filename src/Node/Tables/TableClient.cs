@@ -60,8 +60,20 @@ public sealed class TableClient
     public Task<int> RemoveWhereAsync(Matcher matcher, bool byValue) =>
         BroadcastAsync(new WriteOp(byValue ? WriteKind.RemoveByValue : WriteKind.RemoveByName, default, null, 0, null, matcher));
 
-    /// <summary>Removes every item; returns how many.</summary>
-    public Task<int> ResetAsync() => BroadcastAsync(new WriteOp(WriteKind.Reset, default));
+    /// <summary>
+    /// Removes every item; returns how many. One version is stamped for the whole table, so every
+    /// partition (and, for a replicated table, every node) removes exactly what is older.
+    /// </summary>
+    public Task<int> ResetAsync() => BroadcastAsync(new WriteOp(WriteKind.Reset, default, null, Table.Clock.Next()));
+
+    /// <summary>
+    /// Drops every item and deletion marker on this node only, without replicating anything (the
+    /// first step of <c>htable.dmqresync</c>); returns how many live items went.
+    /// </summary>
+    public Task<int> ClearLocalAsync() => BroadcastAsync(new WriteOp(WriteKind.ClearLocal, default));
+
+    /// <summary>The writer actors, one per partition, for the replication layer.</summary>
+    internal IReadOnlyList<IActorRef> Writers => _writers;
 
     /// <summary>
     /// Runs <paramref name="update"/> on the single writer of <paramref name="key"/>'s partition, so
@@ -86,7 +98,7 @@ public sealed class TableClient
         ArgumentNullException.ThrowIfNull(ops);
         foreach (var op in ops)
         {
-            if (op.Kind is WriteKind.Reset or WriteKind.RemoveByName or WriteKind.RemoveByValue)
+            if (op.Kind is WriteKind.Reset or WriteKind.RemoveByName or WriteKind.RemoveByValue or WriteKind.ClearLocal)
                 throw new ArgumentException($"{op.Kind} spans every partition: use ResetAsync or RemoveWhereAsync", nameof(ops));
         }
         if (ops.Count == 1)

@@ -42,8 +42,10 @@ public static class TableProtocol
         RemoveByName,
         /// <summary>Remove items whose value matches.</summary>
         RemoveByValue,
-        /// <summary>Remove everything.</summary>
+        /// <summary>Remove everything older than the version in <see cref="WriteOp.Number"/> (0: now).</summary>
         Reset,
+        /// <summary>Drop everything on this node only, replicating nothing (resync).</summary>
+        ClearLocal,
     }
 
     /// <summary>

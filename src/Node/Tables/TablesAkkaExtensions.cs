@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Hosting;
+using HTableCluster.Replication;
 using HTableCluster.Storage;
 
 namespace HTableCluster.Node.Tables;
@@ -10,6 +11,8 @@ public static class TablesAkkaExtensions
     /// <summary>
     /// Starts one <see cref="TableActor"/> per partition of every table (paths
     /// <c>/user/table-&lt;name&gt;-&lt;partition&gt;</c>) and hands them to <paramref name="node"/>.
+    /// When the replication actor is registered (<see cref="ReplicationAkkaExtensions.WithReplication"/>
+    /// before this), the writers of replicated tables report to it and it gets their addresses.
     /// </summary>
     public static AkkaConfigurationBuilder WithTables(this AkkaConfigurationBuilder builder,
         IReadOnlyList<HTable> tables, HTableNode node, TableEvents events, TimeSpan sweepInterval)
@@ -18,16 +21,21 @@ public static class TablesAkkaExtensions
         ArgumentNullException.ThrowIfNull(tables);
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(events);
-        return builder.WithActors((system, _) =>
+        return builder.WithActors((system, registry) =>
         {
+            var replication = registry.TryGet<ReplicationActor>(out var r) ? r : null;
             var clients = new List<TableClient>(tables.Count);
+            var replicated = new Dictionary<string, IReadOnlyList<IActorRef>>(StringComparer.Ordinal);
             foreach (var table in tables)
             {
                 var writers = new IActorRef[table.PartitionCount];
                 for (var i = 0; i < writers.Length; i++)
-                    writers[i] = system.ActorOf(TableActor.Props(table.Partition(i), sweepInterval, events), $"table-{ActorName(table.Name)}-{i}");
+                    writers[i] = system.ActorOf(TableActor.Props(table.Partition(i), sweepInterval, events, replication), $"table-{ActorName(table.Name)}-{i}");
                 clients.Add(new TableClient(table, writers));
+                if (table.Replicated)
+                    replicated[table.Name] = writers;
             }
+            replication?.Tell(new ReplicationProtocol.Attach(replicated));
             node.Start(clients);
             events.OnModInit();
         });

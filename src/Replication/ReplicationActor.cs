@@ -1,0 +1,708 @@
+using System.Globalization;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+using System.Text;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Event;
+using HTableCluster.Storage;
+using static HTableCluster.Replication.ReplicationProtocol;
+
+namespace HTableCluster.Replication;
+
+/// <summary>
+/// The replication layer of one node (path <c>/user/replication</c>). Publishes the local changes of
+/// every replicated table in batches on the table's DistributedPubSub topic, merges peers' batches
+/// through the owning partition writers, re-requests missing batches (numbered per origin and table),
+/// serves them from a bounded buffer, and moves whole snapshots between nodes (initial sync, repair
+/// when a peer's buffer no longer holds what was missed, <c>htable.dmqsync</c>).
+/// </summary>
+public sealed class ReplicationActor : ReceiveActor, IWithTimers
+{
+    private static readonly TimeSpan ResendAskInterval = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan DonorSessionIdle = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
+
+    private readonly ReplicationOptions _options;
+    private readonly ReplicationStatus _status;
+    private readonly IActorRef _mediator;
+    private readonly Cluster _cluster;
+    private readonly Dictionary<string, TableState> _tables = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, FenceWait> _fences = [];
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private Origin _self;
+    private long _ids;
+    private int _subscriptionsPending;
+    private bool _attached;
+    private bool _memberUp;
+    private bool _initialSyncStarted;
+
+    /// <summary>Creates the actor for the given replicated tables.</summary>
+    public ReplicationActor(IReadOnlyList<HTable> tables, ReplicationOptions options, ReplicationStatus status, IActorRef mediator)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        _options = options;
+        _status = status;
+        _mediator = mediator;
+        _cluster = Cluster.Get(Context.System);
+        foreach (var t in tables)
+            _tables[t.Name] = new TableState(t, Fingerprint(t.Options), options.RetransmitBytes);
+
+        Receive<Attach>(OnAttach);
+        Receive<SubscribeAck>(_ => OnSubscribed());
+        Receive<MemberUpNow>(_ =>
+        {
+            _memberUp = true;
+            MaybeStartInitialSync();
+        });
+        Receive<Changed>(OnChanged);
+        Receive<FlushPending>(m => Flush(m.Table, scheduled: true));
+        Receive<Batch>(OnBatch);
+        Receive<Heads>(OnHeads);
+        Receive<ResendRequest>(OnResendRequest);
+        Receive<ResendGone>(OnResendGone);
+        Receive<SyncRequest>(OnSyncRequest);
+        Receive<SyncNext>(OnSyncNext);
+        Receive<SyncChunk>(OnSyncChunk);
+        Receive<SyncRefused>(OnSyncRefused);
+        Receive<SyncTimeout>(OnSyncTimeout);
+        Receive<RetrySync>(m => StartSync(m.Table, initial: true, done: null, donor: null));
+        Receive<SyncCommand>(OnSyncCommand);
+        Receive<FencePassed>(OnFencePassed);
+        Receive<Tick>(_ => OnTick());
+        Receive<ClusterEvent.MemberRemoved>(m => ForgetPeersAt(m.Member.Address));
+        Receive<ClusterEvent.IMemberEvent>(_ => { });
+    }
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Props for the actor.</summary>
+    public static Props Props(IReadOnlyList<HTable> tables, ReplicationOptions options, ReplicationStatus status, IActorRef mediator) =>
+        Akka.Actor.Props.Create(() => new ReplicationActor(tables, options, status, mediator));
+
+    /// <summary>
+    /// The part of a table definition that must agree between nodes for replication: slot count,
+    /// autoexpire, updateexpire and initval (database attributes may differ per node).
+    /// </summary>
+    public static uint Fingerprint(TableOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return XxHash32.HashToUInt32(Encoding.UTF8.GetBytes(Describe(options)));
+    }
+
+    private static string Describe(TableOptions o) => string.Create(CultureInfo.InvariantCulture,
+        $"size={o.Size};autoexpire={o.AutoExpire};updateexpire={(o.UpdateExpire ? 1 : 0)};initval={o.InitVal?.ToString(CultureInfo.InvariantCulture) ?? "none"}");
+
+    /// <inheritdoc />
+    protected override void PreStart()
+    {
+        _self = new Origin(_options.NodeId, _cluster.SelfUniqueAddress.Uid);
+        var self = Self;
+        _cluster.RegisterOnMemberUp(() => self.Tell(MemberUpNow.Instance));
+        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent));
+        Timers.StartPeriodicTimer("tick", Tick.Instance, _options.HeadsInterval);
+        if (_tables.Count == 0)
+            _status.MarkReady();
+    }
+
+    /// <inheritdoc />
+    protected override void PostStop() => _cluster.Unsubscribe(Self);
+
+    private void OnAttach(Attach m)
+    {
+        foreach (var (name, writers) in m.Writers)
+        {
+            if (_tables.TryGetValue(name, out var state))
+                state.Writers = [.. writers];
+        }
+        _attached = true;
+        _subscriptionsPending = _tables.Count;
+        foreach (var state in _tables.Values)
+            _mediator.Tell(new Subscribe(state.Topic, Self));
+    }
+
+    private void OnSubscribed()
+    {
+        _subscriptionsPending--;
+        MaybeStartInitialSync();
+    }
+
+    // Subscribed first, then the snapshot: whatever is published meanwhile reaches this node too.
+    private void MaybeStartInitialSync()
+    {
+        if (_initialSyncStarted || !_attached || !_memberUp || _subscriptionsPending > 0)
+            return;
+        _initialSyncStarted = true;
+        foreach (var state in _tables.Values)
+        {
+            if (_options.InitSync)
+            {
+                StartSync(state.Table.Name, initial: true, done: null, donor: null);
+            }
+            else
+            {
+                state.Synced = true;
+                _log.Info("Table {0}: initial sync disabled (dmq_init_sync=0)", state.Table.Name);
+            }
+        }
+        CheckReady();
+    }
+
+    private void OnChanged(Changed m)
+    {
+        if (!_tables.TryGetValue(m.Table, out var state))
+            return;
+        foreach (var item in m.Items)
+        {
+            state.Pending.Add(item);
+            state.PendingBytes += item.Length;
+        }
+        state.PendingReset = Math.Max(state.PendingReset, m.ResetVersion);
+        if (state.PendingBytes >= _options.MaxBatchBytes)
+        {
+            Flush(m.Table, scheduled: false);
+        }
+        else if (!state.FlushScheduled)
+        {
+            // Queued behind the changes already in the mailbox: a lone change goes out at once,
+            // a burst is coalesced into few batches.
+            state.FlushScheduled = true;
+            Self.Tell(new FlushPending(m.Table));
+        }
+    }
+
+    private void Flush(string table, bool scheduled)
+    {
+        var state = _tables[table];
+        if (scheduled)
+            state.FlushScheduled = false;
+        if (state.Pending.Count == 0 && state.PendingReset == 0)
+            return;
+        var start = 0;
+        while (start < state.Pending.Count || state.PendingReset != 0)
+        {
+            long bytes = 0;
+            var end = start;
+            while (end < state.Pending.Count && (end == start || bytes + state.Pending[end].Length <= _options.MaxBatchBytes))
+                bytes += state.Pending[end++].Length;
+            var items = state.Pending.GetRange(start, end - start);
+            var batch = new Batch(table, state.Fingerprint, _self, ++state.Seq, state.PendingReset, items);
+            state.PendingReset = 0;
+            _mediator.Tell(new Publish(state.Topic, batch));
+            state.Buffer.Add(batch);
+            _status.Sent(items.Count);
+            start = end;
+        }
+        state.Pending = [];
+        state.PendingBytes = 0;
+    }
+
+    private void OnBatch(Batch b)
+    {
+        if (b.Origin == _self || !Accept(b.Table, b.Fingerprint, b.Origin, out var state))
+            return;
+        var peer = PeerOf(state, b.Origin);
+        if (!peer.Tracker.Receive(b.Seq))
+        {
+            _status.Received(b.Items.Count, applied: false);
+            return;
+        }
+        Apply(state, b.Items, b.ResetVersion);
+        _status.Received(b.Items.Count, applied: true);
+        CheckGap(state, peer, force: false);
+    }
+
+    private void OnHeads(Heads h)
+    {
+        if (h.Origin == _self || !Accept(h.Table, h.Fingerprint, h.Origin, out var state))
+            return;
+        var peer = PeerOf(state, h.Origin);
+        peer.Tracker.Announced(h.LastSeq);
+        CheckGap(state, peer, force: false);
+    }
+
+    private bool Accept(string table, uint fingerprint, Origin origin, out TableState state)
+    {
+        if (!_tables.TryGetValue(table, out state!))
+            return false;
+        if (fingerprint == state.Fingerprint)
+            return true;
+        _status.Mismatch();
+        if (state.MismatchReported.Add(origin))
+            _log.Error("Table {0} is defined differently on {1}; it does not replicate with that node (here: {2})", table, origin.NodeId, Describe(state.Table.Options));
+        return false;
+    }
+
+    private Peer PeerOf(TableState state, Origin origin)
+    {
+        if (!state.Peers.TryGetValue(origin, out var peer))
+        {
+            peer = new Peer();
+            state.Peers[origin] = peer;
+        }
+        // The publisher is the sender of everything it publishes (the mediator forwards); re-requests
+        // go straight to it.
+        if (!Sender.IsNobody())
+            peer.Ref = Sender;
+        return peer;
+    }
+
+    // Missing batches are asked for only once the table is synced: before that the snapshot will
+    // cover them (its watermarks say how far).
+    private void CheckGap(TableState state, Peer peer, bool force)
+    {
+        if (!state.Synced || !peer.Tracker.HasGap || peer.Ref is null || state.Sync is not null)
+            return;
+        var now = DateTime.UtcNow;
+        if (!force && now - peer.LastAsk < ResendAskInterval)
+            return;
+        peer.LastAsk = now;
+        var (from, to) = peer.Tracker.FirstGap;
+        _status.Gap();
+        peer.Ref.Tell(new ResendRequest(state.Table.Name, from, to));
+    }
+
+    private void OnResendRequest(ResendRequest r)
+    {
+        if (!_tables.TryGetValue(r.Table, out var state))
+            return;
+        var batches = state.Buffer.Range(r.FromSeq, Math.Min(r.ToSeq, state.Seq));
+        if (batches is null)
+        {
+            Sender.Tell(new ResendGone(r.Table, _self, r.FromSeq));
+            return;
+        }
+        foreach (var b in batches)
+            Sender.Tell(b);
+        _status.Resent(batches.Count);
+    }
+
+    private void OnResendGone(ResendGone g)
+    {
+        if (!_tables.TryGetValue(g.Table, out var state) || !state.Peers.TryGetValue(g.Origin, out var peer) || peer.Ref is null)
+            return;
+        _status.Gone();
+        _log.Warning("Table {0}: {1} no longer holds batch {2}; repairing with a snapshot from it", g.Table, g.Origin.NodeId, g.FromSeq);
+        StartSync(g.Table, initial: false, done: null, donor: peer.Ref);
+    }
+
+    private void OnSyncCommand(SyncCommand c)
+    {
+        var targets = c.Table is null
+            ? [.. _tables.Keys]
+            : _tables.ContainsKey(c.Table) ? [c.Table] : new List<string>();
+        if (targets.Count == 0)
+        {
+            c.Reply.TrySetResult(null);
+            return;
+        }
+        var remaining = targets.Count;
+        string? firstError = null;
+        foreach (var t in targets)
+        {
+            StartSync(t, initial: false, donor: null, done: error =>
+            {
+                firstError ??= error;
+                if (--remaining == 0)
+                    c.Reply.TrySetResult(firstError);
+            });
+        }
+    }
+
+    private void StartSync(string table, bool initial, Action<string?>? done, IActorRef? donor)
+    {
+        var state = _tables[table];
+        if (state.Sync is { } running)
+        {
+            if (done is not null)
+                running.Done.Add(done);
+            return;
+        }
+        var candidates = donor is not null
+            ? new Queue<ICanTell>([donor])
+            : new Queue<ICanTell>(Peers().Select(m => (ICanTell)Context.ActorSelection(new RootActorPath(m.Address) / "user" / Self.Path.Name)));
+        var run = new SyncRun(initial, candidates);
+        run.Done.AddRange(state.Waiting);
+        state.Waiting.Clear();
+        if (done is not null)
+            run.Done.Add(done);
+        state.Sync = run;
+        NextCandidate(state);
+    }
+
+    // Up members other than this node, oldest first (the oldest has been ready longest).
+    private List<Member> Peers()
+    {
+        var up = _cluster.State.Members.Where(m => m.Status == MemberStatus.Up && m.UniqueAddress != _cluster.SelfUniqueAddress).ToList();
+        up.Sort((a, b) => a.IsOlderThan(b) ? -1 : b.IsOlderThan(a) ? 1 : 0);
+        return up;
+    }
+
+    private void NextCandidate(TableState state)
+    {
+        var run = state.Sync!;
+        var table = state.Table.Name;
+        Timers.Cancel("sync-" + table);
+        if (run.Candidates.Count == 0)
+        {
+            state.Sync = null;
+            if (!run.Asked)
+            {
+                // No peer at all: nothing to sync with.
+                if (run.Initial)
+                    _log.Info("Table {0}: no peer to sync from; ready with local content", table);
+                FinishSync(state, run, null);
+            }
+            else if (run.Initial && !run.SomeNotReady)
+            {
+                _log.Warning("Table {0}: no peer can serve a snapshot ({1}); ready with local content", table, run.LastError);
+                FinishSync(state, run, null);
+            }
+            else if (run.Initial && IsOldestUp())
+            {
+                _log.Info("Table {0}: no ready peer; this node is the oldest member and serves its own content", table);
+                FinishSync(state, run, null);
+            }
+            else if (run.Initial)
+            {
+                // Peers exist but none is ready yet (they are syncing too): ask again shortly;
+                // whoever waits for this table keeps waiting.
+                state.Waiting.AddRange(run.Done);
+                Timers.StartSingleTimer("retry-" + table, new RetrySync(table), RetryInterval);
+            }
+            else
+            {
+                _log.Warning("Table {0}: sync failed: {1}", table, run.LastError ?? "no peer could serve a snapshot");
+                foreach (var d in run.Done)
+                    d(run.LastError ?? "no peer could serve a snapshot");
+            }
+            return;
+        }
+        run.Asked = true;
+        run.RequestId = ++_ids;
+        run.Donor = null;
+        run.Candidates.Dequeue().Tell(new SyncRequest(table, state.Fingerprint, run.RequestId), Self);
+        Timers.StartSingleTimer("sync-" + table, new SyncTimeout(table, run.RequestId), _options.SyncTimeout);
+    }
+
+    private bool IsOldestUp()
+    {
+        var self = _cluster.SelfMember;
+        return Peers().All(m => self.IsOlderThan(m));
+    }
+
+    private void OnSyncRefused(SyncRefused r)
+    {
+        if (!_tables.TryGetValue(r.Table, out var state) || state.Sync?.RequestId != r.RequestId)
+            return;
+        _log.Debug("Table {0}: {1} refused a snapshot: {2}", r.Table, Sender.Path.Address, r.Reason);
+        state.Sync.LastError = r.Reason;
+        state.Sync.SomeNotReady |= r.NotReady;
+        NextCandidate(state);
+    }
+
+    private void OnSyncTimeout(SyncTimeout t)
+    {
+        if (!_tables.TryGetValue(t.Table, out var state) || state.Sync?.RequestId != t.RequestId)
+            return;
+        _log.Warning("Table {0}: snapshot donor {1} did not answer within {2}; trying another", t.Table, state.Sync.Donor?.Path.Address.ToString() ?? "(none yet)", _options.SyncTimeout);
+        state.Sync.LastError = "the donor did not answer";
+        state.Sync.SomeNotReady = true;
+        NextCandidate(state);
+    }
+
+    private void OnSyncChunk(SyncChunk c)
+    {
+        if (!_tables.TryGetValue(c.Table, out var state) || state.Sync is not { } run || run.RequestId != c.RequestId)
+            return;
+        run.Donor = Sender;
+        Apply(state, c.Items, 0);
+        run.Items += c.Items.Count;
+        _status.SyncReceived(c.Items.Count);
+        if (!c.Last)
+        {
+            Sender.Tell(new SyncNext(c.Table, c.RequestId));
+            Timers.StartSingleTimer("sync-" + c.Table, new SyncTimeout(c.Table, c.RequestId), _options.SyncTimeout);
+            return;
+        }
+        Timers.Cancel("sync-" + c.Table);
+        if (c.ResetVersion != 0)
+            Apply(state, [], c.ResetVersion);
+        // Done once the writers have applied every chunk.
+        run.RequestId = -1;
+        Fence(state, () =>
+        {
+            foreach (var mark in c.Watermarks)
+            {
+                if (mark.Origin != _self)
+                    PeerOf(state, mark.Origin).Tracker.CoveredUpTo(mark.Seq);
+            }
+            state.Sync = null;
+            run.Merged = true;
+            _status.SyncDone();
+            _log.Info("Table {0}: merged a snapshot of {1} items from {2}", c.Table, run.Items, run.Donor.Path.Address);
+            FinishSync(state, run, null);
+            foreach (var peer in state.Peers.Values)
+                CheckGap(state, peer, force: true);
+        });
+    }
+
+    private void FinishSync(TableState state, SyncRun run, string? error)
+    {
+        if (error is null && (run.Initial || run.Merged))
+            state.Synced = true;
+        foreach (var d in run.Done)
+            d(error);
+        CheckReady();
+    }
+
+    private void CheckReady()
+    {
+        if (_tables.Values.All(t => t.Synced))
+            _status.MarkReady();
+    }
+
+    private void OnSyncRequest(SyncRequest q)
+    {
+        if (!_tables.TryGetValue(q.Table, out var state))
+        {
+            Sender.Tell(new SyncRefused(q.Table, q.RequestId, $"table {q.Table} is not replicated on {_options.NodeId}", NotReady: false));
+            return;
+        }
+        if (q.Fingerprint != state.Fingerprint)
+        {
+            _log.Error("Table {0}: a peer asked for a snapshot but defines the table differently (here: {1})", q.Table, Describe(state.Table.Options));
+            Sender.Tell(new SyncRefused(q.Table, q.RequestId, $"table {q.Table} is defined differently on {_options.NodeId}: {Describe(state.Table.Options)}", NotReady: false));
+            return;
+        }
+        if (!state.Synced || state.Writers.Length == 0)
+        {
+            Sender.Tell(new SyncRefused(q.Table, q.RequestId, $"{_options.NodeId} is not ready", NotReady: true));
+            return;
+        }
+        // The watermarks are taken now; the barrier makes sure every batch counted in them has reached
+        // storage before the snapshot is read.
+        var marks = new List<OriginMark> { new(_self, state.Seq) };
+        foreach (var (origin, peer) in state.Peers)
+            marks.Add(new OriginMark(origin, peer.Tracker.Contiguous));
+        var session = new DonorSession(q.RequestId, Sender, marks, Enumerate(state.Table));
+        state.Donations[(Sender, q.RequestId)] = session;
+        Fence(state, () => SendChunk(state, session));
+    }
+
+    private void OnSyncNext(SyncNext n)
+    {
+        if (_tables.TryGetValue(n.Table, out var state) && state.Donations.TryGetValue((Sender, n.RequestId), out var session))
+            SendChunk(state, session);
+    }
+
+    private void SendChunk(TableState state, DonorSession session)
+    {
+        session.Touched = DateTime.UtcNow;
+        var items = new List<byte[]>();
+        long bytes = 0;
+        var last = true;
+        while (session.Items.MoveNext())
+        {
+            var item = AsArray(session.Items.Current);
+            items.Add(item);
+            bytes += item.Length;
+            if (bytes >= _options.MaxBatchBytes)
+            {
+                last = false;
+                break;
+            }
+        }
+        if (last)
+        {
+            state.Donations.Remove((session.Requester, session.Id));
+            session.Items.Dispose();
+        }
+        session.Requester.Tell(new SyncChunk(state.Table.Name, session.Id, last, last ? state.Table.ResetVersion : 0, last ? session.Marks : [], items));
+    }
+
+    private static IEnumerator<ReadOnlyMemory<byte>> Enumerate(HTable table)
+    {
+        for (var p = 0; p < table.PartitionCount; p++)
+        {
+            foreach (var item in table.ExportItems(p))
+                yield return item;
+        }
+    }
+
+    private static byte[] AsArray(ReadOnlyMemory<byte> m) =>
+        MemoryMarshal.TryGetArray(m, out var seg) && seg.Offset == 0 && seg.Count == seg.Array!.Length ? seg.Array : m.ToArray();
+
+    private void Apply(TableState state, IReadOnlyList<byte[]> items, long resetVersion)
+    {
+        var writers = state.Writers;
+        if (writers.Length == 0)
+            return;
+        var groups = new List<byte[]>?[writers.Length];
+        foreach (var item in items)
+        {
+            if (!HTable.IsWellFormedItem(item))
+            {
+                _status.MalformedItem();
+                continue;
+            }
+            (groups[state.Table.PartitionOfItem(item)] ??= []).Add(item);
+        }
+        for (var p = 0; p < writers.Length; p++)
+        {
+            if (groups[p] is not null || resetVersion != 0)
+                writers[p].Tell(new Merge(state.Table.Name, (IReadOnlyList<byte[]>?)groups[p] ?? [], resetVersion));
+        }
+    }
+
+    private void Fence(TableState state, Action then)
+    {
+        if (state.Writers.Length == 0)
+        {
+            then();
+            return;
+        }
+        var id = ++_ids;
+        _fences[id] = new FenceWait(state.Writers.Length, then);
+        foreach (var w in state.Writers)
+            w.Tell(new Fence(state.Table.Name, id));
+    }
+
+    private void OnFencePassed(FencePassed b)
+    {
+        if (!_fences.TryGetValue(b.Id, out var wait) || --wait.Pending > 0)
+            return;
+        _fences.Remove(b.Id);
+        wait.Then();
+    }
+
+    private void OnTick()
+    {
+        var now = DateTime.UtcNow;
+        foreach (var state in _tables.Values)
+        {
+            if (state.Seq > 0)
+                _mediator.Tell(new Publish(state.Topic, new Heads(state.Table.Name, state.Fingerprint, _self, state.Seq)));
+            foreach (var peer in state.Peers.Values)
+                CheckGap(state, peer, force: false);
+            foreach (var (key, session) in state.Donations.ToList())
+            {
+                if (now - session.Touched > DonorSessionIdle)
+                {
+                    session.Items.Dispose();
+                    state.Donations.Remove(key);
+                }
+            }
+        }
+    }
+
+    private void ForgetPeersAt(Address address)
+    {
+        foreach (var state in _tables.Values)
+        {
+            foreach (var (origin, peer) in state.Peers.ToList())
+            {
+                if (peer.Ref?.Path.Address == address)
+                    state.Peers.Remove(origin);
+            }
+        }
+    }
+
+    private sealed class MemberUpNow
+    {
+        public static readonly MemberUpNow Instance = new();
+
+        private MemberUpNow()
+        {
+        }
+    }
+
+    private sealed class TableState(HTable table, uint fingerprint, long retransmitBytes)
+    {
+        public HTable Table { get; } = table;
+
+        public uint Fingerprint { get; } = fingerprint;
+
+        public string Topic { get; } = "htable:" + table.Name;
+
+        public IActorRef[] Writers { get; set; } = [];
+
+        public List<byte[]> Pending { get; set; } = [];
+
+        public long PendingBytes { get; set; }
+
+        public long PendingReset { get; set; }
+
+        public bool FlushScheduled { get; set; }
+
+        public long Seq { get; set; }
+
+        public RetransmitBuffer Buffer { get; } = new(retransmitBytes);
+
+        public Dictionary<Origin, Peer> Peers { get; } = [];
+
+        public HashSet<Origin> MismatchReported { get; } = [];
+
+        public bool Synced { get; set; }
+
+        public SyncRun? Sync { get; set; }
+
+        public List<Action<string?>> Waiting { get; } = [];
+
+        public Dictionary<(IActorRef Requester, long Id), DonorSession> Donations { get; } = [];
+    }
+
+    private sealed class Peer
+    {
+        public OriginTracker Tracker { get; } = new();
+
+        public IActorRef? Ref { get; set; }
+
+        public DateTime LastAsk { get; set; }
+    }
+
+    private sealed class SyncRun(bool initial, Queue<ICanTell> candidates)
+    {
+        public bool Initial { get; } = initial;
+
+        public Queue<ICanTell> Candidates { get; } = candidates;
+
+        public List<Action<string?>> Done { get; } = [];
+
+        public bool Asked { get; set; }
+
+        public long RequestId { get; set; }
+
+        public IActorRef? Donor { get; set; }
+
+        public int Items { get; set; }
+
+        public string? LastError { get; set; }
+
+        public bool SomeNotReady { get; set; }
+
+        public bool Merged { get; set; }
+    }
+
+    private sealed class DonorSession(long id, IActorRef requester, List<OriginMark> marks, IEnumerator<ReadOnlyMemory<byte>> items)
+    {
+        public long Id { get; } = id;
+
+        public IActorRef Requester { get; } = requester;
+
+        public List<OriginMark> Marks { get; } = marks;
+
+        public IEnumerator<ReadOnlyMemory<byte>> Items { get; } = items;
+
+        public DateTime Touched { get; set; } = DateTime.UtcNow;
+    }
+
+    private sealed class FenceWait(int pending, Action then)
+    {
+        public int Pending { get; set; } = pending;
+
+        public Action Then { get; } = then;
+    }
+}

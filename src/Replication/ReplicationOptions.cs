@@ -1,0 +1,29 @@
+namespace HTableCluster.Replication;
+
+/// <summary>
+/// Replication settings of one node (configuration section <c>Replication</c>; <c>enable_dmq</c> and
+/// <c>dmq_init_sync</c> come from the <c>Htable</c> section under their Kamailio names).
+/// </summary>
+public sealed class ReplicationOptions
+{
+    /// <summary>This node's id (stamped on everything it publishes).</summary>
+    public string NodeId { get; set; } = "";
+
+    /// <summary>Take a snapshot of every replicated table from a ready peer at join (default true).</summary>
+    public bool InitSync { get; set; } = true;
+
+    /// <summary>Largest live batch in item bytes; a batch is published when full or when the writers go idle (default 256 KiB).</summary>
+    public int MaxBatchBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Published batches kept per table for peers that missed some, in item bytes (default 16 MiB).</summary>
+    public long RetransmitBytes { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>How often each node announces the last batch number of each table, so a peer that missed the tail notices (default 1 s).</summary>
+    public TimeSpan HeadsInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a sync waits for the next chunk from a donor before trying another one (default 10 s).</summary>
+    public TimeSpan SyncTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long deletion markers are kept; a node away longer resyncs (default 5 minutes).</summary>
+    public TimeSpan TombstoneGrace { get; set; } = TimeSpan.FromMinutes(5);
+}

@@ -1,0 +1,263 @@
+using System.Buffers.Binary;
+using System.Runtime.Serialization;
+using System.Text;
+using Akka.Actor;
+using Akka.Serialization;
+using static HTableCluster.Replication.ReplicationProtocol;
+
+namespace HTableCluster.Replication;
+
+/// <summary>
+/// Compact binary form of the wire types (<see cref="IHTableWireMessage"/>). Every message starts
+/// with the protocol version; item buffers travel as they are stored (the receiver owns the copy it
+/// decodes). Malformed input throws <see cref="SerializationException"/>, which Akka.Remote logs and
+/// drops without harming the connection.
+/// </summary>
+public sealed class ReplicationSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+{
+    /// <summary>Wire protocol version written first in every message.</summary>
+    public const byte ProtocolVersion = 1;
+
+    /// <summary>Serializer id registered with Akka (unique among the system's serializers).</summary>
+    public const int SerializerId = 7401;
+
+    private const string BatchManifest = "B";
+    private const string HeadsManifest = "H";
+    private const string ResendRequestManifest = "RQ";
+    private const string ResendGoneManifest = "RG";
+    private const string SyncRequestManifest = "SQ";
+    private const string SyncRefusedManifest = "SR";
+    private const string SyncNextManifest = "SN";
+    private const string SyncChunkManifest = "SC";
+
+    /// <inheritdoc />
+    public override int Identifier => SerializerId;
+
+    /// <inheritdoc />
+    public override string Manifest(object o) => o switch
+    {
+        Batch => BatchManifest,
+        Heads => HeadsManifest,
+        ResendRequest => ResendRequestManifest,
+        ResendGone => ResendGoneManifest,
+        SyncRequest => SyncRequestManifest,
+        SyncRefused => SyncRefusedManifest,
+        SyncNext => SyncNextManifest,
+        SyncChunk => SyncChunkManifest,
+        _ => throw new ArgumentException($"{o.GetType()} is not a wire message", nameof(o)),
+    };
+
+    /// <inheritdoc />
+    public override byte[] ToBinary(object obj)
+    {
+        var w = new Writer();
+        w.Byte(ProtocolVersion);
+        switch (obj)
+        {
+            case Batch b:
+                w.String(b.Table).UInt(b.Fingerprint).Origin(b.Origin).Long(b.Seq).Long(b.ResetVersion).Items(b.Items);
+                break;
+            case Heads h:
+                w.String(h.Table).UInt(h.Fingerprint).Origin(h.Origin).Long(h.LastSeq);
+                break;
+            case ResendRequest r:
+                w.String(r.Table).Long(r.FromSeq).Long(r.ToSeq);
+                break;
+            case ResendGone g:
+                w.String(g.Table).Origin(g.Origin).Long(g.FromSeq);
+                break;
+            case SyncRequest q:
+                w.String(q.Table).UInt(q.Fingerprint).Long(q.RequestId);
+                break;
+            case SyncRefused r:
+                w.String(r.Table).Long(r.RequestId).String(r.Reason).Byte(r.NotReady ? (byte)1 : (byte)0);
+                break;
+            case SyncNext n:
+                w.String(n.Table).Long(n.RequestId);
+                break;
+            case SyncChunk c:
+                w.String(c.Table).Long(c.RequestId).Byte(c.Last ? (byte)1 : (byte)0).Long(c.ResetVersion).Int(c.Watermarks.Count);
+                foreach (var m in c.Watermarks)
+                    w.Origin(m.Origin).Long(m.Seq);
+                w.Items(c.Items);
+                break;
+            default:
+                throw new ArgumentException($"{obj.GetType()} is not a wire message", nameof(obj));
+        }
+        return w.ToArray();
+    }
+
+    /// <inheritdoc />
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        var r = new Reader(bytes);
+        var version = r.Byte();
+        if (version != ProtocolVersion)
+            throw new SerializationException($"replication protocol version {version} is not supported (this node speaks {ProtocolVersion})");
+        object result = manifest switch
+        {
+            BatchManifest => new Batch(r.String(), r.UInt(), r.Origin(), r.Long(), r.Long(), r.Items()),
+            HeadsManifest => new Heads(r.String(), r.UInt(), r.Origin(), r.Long()),
+            ResendRequestManifest => new ResendRequest(r.String(), r.Long(), r.Long()),
+            ResendGoneManifest => new ResendGone(r.String(), r.Origin(), r.Long()),
+            SyncRequestManifest => new SyncRequest(r.String(), r.UInt(), r.Long()),
+            SyncRefusedManifest => new SyncRefused(r.String(), r.Long(), r.String(), r.Byte() != 0),
+            SyncNextManifest => new SyncNext(r.String(), r.Long()),
+            SyncChunkManifest => ReadChunk(ref r),
+            _ => throw new SerializationException($"unknown replication manifest '{manifest}'"),
+        };
+        if (!r.AtEnd)
+            throw new SerializationException($"{bytes.Length - r.Position} trailing bytes after a '{manifest}' message");
+        return result;
+    }
+
+    private static SyncChunk ReadChunk(ref Reader r)
+    {
+        var table = r.String();
+        var id = r.Long();
+        var last = r.Byte() != 0;
+        var reset = r.Long();
+        var n = r.Count(8);
+        var marks = new OriginMark[n];
+        for (var i = 0; i < n; i++)
+            marks[i] = new OriginMark(r.Origin(), r.Long());
+        return new SyncChunk(table, id, last, reset, marks, r.Items());
+    }
+
+    private sealed class Writer
+    {
+        private byte[] _buf = new byte[256];
+        private int _pos;
+
+        public Writer Byte(byte v)
+        {
+            Ensure(1);
+            _buf[_pos++] = v;
+            return this;
+        }
+
+        public Writer Int(int v)
+        {
+            Ensure(4);
+            BinaryPrimitives.WriteInt32LittleEndian(_buf.AsSpan(_pos), v);
+            _pos += 4;
+            return this;
+        }
+
+        public Writer UInt(uint v) => Int(unchecked((int)v));
+
+        public Writer Long(long v)
+        {
+            Ensure(8);
+            BinaryPrimitives.WriteInt64LittleEndian(_buf.AsSpan(_pos), v);
+            _pos += 8;
+            return this;
+        }
+
+        public Writer String(string s)
+        {
+            var n = Encoding.UTF8.GetByteCount(s);
+            Int(n);
+            Ensure(n);
+            _pos += Encoding.UTF8.GetBytes(s, _buf.AsSpan(_pos));
+            return this;
+        }
+
+        public Writer Origin(Origin o) => String(o.NodeId).Long(o.Incarnation);
+
+        public Writer Items(IReadOnlyList<byte[]> items)
+        {
+            Int(items.Count);
+            foreach (var item in items)
+            {
+                Int(item.Length);
+                Ensure(item.Length);
+                item.CopyTo(_buf.AsSpan(_pos));
+                _pos += item.Length;
+            }
+            return this;
+        }
+
+        public byte[] ToArray() => _buf.AsSpan(0, _pos).ToArray();
+
+        private void Ensure(int n)
+        {
+            if (_pos + n <= _buf.Length)
+                return;
+            Array.Resize(ref _buf, Math.Max(_buf.Length * 2, _pos + n));
+        }
+    }
+
+    private ref struct Reader(byte[] buf)
+    {
+        private readonly byte[] _buf = buf;
+
+        public int Position { get; private set; }
+
+        public readonly bool AtEnd => Position == _buf.Length;
+
+        public byte Byte()
+        {
+            Need(1);
+            return _buf[Position++];
+        }
+
+        public int Int()
+        {
+            Need(4);
+            var v = BinaryPrimitives.ReadInt32LittleEndian(_buf.AsSpan(Position));
+            Position += 4;
+            return v;
+        }
+
+        public uint UInt() => unchecked((uint)Int());
+
+        public long Long()
+        {
+            Need(8);
+            var v = BinaryPrimitives.ReadInt64LittleEndian(_buf.AsSpan(Position));
+            Position += 8;
+            return v;
+        }
+
+        public string String()
+        {
+            var n = Count(1);
+            var s = Encoding.UTF8.GetString(_buf, Position, n);
+            Position += n;
+            return s;
+        }
+
+        public Origin Origin() => new(String(), Long());
+
+        public byte[][] Items()
+        {
+            var n = Count(4);
+            var items = new byte[n][];
+            for (var i = 0; i < n; i++)
+            {
+                var len = Count(1);
+                items[i] = _buf.AsSpan(Position, len).ToArray();
+                Position += len;
+            }
+            return items;
+        }
+
+        // A count or length that cannot fit in what is left (each element needs at least
+        // minElementBytes) is rejected before anything is allocated.
+        public int Count(int minElementBytes)
+        {
+            var n = Int();
+            if (n < 0 || (long)n * minElementBytes > _buf.Length - Position)
+                throw new SerializationException($"length {n} exceeds the {_buf.Length - Position} bytes left");
+            return n;
+        }
+
+        private readonly void Need(int n)
+        {
+            if (Position + n > _buf.Length)
+                throw new SerializationException("message ends early");
+        }
+    }
+}

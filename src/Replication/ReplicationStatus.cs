@@ -1,0 +1,94 @@
+namespace HTableCluster.Replication;
+
+/// <summary>
+/// What the replication layer of a node has done, for readiness and metrics. Written by the
+/// replication actor, read from any thread.
+/// </summary>
+public sealed class ReplicationStatus
+{
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _batchesSent;
+    private long _batchesReceived;
+    private long _itemsSent;
+    private long _itemsReceived;
+    private long _itemsApplied;
+    private long _gapsDetected;
+    private long _batchesResent;
+    private long _resendsGone;
+    private long _syncsCompleted;
+    private long _syncItems;
+    private long _mismatched;
+    private long _malformed;
+
+    /// <summary>True once the initial sync of every replicated table is done (or not needed).</summary>
+    public bool IsReady => _ready.Task.IsCompleted;
+
+    /// <summary>Completes when <see cref="IsReady"/> becomes true.</summary>
+    public Task Ready => _ready.Task;
+
+    /// <summary>Live batches published.</summary>
+    public long BatchesSent => Interlocked.Read(ref _batchesSent);
+
+    /// <summary>Batches received from peers (live and resent).</summary>
+    public long BatchesReceived => Interlocked.Read(ref _batchesReceived);
+
+    /// <summary>Items published.</summary>
+    public long ItemsSent => Interlocked.Read(ref _itemsSent);
+
+    /// <summary>Items received from peers.</summary>
+    public long ItemsReceived => Interlocked.Read(ref _itemsReceived);
+
+    /// <summary>Received items handed to the table writers (new batches, not duplicates).</summary>
+    public long ItemsApplied => Interlocked.Read(ref _itemsApplied);
+
+    /// <summary>Missing batch ranges noticed (each leads to a re-request).</summary>
+    public long GapsDetected => Interlocked.Read(ref _gapsDetected);
+
+    /// <summary>Batches sent again on a peer's request.</summary>
+    public long BatchesResent => Interlocked.Read(ref _batchesResent);
+
+    /// <summary>Re-requests the origin could no longer serve (repaired by a snapshot from that origin).</summary>
+    public long ResendsGone => Interlocked.Read(ref _resendsGone);
+
+    /// <summary>Snapshots taken from peers (initial, repair and requested).</summary>
+    public long SyncsCompleted => Interlocked.Read(ref _syncsCompleted);
+
+    /// <summary>Items received in snapshots.</summary>
+    public long SyncItems => Interlocked.Read(ref _syncItems);
+
+    /// <summary>Batches ignored because the sender defines the table differently.</summary>
+    public long Mismatched => Interlocked.Read(ref _mismatched);
+
+    /// <summary>Received items that were not well-formed item buffers (dropped).</summary>
+    public long Malformed => Interlocked.Read(ref _malformed);
+
+    internal void MarkReady() => _ready.TrySetResult();
+
+    internal void Sent(int items)
+    {
+        Interlocked.Increment(ref _batchesSent);
+        Interlocked.Add(ref _itemsSent, items);
+    }
+
+    internal void Received(int items, bool applied)
+    {
+        Interlocked.Increment(ref _batchesReceived);
+        Interlocked.Add(ref _itemsReceived, items);
+        if (applied)
+            Interlocked.Add(ref _itemsApplied, items);
+    }
+
+    internal void Gap() => Interlocked.Increment(ref _gapsDetected);
+
+    internal void Resent(int batches) => Interlocked.Add(ref _batchesResent, batches);
+
+    internal void Gone() => Interlocked.Increment(ref _resendsGone);
+
+    internal void SyncDone() => Interlocked.Increment(ref _syncsCompleted);
+
+    internal void SyncReceived(int items) => Interlocked.Add(ref _syncItems, items);
+
+    internal void Mismatch() => Interlocked.Increment(ref _mismatched);
+
+    internal void MalformedItem() => Interlocked.Increment(ref _malformed);
+}

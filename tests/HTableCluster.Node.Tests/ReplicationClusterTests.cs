@@ -1,0 +1,229 @@
+using System.Text.Json;
+
+namespace HTableCluster.Node.Tests;
+
+/// <summary>Three in-process nodes over real Akka.Remote TCP on loopback.</summary>
+public sealed class ThreeNodeCluster : IAsyncLifetime
+{
+    public static readonly string[] Tables = ["r=>size=8;dmqreplicate=1", "l=>size=8", "c=>size=4;initval=0;dmqreplicate=1"];
+
+    public ClusterNode[] Nodes { get; private set; } = [];
+
+    public async Task InitializeAsync()
+    {
+        var first = await ClusterNode.StartAsync("n1", Tables);
+        await first.WaitReadyAsync();
+        var others = await Task.WhenAll(ClusterNode.StartAsync("n2", Tables, first), ClusterNode.StartAsync("n3", Tables, first));
+        Nodes = [first, .. others];
+        foreach (var n in Nodes)
+            await n.WaitReadyAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var n in Nodes.Reverse())
+            await n.DisposeAsync();
+    }
+}
+
+public sealed class ReplicationClusterTests(ThreeNodeCluster cluster) : IClassFixture<ThreeNodeCluster>
+{
+    private ClusterNode[] Nodes => cluster.Nodes;
+
+    private static async Task<string> DumpAsync(ClusterNode node, string table)
+    {
+        var reply = await node.CallAsync("htable.dump", table);
+        return reply.TryGetProperty("result", out var r) ? Canonical(r) : "[]";
+    }
+
+    // Dump items sorted by name (slot order is the same everywhere, in-slot order may differ).
+    private static string Canonical(JsonElement dump) =>
+        string.Join("\n", dump.EnumerateArray().SelectMany(s => s.GetProperty("slot").EnumerateArray())
+            .Select(i => $"{i.GetProperty("name").GetString()}={i.GetProperty("value")}:{i.GetProperty("type").GetString()}")
+            .Order(StringComparer.Ordinal));
+
+    private async Task AllEqualAsync(string table, string expected)
+    {
+        await ClusterNode.EventuallyAsync(async () =>
+        {
+            foreach (var n in Nodes)
+                Assert.Equal(expected, await DumpAsync(n, table));
+        });
+    }
+
+    [Fact]
+    public async Task Writes_on_any_node_reach_every_node()
+    {
+        await Nodes[0].ResultAsync("htable.flush", "r");
+        await Nodes[0].ResultAsync("htable.sets", "r", "w:a", "from-1");
+        await Nodes[1].ResultAsync("htable.seti", "r", "w:b", 42);
+        await Nodes[2].ResultAsync("htable.setxs", "r", "w:c", "expiring", 3600);
+        await Nodes[2].ResultAsync("htable.sets", "r", "w:gone", "x");
+        await AllEqualAsync("r", "w:a=from-1:str\nw:b=42:int\nw:c=expiring:str\nw:gone=x:str");
+
+        await Nodes[1].ResultAsync("htable.delete", "r", "w:gone");
+        await Nodes[0].ResultAsync("htable.inc", "r", "w:b", 8);
+        await AllEqualAsync("r", "w:a=from-1:str\nw:b=50:int\nw:c=expiring:str");
+        foreach (var n in Nodes)
+            Assert.True((await n.ResultAsync("htable.ttl", "r", "w:c")).GetInt64() > 3500);
+    }
+
+    [Fact]
+    public async Task Removal_by_pattern_and_flush_reach_every_node()
+    {
+        await Nodes[0].ResultAsync("htable.flush", "c");
+        for (var i = 0; i < 10; i++)
+            await Nodes[i % 3].ResultAsync("htable.seti", "c", (i < 5 ? "drop:" : "keep:") + i, i);
+        await ClusterNode.EventuallyAsync(async () =>
+        {
+            foreach (var n in Nodes)
+                Assert.Equal(10, (await n.ResultAsync("htable.count_name", "c", "**")).GetInt32());
+        });
+
+        Assert.Equal(5, (await Nodes[1].ResultAsync("htable.rm_name_re", "c", "^drop:")).GetInt32());
+        await AllEqualAsync("c", "keep:5=5:int\nkeep:6=6:int\nkeep:7=7:int\nkeep:8=8:int\nkeep:9=9:int");
+
+        await Nodes[2].ResultAsync("htable.flush", "c");
+        await Nodes[0].ResultAsync("htable.seti", "c", "after-flush", 1);
+        await AllEqualAsync("c", "after-flush=1:int");
+    }
+
+    [Fact]
+    public async Task Concurrent_writes_to_one_key_settle_on_the_same_value_everywhere()
+    {
+        for (var round = 0; round < 20; round++)
+        {
+            await Task.WhenAll(Nodes.Select((n, i) => n.ResultAsync("htable.sets", "r", "race", $"round{round}-node{i}")));
+        }
+        await ClusterNode.EventuallyAsync(async () =>
+        {
+            var values = new List<string>();
+            foreach (var n in Nodes)
+                values.Add((await n.ResultAsync("htable.value", "r", "race")).GetString()!);
+            Assert.Single(values.Distinct());
+            Assert.StartsWith("round19-", values[0], StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public async Task A_table_without_dmqreplicate_stays_on_its_node()
+    {
+        await Nodes[0].ResultAsync("htable.sets", "l", "only-here", "1");
+        await Nodes[1].ResultAsync("htable.sets", "r", "marker", "1");
+        await AllEqualAsync("r", await DumpAsync(Nodes[0], "r")); // replication has caught up
+        Assert.Equal((500, "Key name doesn't exist in htable."), await Nodes[1].ErrorAsync("htable.get", "l", "only-here"));
+        Assert.Equal((500, "Key name doesn't exist in htable."), await Nodes[2].ErrorAsync("htable.get", "l", "only-here"));
+    }
+
+    [Fact]
+    public async Task Dmq_commands_answer_with_kamailio_texts()
+    {
+        Assert.Equal("Ok", (await Nodes[1].ResultAsync("htable.dmqsync")).GetString());
+        Assert.Equal("Ok", (await Nodes[1].ResultAsync("htable.dmqsync", "r")).GetString());
+        Assert.Equal("Ok", (await Nodes[1].ResultAsync("htable.dmqsync", "no-such-table")).GetString()); // as Kamailio: the peers skip it
+        Assert.Equal((500, "No htable name given"), await Nodes[1].ErrorAsync("htable.dmqresync"));
+        Assert.Equal((500, "No such htable"), await Nodes[1].ErrorAsync("htable.dmqresync", "no-such-table"));
+    }
+
+    [Fact]
+    public async Task Replication_is_visible_in_metrics()
+    {
+        await Nodes[0].ResultAsync("htable.sets", "r", "metric", "1");
+        await ClusterNode.EventuallyAsync(() =>
+        {
+            Assert.True(Nodes[0].Replication.BatchesSent > 0);
+            Assert.True(Nodes[1].Replication.ItemsApplied > 0);
+            return Task.CompletedTask;
+        });
+        var text = await Nodes[0].Http.GetStringAsync(new Uri(Nodes[0].RpcUrl, "/metrics"));
+        Assert.Contains("htcluster_replication_batches_sent", text, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>Clusters built for one test each: joins, snapshots, resync, mismatches.</summary>
+public sealed class ReplicationJoinTests
+{
+    private static readonly string[] Tables = ["r=>size=8;dmqreplicate=1"];
+
+    [Fact]
+    public async Task A_joining_node_takes_a_snapshot_before_it_is_ready()
+    {
+        await using var n1 = await ClusterNode.StartAsync("n1", Tables, settings: new Dictionary<string, string?> { ["Replication:MaxBatchBytes"] = "4096" });
+        await n1.WaitReadyAsync();
+        var batch = string.Join(",", Enumerable.Range(0, 3000).Select(i => $$"""{"jsonrpc":"2.0","method":"htable.sets","params":["r","key{{i}}","{{new string('v', 40)}}"],"id":{{i}}}"""));
+        Assert.Equal(200, (await n1.PostAsync("[" + batch + "]")).Status);
+        await n1.ResultAsync("htable.delete", "r", "key7");
+
+        await using var n2 = await ClusterNode.StartAsync("n2", Tables, n1, new Dictionary<string, string?> { ["Replication:MaxBatchBytes"] = "4096" });
+        await n2.WaitReadyAsync();
+
+        // Ready means the snapshot is merged: everything is there at once.
+        Assert.Equal(2999, (await n2.ResultAsync("htable.count_name", "r", "**")).GetInt32());
+        Assert.Equal((500, "Key name doesn't exist in htable."), await n2.ErrorAsync("htable.get", "r", "key7"));
+        Assert.True(n2.Replication.SyncsCompleted >= 1);
+        Assert.True(n2.Replication.SyncItems >= 3000); // deletion marker included
+    }
+
+    [Fact]
+    public async Task Without_init_sync_old_content_comes_with_dmqsync_and_dmqresync()
+    {
+        await using var n1 = await ClusterNode.StartAsync("n1", Tables);
+        await n1.WaitReadyAsync();
+        await n1.ResultAsync("htable.sets", "r", "old", "1");
+
+        var noSync = new Dictionary<string, string?> { ["Htable:DmqInitSync"] = "0" };
+        await using var n2 = await ClusterNode.StartAsync("n2", Tables, n1, noSync);
+        await n2.WaitReadyAsync();
+        await ClusterNode.EventuallyAsync(async () => Assert.True(await UpCountAsync(n1) == 2));
+
+        Assert.Equal((500, "Key name doesn't exist in htable."), await n2.ErrorAsync("htable.get", "r", "old"));
+        Assert.Equal("Ok", (await n2.ResultAsync("htable.dmqsync", "r")).GetString());
+        Assert.Equal("1", (await n2.ResultAsync("htable.value", "r", "old")).GetString());
+
+        // dmqresync drops this node's copy without replicating the drop, then refills it.
+        await n1.ResultAsync("htable.sets", "r", "second", "2");
+        await ClusterNode.EventuallyAsync(async () => Assert.Equal("2", (await n2.ResultAsync("htable.value", "r", "second")).GetString()));
+        Assert.Equal("Ok", (await n2.ResultAsync("htable.dmqresync", "r")).GetString());
+        Assert.Equal(2, (await n2.ResultAsync("htable.count_name", "r", "**")).GetInt32());
+        Assert.Equal(2, (await n1.ResultAsync("htable.count_name", "r", "**")).GetInt32());
+    }
+
+    [Fact]
+    public async Task A_differently_defined_table_does_not_replicate_with_that_node()
+    {
+        await using var n1 = await ClusterNode.StartAsync("n1", ["r=>size=8;dmqreplicate=1"]);
+        await n1.WaitReadyAsync();
+        await n1.ResultAsync("htable.sets", "r", "from-1", "1");
+        await using var n2 = await ClusterNode.StartAsync("n2", ["r=>size=8;autoexpire=60;dmqreplicate=1"], n1);
+        await n2.WaitReadyAsync(); // nobody can give it a snapshot: it starts with its own content
+
+        await n2.ResultAsync("htable.sets", "r", "from-2", "2");
+        await n1.ResultAsync("htable.sets", "r", "from-1b", "1");
+        await ClusterNode.EventuallyAsync(() =>
+        {
+            Assert.True(n1.Replication.Mismatched > 0 && n2.Replication.Mismatched > 0);
+            return Task.CompletedTask;
+        });
+        Assert.Equal((500, "Key name doesn't exist in htable."), await n1.ErrorAsync("htable.get", "r", "from-2"));
+        Assert.Equal((500, "Key name doesn't exist in htable."), await n2.ErrorAsync("htable.get", "r", "from-1"));
+    }
+
+    [Fact]
+    public async Task With_enable_dmq_0_nothing_replicates_and_dmqsync_fails()
+    {
+        var off = new Dictionary<string, string?> { ["Htable:EnableDmq"] = "0" };
+        await using var n1 = await ClusterNode.StartAsync("n1", Tables, settings: off);
+        await n1.WaitReadyAsync();
+        await using var n2 = await ClusterNode.StartAsync("n2", Tables, n1, off);
+        await n2.WaitReadyAsync();
+        await ClusterNode.EventuallyAsync(async () => Assert.True(await UpCountAsync(n1) == 2));
+
+        await n1.ResultAsync("htable.sets", "r", "k", "v");
+        await Task.Delay(500);
+        Assert.Equal((500, "Key name doesn't exist in htable."), await n2.ErrorAsync("htable.get", "r", "k"));
+        Assert.Equal((500, "HTable DMQ Sync Failed"), await n1.ErrorAsync("htable.dmqsync"));
+    }
+
+    private static Task<int> UpCountAsync(ClusterNode node) =>
+        Task.FromResult(Akka.Cluster.Cluster.Get(node.System).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up));
+}

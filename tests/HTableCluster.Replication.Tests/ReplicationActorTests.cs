@@ -1,0 +1,326 @@
+using System.Text;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.TestKit;
+using HTableCluster.Storage;
+using static HTableCluster.Replication.ReplicationProtocol;
+
+namespace HTableCluster.Replication.Tests;
+
+/// <summary>
+/// The replication actor with probes for the pub-sub mediator, the partition writers and the peers,
+/// on a real single-member cluster.
+/// </summary>
+public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private readonly Origin _peer = new("peer", 77);
+    private int _actors;
+
+    public ReplicationActorTests()
+        : base(TestConfig.Cluster)
+    {
+        var cluster = Cluster.Get(Sys);
+        cluster.Join(cluster.SelfAddress);
+        AwaitCondition(() => cluster.SelfMember.Status == MemberStatus.Up, Wait);
+    }
+
+    private sealed record Setup(IActorRef Actor, TestProbe Mediator, TestProbe[] Writers, HTable Table, ReplicationStatus Status, ReplicationOptions Options);
+
+    private Setup Start(ReplicationOptions? options = null, string definition = "t=>dmqreplicate=1", bool attach = true)
+    {
+        options ??= new ReplicationOptions { NodeId = "me" };
+        var table = new HTable(TableOptions.Parse(definition), new HybridClock(TimeProvider.System), 2, replicated: true);
+        var mediator = CreateTestProbe();
+        var writers = new[] { CreateTestProbe(), CreateTestProbe() };
+        foreach (var w in writers)
+        {
+            w.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
+            {
+                if (message is Fence f)
+                    sender.Tell(new FencePassed(f.Table, f.Id));
+                return AutoPilot.KeepRunning;
+            }));
+        }
+        var status = new ReplicationStatus();
+        var actor = Sys.ActorOf(ReplicationActor.Props([table], options, status, mediator), "replication-" + ++_actors);
+        if (attach)
+        {
+            actor.Tell(new Attach(new Dictionary<string, IReadOnlyList<IActorRef>> { [table.Name] = writers.Select(w => w.Ref).ToArray() }));
+            var subscribe = mediator.ExpectMsg<Subscribe>(Wait);
+            Assert.Equal("htable:" + table.Name, subscribe.Topic);
+            mediator.LastSender.Tell(new SubscribeAck(subscribe));
+            AwaitCondition(() => status.IsReady, Wait);
+        }
+        return new Setup(actor, mediator, writers, table, status, options);
+    }
+
+    private Origin SelfOrigin(Setup s) => new(s.Options.NodeId, Cluster.Get(Sys).SelfUniqueAddress.Uid);
+
+    private static byte[] Item(HTable source, string key, string value)
+    {
+        var k = HTable.MakeKey(key);
+        var p = source.Partition(source.PartitionOf(k));
+        p.SetString(k, Encoding.UTF8.GetBytes(value));
+        return p.TakeChanges()!.Value.Items[^1];
+    }
+
+    private static HTable Source() => new(TableOptions.Parse("t=>dmqreplicate=1"), new HybridClock(TimeProvider.System), 1, replicated: true);
+
+    private Batch PublishedBatch(TestProbe mediator)
+    {
+        var publish = mediator.FishForMessage<Publish>(p => p.Message is Batch, Wait);
+        Assert.Equal("htable:t", publish.Topic);
+        return (Batch)publish.Message;
+    }
+
+    [Fact]
+    public void A_lone_node_is_ready_at_once()
+    {
+        var s = Start();
+        Assert.True(s.Status.IsReady);
+    }
+
+    [Fact]
+    public void Local_changes_are_published_as_numbered_batches_on_the_table_topic()
+    {
+        var s = Start();
+        var src = Source();
+        var a = Item(src, "a", "1");
+        var b = Item(src, "b", "2");
+
+        s.Actor.Tell(new Changed("t", [a], 0));
+        var first = PublishedBatch(s.Mediator);
+        s.Actor.Tell(new Changed("t", [b], 0));
+        var second = PublishedBatch(s.Mediator);
+
+        Assert.Equal((1L, 2L), (first.Seq, second.Seq));
+        Assert.Same(a, first.Items[0]);
+        Assert.Equal(SelfOrigin(s), first.Origin);
+        Assert.Equal(ReplicationActor.Fingerprint(s.Table.Options), first.Fingerprint);
+        Assert.Equal(2, s.Status.ItemsSent);
+    }
+
+    [Fact]
+    public void Large_changes_are_split_into_batches_under_the_byte_limit()
+    {
+        var s = Start(new ReplicationOptions { NodeId = "me", MaxBatchBytes = 1024 });
+        var src = Source();
+        var items = Enumerable.Range(0, 10).Select(i => Item(src, "k" + i, new string('x', 270))).ToList();
+
+        s.Actor.Tell(new Changed("t", items, 0));
+
+        var batches = new List<Batch>();
+        while (batches.Sum(b => b.Items.Count) < 10)
+            batches.Add(PublishedBatch(s.Mediator));
+        Assert.All(batches, b => Assert.True(RetransmitBuffer.SizeOf(b) <= 1024));
+        Assert.Equal(Enumerable.Range(1, batches.Count).Select(i => (long)i), batches.Select(b => b.Seq));
+        Assert.Equal(items, batches.SelectMany(b => b.Items));
+    }
+
+    [Fact]
+    public void A_reset_is_published_with_its_version()
+    {
+        var s = Start();
+        s.Actor.Tell(new Changed("t", [], 555));
+        var batch = PublishedBatch(s.Mediator);
+        Assert.Equal(555, batch.ResetVersion);
+        Assert.Empty(batch.Items);
+    }
+
+    [Fact]
+    public void Peer_batches_go_to_the_owning_writers_once_and_own_batches_are_ignored()
+    {
+        var s = Start();
+        var src = Source();
+        var items = Enumerable.Range(0, 20).Select(i => Item(src, "k" + i, "v")).ToArray();
+        var batch = new Batch("t", ReplicationActor.Fingerprint(s.Table.Options), _peer, 1, 0, items);
+
+        s.Actor.Tell(batch);
+        var merged = new List<byte[]>();
+        for (var w = 0; w < 2; w++)
+        {
+            var m = s.Writers[w].ExpectMsg<Merge>(Wait);
+            Assert.All(m.Items, i => Assert.Equal(w, s.Table.PartitionOfItem(i)));
+            merged.AddRange(m.Items);
+        }
+        Assert.Equal(20, merged.Count);
+
+        s.Actor.Tell(batch); // duplicate
+        s.Actor.Tell(batch with { Origin = SelfOrigin(s), Seq = 9 }); // own publication coming back
+        s.Writers[0].ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        s.Writers[1].ExpectNoMsg(TimeSpan.Zero);
+        Assert.Equal(20, s.Status.ItemsApplied);
+    }
+
+    [Fact]
+    public void A_replicated_reset_reaches_every_writer()
+    {
+        var s = Start();
+        s.Actor.Tell(new Batch("t", ReplicationActor.Fingerprint(s.Table.Options), _peer, 1, 999, []));
+        foreach (var w in s.Writers)
+            Assert.Equal(999, w.ExpectMsg<Merge>(Wait).ResetVersion);
+    }
+
+    [Fact]
+    public void A_missing_batch_is_asked_for_again_from_its_origin()
+    {
+        var s = Start();
+        var fp = ReplicationActor.Fingerprint(s.Table.Options);
+        s.Actor.Tell(new Batch("t", fp, _peer, 1, 0, []));
+        s.Actor.Tell(new Batch("t", fp, _peer, 4, 0, []));
+
+        var ask = ExpectMsg<ResendRequest>(Wait);
+        Assert.Equal(("t", 2L, 3L), (ask.Table, ask.FromSeq, ask.ToSeq));
+        Assert.Equal(1, s.Status.GapsDetected);
+    }
+
+    [Fact]
+    public void An_announced_head_reveals_a_lost_last_batch()
+    {
+        var s = Start();
+        var fp = ReplicationActor.Fingerprint(s.Table.Options);
+        s.Actor.Tell(new Batch("t", fp, _peer, 1, 0, []));
+        s.Actor.Tell(new Heads("t", fp, _peer, 2));
+
+        var ask = ExpectMsg<ResendRequest>(Wait);
+        Assert.Equal((2L, 2L), (ask.FromSeq, ask.ToSeq));
+    }
+
+    [Fact]
+    public void Held_batches_are_sent_again_and_dropped_ones_are_reported_gone()
+    {
+        var s = Start(new ReplicationOptions { NodeId = "me", RetransmitBytes = 200 });
+        var src = Source();
+        for (var i = 0; i < 4; i++)
+        {
+            s.Actor.Tell(new Changed("t", [Item(src, "k" + i, new string('v', 60))], 0));
+            PublishedBatch(s.Mediator);
+        }
+
+        s.Actor.Tell(new ResendRequest("t", 3, 4));
+        Assert.Equal(3, ExpectMsg<Batch>(Wait).Seq);
+        Assert.Equal(4, ExpectMsg<Batch>(Wait).Seq);
+
+        s.Actor.Tell(new ResendRequest("t", 1, 4));
+        var gone = ExpectMsg<ResendGone>(Wait);
+        Assert.Equal((SelfOrigin(s), 1L), (gone.Origin, gone.FromSeq));
+        Assert.Equal(2, s.Status.BatchesResent);
+    }
+
+    [Fact]
+    public void What_an_origin_no_longer_holds_is_repaired_with_a_snapshot_from_it()
+    {
+        var s = Start();
+        var fp = ReplicationActor.Fingerprint(s.Table.Options);
+        var src = Source();
+        s.Actor.Tell(new Batch("t", fp, _peer, 1, 0, []));
+
+        s.Actor.Tell(new ResendGone("t", _peer, 2));
+        var request = ExpectMsg<SyncRequest>(Wait);
+        Assert.Equal(fp, request.Fingerprint);
+        var items = new[] { Item(src, "a", "1"), Item(src, "b", "2") };
+        s.Actor.Tell(new SyncChunk("t", request.RequestId, true, 0, [new OriginMark(_peer, 10)], items));
+
+        var merged = s.Writers.SelectMany(w => w.ReceiveWhile(Wait, m => m as Merge, 2)).Where(m => m is not null).ToList();
+        AwaitCondition(() => s.Status.SyncsCompleted == 1, Wait);
+        Assert.Equal(1, s.Status.ResendsGone);
+        Assert.Equal(2, s.Status.SyncItems);
+
+        // Everything up to batch 10 came with the snapshot.
+        s.Actor.Tell(new Batch("t", fp, _peer, 10, 0, [Item(src, "c", "3")]));
+        s.Actor.Tell(new Batch("t", fp, _peer, 11, 0, [Item(src, "d", "4")]));
+        AwaitCondition(() => s.Status.BatchesReceived == 3, Wait);
+        Assert.Equal(1, s.Status.ItemsApplied);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // no re-request
+    }
+
+    [Fact]
+    public void A_donor_streams_its_table_in_pulled_chunks_with_watermarks_last()
+    {
+        var s = Start(new ReplicationOptions { NodeId = "me", MaxBatchBytes = 1024 });
+        for (var i = 0; i < 50; i++)
+        {
+            var k = HTable.MakeKey("key" + i);
+            s.Table.Partition(s.Table.PartitionOf(k)).SetString(k, new byte[40]);
+        }
+        var k0 = HTable.MakeKey("key0");
+        s.Table.Partition(s.Table.PartitionOf(k0)).Delete(k0); // a deletion marker travels too
+        var fp = ReplicationActor.Fingerprint(s.Table.Options);
+
+        s.Actor.Tell(new SyncRequest("t", fp, 5));
+        var chunks = new List<SyncChunk>();
+        while (true)
+        {
+            var chunk = ExpectMsg<SyncChunk>(Wait);
+            chunks.Add(chunk);
+            if (chunk.Last)
+                break;
+            Assert.Empty(chunk.Watermarks);
+            Assert.True(RetransmitBuffer.SizeOf(new Batch("t", 0, _peer, 0, 0, chunk.Items)) < 1024 + 200);
+            s.Actor.Tell(new SyncNext("t", 5));
+        }
+
+        Assert.True(chunks.Count > 3);
+        var keys = chunks.SelectMany(c => c.Items).Select(i => Encoding.UTF8.GetString(i, 24, i[20])).ToList();
+        Assert.Equal(50, keys.Distinct().Count());
+        Assert.Contains(chunks[^1].Watermarks, m => m.Origin == SelfOrigin(s));
+    }
+
+    [Fact]
+    public void A_donor_refuses_other_definitions_and_unknown_tables_for_good()
+    {
+        var s = Start();
+        s.Actor.Tell(new SyncRequest("t", 12345, 1));
+        var mismatch = ExpectMsg<SyncRefused>(Wait);
+        Assert.False(mismatch.NotReady);
+        Assert.Contains("defined differently", mismatch.Reason, StringComparison.Ordinal);
+
+        s.Actor.Tell(new SyncRequest("other", 1, 2));
+        Assert.Contains("not replicated", ExpectMsg<SyncRefused>(Wait).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_node_that_is_not_ready_refuses_for_now()
+    {
+        var s = Start(attach: false);
+        s.Actor.Tell(new SyncRequest("t", ReplicationActor.Fingerprint(s.Table.Options), 1));
+        Assert.True(ExpectMsg<SyncRefused>(Wait).NotReady);
+        Assert.False(s.Status.IsReady);
+    }
+
+    [Fact]
+    public void Batches_of_a_differently_defined_table_are_ignored_and_counted()
+    {
+        var s = Start();
+        s.Actor.Tell(new Batch("t", 1, _peer, 1, 0, [Item(Source(), "a", "1")]));
+        s.Writers[0].ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        s.Writers[1].ExpectNoMsg(TimeSpan.Zero);
+        Assert.Equal(1, s.Status.Mismatched);
+    }
+
+    [Fact]
+    public void Malformed_items_are_dropped_and_counted()
+    {
+        var s = Start();
+        var good = Item(Source(), "a", "1");
+        s.Actor.Tell(new Batch("t", ReplicationActor.Fingerprint(s.Table.Options), _peer, 1, 0, [new byte[5], good]));
+        var merge = s.Writers[s.Table.PartitionOfItem(good)].ExpectMsg<Merge>(Wait);
+        Assert.Same(good, Assert.Single(merge.Items));
+        Assert.Equal(1, s.Status.Malformed);
+    }
+
+    [Fact]
+    public async Task Sync_command_without_peers_succeeds_at_once()
+    {
+        var s = Start();
+        var reply = new TaskCompletionSource<string?>();
+        s.Actor.Tell(new SyncCommand(null, reply));
+        Assert.Null(await reply.Task.WaitAsync(Wait));
+
+        var unknown = new TaskCompletionSource<string?>();
+        s.Actor.Tell(new SyncCommand("nope", unknown));
+        Assert.Null(await unknown.Task.WaitAsync(Wait));
+    }
+}
