@@ -51,7 +51,9 @@ public static class NodeHost
         var clock = new HybridClock(time ?? TimeProvider.System);
         var replicate = settings.Htable.EnableDmq == 1;
         var grace = TimeSpan.FromSeconds(settings.Replication.TombstoneGraceSeconds);
-        var tables = settings.Tables.Select(t => new HTable(t, clock, settings.Node.Partitions, replicate && t.DmqReplicate, grace)).ToList();
+        // Counters keep one total per (node, start): a restarted node continues under a new name.
+        var replicaId = settings.Node.EffectiveNodeId + "#" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
+        var tables = settings.Tables.Select(t => new HTable(t, clock, settings.Node.Partitions, replicate && t.DmqReplicate, grace, replicaId)).ToList();
         var node = new HTableNode();
         var replicationStatus = new ReplicationStatus();
         var readiness = new Readiness(replicate && tables.Any(t => t.Replicated) ? replicationStatus : null);

@@ -24,6 +24,7 @@ public sealed class Entry
     internal const int HeaderSize = 24;
     private const byte IntegerFlag = 1;
     private const byte TombstoneFlag = 2;
+    private const byte CounterFlag = 4;
 
     /// <summary>Longest key the buffer layout can hold.</summary>
     public const int MaxKeyLength = (1 << 24) - 1;
@@ -82,6 +83,28 @@ public sealed class Entry
 
     internal static bool IsTombstoneOf(byte[] buf) => (buf[FlagsAt] & TombstoneFlag) != 0;
 
+    /// <summary>
+    /// True for a counter of a replicated table: an integer whose value is a base plus each origin's
+    /// running total of increments since that base (<see cref="CounterState"/>).
+    /// </summary>
+    public bool IsCounter => IsCounterOf(_buf);
+
+    internal static bool IsCounterOf(byte[] buf) => (buf[FlagsAt] & CounterFlag) != 0;
+
+    /// <summary>The base and per-origin totals of a counter item.</summary>
+    internal static CounterState CounterOf(byte[] buf) => CounterState.Read(buf.AsSpan(HeaderSize + KeyLengthOf(buf)));
+
+    /// <summary>A counter item: its value (the first 8 bytes, read like any integer) is base plus totals.</summary>
+    internal static Entry CreateCounter(ReadOnlySpan<byte> key, CounterState counter, long value, long expiresAtMs, long version, int sequence)
+    {
+        var buf = Header(key, CounterState.ValueOffset + counter.EncodedLength, true, expiresAtMs, version, sequence);
+        buf[FlagsAt] = IntegerFlag | CounterFlag;
+        var span = buf.AsSpan(HeaderSize + key.Length);
+        BinaryPrimitives.WriteInt64LittleEndian(span, value);
+        counter.Write(span[CounterState.ValueOffset..]);
+        return new Entry(buf);
+    }
+
     internal static long VersionOf(byte[] buf) => BinaryPrimitives.ReadInt64LittleEndian(buf.AsSpan(VersionAt));
 
     internal static int SequenceOf(byte[] buf) => BinaryPrimitives.ReadInt32LittleEndian(buf.AsSpan(SequenceAt));
@@ -109,12 +132,14 @@ public sealed class Entry
             return false;
         var keyLength = buf[KeyLengthAt] | (buf[KeyLengthAt + 1] << 8) | (buf[KeyLengthAt + 2] << 16);
         var flags = buf[FlagsAt];
-        if ((flags & ~(IntegerFlag | TombstoneFlag)) != 0 || HeaderSize + keyLength > buf.Length)
+        if (flags is not (0 or IntegerFlag or TombstoneFlag or (IntegerFlag | CounterFlag)) || HeaderSize + keyLength > buf.Length)
             return false;
-        var valueLength = buf.Length - HeaderSize - keyLength;
+        var value = buf[(HeaderSize + keyLength)..];
         if ((flags & TombstoneFlag) != 0)
-            return valueLength == 0;
-        return (flags & IntegerFlag) == 0 || valueLength == sizeof(long);
+            return value.IsEmpty;
+        if ((flags & CounterFlag) != 0)
+            return CounterState.IsWellFormed(value);
+        return (flags & IntegerFlag) == 0 || value.Length == sizeof(long);
     }
 
     internal static int HashOf(byte[] buf) => (int)KeyHash.Of(KeyOf(buf));

@@ -18,9 +18,11 @@ public sealed class HTable
 
     /// <summary>
     /// Creates an empty table. A <paramref name="replicated"/> table records every local change for
-    /// replication and keeps deletion markers for <paramref name="tombstoneGrace"/> (default 5 minutes).
+    /// replication, keeps deletion markers for <paramref name="tombstoneGrace"/> (default 5 minutes)
+    /// and keeps counters per origin; <paramref name="replicaId"/> names this copy in counters
+    /// (at most 255 UTF-8 bytes, unique per node and start; default: a random id).
     /// </summary>
-    public HTable(TableOptions options, HybridClock clock, int partitionCount, bool replicated = false, TimeSpan? tombstoneGrace = null)
+    public HTable(TableOptions options, HybridClock clock, int partitionCount, bool replicated = false, TimeSpan? tombstoneGrace = null, string? replicaId = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(clock);
@@ -29,6 +31,9 @@ public sealed class HTable
         Clock = clock;
         SlotCount = options.SlotCount;
         Replicated = replicated;
+        ReplicaId = replicaId ?? Convert.ToHexString(BitConverter.GetBytes(Random.Shared.NextInt64()));
+        if (System.Text.Encoding.UTF8.GetByteCount(ReplicaId) > byte.MaxValue)
+            throw new ArgumentException("replica id longer than 255 bytes", nameof(replicaId));
         TombstoneGraceMs = (long)(tombstoneGrace ?? TimeSpan.FromMinutes(5)).TotalMilliseconds;
         _partitions = new TablePartition[Math.Min(partitionCount, SlotCount)];
         for (var i = 0; i < _partitions.Length; i++)
@@ -46,6 +51,9 @@ public sealed class HTable
 
     /// <summary>True when local changes are recorded for replication and deletes leave markers.</summary>
     public bool Replicated { get; }
+
+    /// <summary>The name of this copy in counters (see <see cref="Entry.IsCounter"/>).</summary>
+    public string ReplicaId { get; }
 
     /// <summary>How long a deletion marker is kept (milliseconds).</summary>
     public long TombstoneGraceMs { get; }

@@ -101,6 +101,8 @@ public sealed class TablePartition
     /// </summary>
     public (AddStatus Status, long Value) Add(in KeyRef key, long delta)
     {
+        if (_table.Replicated)
+            return AddToCounter(key, delta);
         var now = _table.Clock.NowMs;
         var existing = Live(key, now);
         long start;
@@ -122,6 +124,40 @@ public sealed class TablePartition
         }
         var expires = ExpiryFor(existing, null, now);
         Put(key.Hash, Entry.CreateInteger(key.Utf8, value, expires, _table.Clock.Next(), SequenceFor(existing)).Buffer);
+        return (AddStatus.Applied, value);
+    }
+
+    // In a replicated table an increment adds to this node's own total of a counter (CounterState),
+    // so increments made on several nodes at once all count once the states meet.
+    private (AddStatus Status, long Value) AddToCounter(in KeyRef key, long delta)
+    {
+        var now = _table.Clock.NowMs;
+        var raw = Map.Find(key.Hash, key.Utf8);
+        var live = raw is null || Entry.IsExpired(raw, now) ? null : new Entry(raw);
+        CounterState counter;
+        long baseVersion;
+        if (live is null)
+        {
+            // A missing key starts a new base just after whatever was there (a deletion marker, an
+            // expired item, a reset): every node that knows the same past picks the same base.
+            baseVersion = Math.Max(raw is null ? 0 : Entry.VersionOf(raw), ResetVersion) + 1;
+            counter = CounterState.Start(Options.InitVal ?? 0);
+        }
+        else if (!live.IsInteger)
+        {
+            return (AddStatus.NotInteger, 0);
+        }
+        else
+        {
+            baseVersion = live.Version;
+            counter = live.IsCounter ? Entry.CounterOf(raw!) : CounterState.Start(live.IntValue);
+        }
+        var current = counter.Value() ?? 0;
+        if (!counter.Add(_table.ReplicaId, delta))
+            return (AddStatus.Overflow, current);
+        var value = counter.Value()!.Value;
+        var e = Entry.CreateCounter(key.Utf8, counter, value, ExpiryFor(live, null, now), baseVersion, SequenceFor(live));
+        Put(key.Hash, e.Buffer);
         return (AddStatus.Applied, value);
     }
 
@@ -182,12 +218,37 @@ public sealed class TablePartition
         var key = Entry.KeyOf(item);
         var hash = (int)KeyHash.Of(key);
         var existing = Map.Find(hash, key);
-        if (existing is not null && Entry.CompareVersions(item, existing) <= 0)
-            return false;
+        if (existing is not null)
+        {
+            var sameBase = Entry.VersionOf(existing) == version;
+            if (sameBase && Entry.IsCounterOf(item) && !Entry.IsTombstoneOf(existing) && new Entry(existing).IsInteger)
+                return MergeCounter(hash, item, existing);
+            // The set a counter was built on, arriving after the counter: already included.
+            if (sameBase && Entry.IsCounterOf(existing))
+                return false;
+            if (Entry.CompareVersions(item, existing) <= 0)
+                return false;
+        }
         // A replaced live item keeps its place in dump order; a new (or re-created) one goes last.
         var keepPlace = existing is not null && !Entry.IsTombstoneOf(existing) && !Entry.IsTombstoneOf(item);
         Entry.SetSequence(item, keepPlace ? Entry.SequenceOf(existing!) : _table.NextSequence());
         Map.Put(hash, item);
+        return true;
+    }
+
+    // Two states of the same counter base: per-origin maximum, so the result does not depend on the
+    // order or number of times states arrive.
+    private bool MergeCounter(int hash, byte[] item, byte[] existing)
+    {
+        var state = Entry.IsCounterOf(existing) ? Entry.CounterOf(existing) : CounterState.Start(new Entry(existing).IntValue);
+        state.MergeFrom(Entry.CounterOf(item));
+        if (state.Value() is not { } value)
+            return false;
+        var expires = Math.Max(Entry.ExpiresAtMsOf(existing), Entry.ExpiresAtMsOf(item));
+        var merged = Entry.CreateCounter(Entry.KeyOf(item), state, value, expires, Entry.VersionOf(item), Entry.SequenceOf(existing)).Buffer;
+        if (merged.AsSpan().SequenceEqual(existing))
+            return false;
+        Map.Put(hash, merged);
         return true;
     }
 

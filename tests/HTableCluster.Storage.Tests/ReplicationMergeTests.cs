@@ -293,7 +293,8 @@ public class ReplicationMergeTests
                 case < 4: t.Set(key, "v" + step); break;
                 case < 6: t.SetInt(key, step); break;
                 case < 8: t.Delete(key); break;
-                case 8: t.SetExpire(key, 1000); break;
+                case 8 when rng.Next(2) == 0: t.SetExpire(key, 1000); break;
+                case 8: t.Add(key, rng.Next(-3, 4)); break;
                 default:
                     if (rng.Next(10) == 0)
                         t.Reset();
@@ -324,5 +325,153 @@ public class ReplicationMergeTests
         Assert.Equal(nodes[0].Content(), nodes[1].Content());
         Assert.Equal(nodes[0].Content(), nodes[2].Content());
         Assert.NotEmpty(nodes[0].Content());
+    }
+
+    private static HTable Node(ManualTime time, string id, string definition = "t=>initval=0") =>
+        new(TableOptions.Parse(definition), new HybridClock(time), 4, replicated: true, replicaId: id);
+
+    [Fact]
+    public void Increments_made_on_several_nodes_at_once_all_count()
+    {
+        var nodes = new[] { Node(_time, "a"), Node(_time, "b"), Node(_time, "c") };
+        var changes = new List<byte[]>();
+        for (var round = 0; round < 5; round++)
+        {
+            for (var n = 0; n < 3; n++)
+            {
+                Assert.Equal(AddStatus.Applied, nodes[n].Add("calls", n + 1).Status);
+                changes.AddRange(nodes[n].TakeChanges().Items);
+            }
+        }
+        var rng = new Random(7);
+        foreach (var node in nodes)
+            node.MergeAll(changes.OrderBy(_ => rng.Next()).Concat(changes)); // any order, duplicates too
+
+        Assert.All(nodes, n => Assert.Equal(5 * (1 + 2 + 3), n.Get("calls")!.IntValue));
+        Assert.All(nodes, n => Assert.True(n.Get("calls")!.IsCounter));
+
+        // Decrements count the same way (each origin's increments and decrements only grow).
+        nodes[1].Add("calls", -30);
+        nodes[2].Add("calls", -1);
+        var down = nodes[1].TakeChanges().Items.Concat(nodes[2].TakeChanges().Items).ToList();
+        foreach (var node in nodes)
+            node.MergeAll(down);
+        Assert.All(nodes, n => Assert.Equal(-1, n.Get("calls")!.IntValue));
+    }
+
+    [Fact]
+    public void Increments_on_a_set_value_start_from_it()
+    {
+        var a = Node(_time, "a");
+        var b = Node(_time, "b");
+        a.SetInt("n", 100);
+        b.MergeAll(a.TakeChanges().Items);
+        a.Add("n", 1);
+        b.Add("n", 10);
+        var fromA = a.TakeChanges().Items;
+        var fromB = b.TakeChanges().Items;
+        a.MergeAll(fromB);
+        b.MergeAll(fromA);
+
+        Assert.Equal(111, a.Get("n")!.IntValue);
+        Assert.Equal(111, b.Get("n")!.IntValue);
+    }
+
+    [Fact]
+    public void A_set_starts_a_new_base_and_older_increments_no_longer_count()
+    {
+        var a = Node(_time, "a");
+        var b = Node(_time, "b");
+        a.Add("n", 5);
+        var inc = a.TakeChanges().Items;
+        b.MergeAll(inc);
+        b.SetInt("n", 0);
+        var set = b.TakeChanges().Items;
+        a.MergeAll(set);
+        a.MergeAll(inc); // the old increment again, late
+
+        Assert.Equal(0, a.Get("n")!.IntValue);
+        Assert.False(a.Get("n")!.IsCounter);
+        a.Add("n", 2);
+        b.MergeAll(a.TakeChanges().Items);
+        Assert.Equal(2, b.Get("n")!.IntValue);
+    }
+
+    [Fact]
+    public void After_a_delete_or_a_reset_counting_starts_again_from_initval()
+    {
+        var a = Node(_time, "a", "t=>initval=10");
+        var b = Node(_time, "b", "t=>initval=10");
+        a.Add("n", 5);
+        b.MergeAll(a.TakeChanges().Items);
+        a.Delete("n");
+        b.MergeAll(a.TakeChanges().Items);
+        a.Add("n", 1);
+        b.Add("n", 1);
+        var fromA = a.TakeChanges().Items;
+        b.MergeAll(fromA);
+        a.MergeAll(b.TakeChanges().Items);
+        Assert.Equal(12, a.Get("n")!.IntValue);
+        Assert.Equal(12, b.Get("n")!.IntValue);
+
+        a.Reset();
+        var reset = a.TakeChanges().Reset;
+        b.MergeReset(reset);
+        b.MergeAll(fromA); // an increment from before the reset
+        Assert.Null(b.Get("n"));
+        b.Add("n", 3);
+        a.MergeAll(b.TakeChanges().Items);
+        Assert.Equal(13, a.Get("n")!.IntValue);
+    }
+
+    [Fact]
+    public void A_snapshot_carries_every_origin_total()
+    {
+        var a = Node(_time, "a");
+        var b = Node(_time, "b");
+        a.Add("n", 4);
+        b.Add("n", 6);
+        a.MergeAll(b.TakeChanges().Items);
+        var joiner = Node(_time, "c");
+        joiner.MergeAll(a.Export());
+        b.MergeAll(a.TakeChanges().Items);
+
+        Assert.Equal(10, joiner.Get("n")!.IntValue);
+        joiner.Add("n", 1);
+        b.MergeAll(joiner.TakeChanges().Items);
+        Assert.Equal(11, b.Get("n")!.IntValue);
+    }
+
+    [Fact]
+    public void Counter_overflow_is_refused_and_changes_nothing()
+    {
+        var a = Node(_time, "a");
+        a.SetInt("n", long.MaxValue - 1);
+        Assert.Equal((AddStatus.Applied, long.MaxValue), a.Add("n", 1));
+        Assert.Equal(AddStatus.Overflow, a.Add("n", 1).Status);
+        Assert.Equal(long.MaxValue, a.Get("n")!.IntValue);
+        Assert.Equal(AddStatus.NotInteger, Node(_time, "b").Let(t => t.Set("s", "x")).Add("s", 1).Status);
+    }
+
+    [Fact]
+    public void Forged_counter_states_are_recognised()
+    {
+        var a = Node(_time, "a");
+        a.Add("n", 3);
+        var good = a.TakeChanges().Items[0];
+        Assert.True(HTable.IsWellFormedItem(good));
+        var wrongValue = (byte[])good.Clone();
+        wrongValue[24 + 1] ^= 1; // value no longer base + totals
+        Assert.False(HTable.IsWellFormedItem(wrongValue));
+        Assert.False(HTable.IsWellFormedItem(good.AsSpan(0, good.Length - 1)));
+    }
+}
+
+internal static class LetExtension
+{
+    public static T Let<T>(this T value, Action<T> action)
+    {
+        action(value);
+        return value;
     }
 }

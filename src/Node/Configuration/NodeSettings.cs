@@ -63,6 +63,8 @@ public sealed class NodeSettings
         Range("Replication:HeadsIntervalMs", replication.HeadsIntervalMs, 10, 60_000);
         Range("Replication:SyncTimeoutSeconds", replication.SyncTimeoutSeconds, 1, 3600);
         Range("Replication:TombstoneGraceSeconds", replication.TombstoneGraceSeconds, 1, 7 * 86_400);
+        if (System.Text.Encoding.UTF8.GetByteCount(node.EffectiveNodeId) > 200)
+            throw new OptionsException("Node:NodeId", node.EffectiveNodeId, "longer than 200 bytes");
         if (string.IsNullOrWhiteSpace(node.Host))
             throw new OptionsException("Node:Host", node.Host, "must not be empty");
         if (node.Host is "0.0.0.0" or "::" && string.IsNullOrEmpty(node.PublicHost))
