@@ -7,12 +7,18 @@ namespace HTableCluster.Node;
 internal static class Hocon
 {
     /// <summary>
+    /// Largest item buffer the RPC limits allow (header, key, value, and room for a counter's
+    /// per-origin totals): the replication limit per item.
+    /// </summary>
+    public static int MaxItemBytes(NodeSettings settings) => 24 + settings.Rpc.MaxKeyBytes + settings.Rpc.MaxValueBytes + 1024;
+
+    /// <summary>
     /// Akka.Remote's frame limit (128000 bytes by default) raised to fit the largest replication
-    /// message: a full batch plus one item of the largest key and value, with room for framing.
+    /// message: a full batch plus one item of the largest size, with room for framing.
     /// </summary>
     public static string Remote(NodeSettings settings)
     {
-        long frame = settings.Replication.MaxBatchBytes + settings.Rpc.MaxKeyBytes + (long)settings.Rpc.MaxValueBytes + (64 * 1024);
+        long frame = settings.Replication.MaxBatchBytes + MaxItemBytes(settings) + (64 * 1024);
         var bytes = frame.ToString(CultureInfo.InvariantCulture);
         return $$"""
             akka.remote.dot-netty.tcp.maximum-frame-size = {{bytes}}b

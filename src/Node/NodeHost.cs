@@ -62,6 +62,7 @@ public static class NodeHost
             NodeId = settings.Node.EffectiveNodeId,
             InitSync = settings.Htable.DmqInitSync == 1,
             MaxBatchBytes = settings.Replication.MaxBatchBytes,
+            MaxItemBytes = Hocon.MaxItemBytes(settings),
             RetransmitBytes = settings.Replication.RetransmitMiB * 1024L * 1024,
             HeadsInterval = TimeSpan.FromMilliseconds(settings.Replication.HeadsIntervalMs),
             SyncTimeout = TimeSpan.FromSeconds(settings.Replication.SyncTimeoutSeconds),
@@ -258,6 +259,7 @@ public static class NodeHost
         (Metrics.CreateGauge("htcluster_replication_sync_items", "Items received in snapshots."), () => s.SyncItems),
         (Metrics.CreateGauge("htcluster_replication_mismatched", "Batches ignored: the sender defines the table differently."), () => s.Mismatched),
         (Metrics.CreateGauge("htcluster_replication_malformed_items", "Received items dropped as malformed."), () => s.Malformed),
+        (Metrics.CreateGauge("htcluster_replication_oversized_items", "Local items too large to replicate (kept on this node only)."), () => s.OversizedItems),
     ];
 
     /// <summary>Tracks cluster membership and the initial sync for /health/ready.</summary>

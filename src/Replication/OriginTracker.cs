@@ -47,6 +47,16 @@ public sealed class OriginTracker
         Absorb();
     }
 
+    /// <summary>
+    /// The origin itself says it has published up to <paramref name="seq"/>: covered, and any higher
+    /// announcement seen before is discarded.
+    /// </summary>
+    public void Authoritative(long seq)
+    {
+        CoveredUpTo(seq);
+        Highest = Math.Max(Contiguous, _above.Count > 0 ? _above.Max : 0);
+    }
+
     private void Absorb()
     {
         while (_above.Count > 0 && _above.Min == Contiguous + 1)

@@ -24,6 +24,9 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     private static readonly TimeSpan DonorSessionIdle = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
 
+    // Bytes the wire form adds per item (its length).
+    private const int ItemFraming = 4;
+
     private readonly ReplicationOptions _options;
     private readonly ReplicationStatus _status;
     private readonly IActorRef _mediator;
@@ -71,7 +74,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         Receive<SyncCommand>(OnSyncCommand);
         Receive<FencePassed>(OnFencePassed);
         Receive<Tick>(_ => OnTick());
-        Receive<ClusterEvent.MemberRemoved>(m => ForgetPeersAt(m.Member.Address));
+        Receive<ClusterEvent.MemberRemoved>(m => ForgetPeers(m.Member.UniqueAddress));
         Receive<ClusterEvent.IMemberEvent>(_ => { });
     }
 
@@ -156,8 +159,15 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             return;
         foreach (var item in m.Items)
         {
+            if (item.Length > _options.MaxItemBytes)
+            {
+                // Larger than a remote frame can carry: it stays on this node, loudly.
+                _status.Oversized();
+                _log.Error("Table {0}: an item of {1} bytes exceeds the replication limit of {2} bytes and is not replicated", m.Table, item.Length, _options.MaxItemBytes);
+                continue;
+            }
             state.Pending.Add(item);
-            state.PendingBytes += item.Length;
+            state.PendingBytes += item.Length + ItemFraming;
         }
         state.PendingReset = Math.Max(state.PendingReset, m.ResetVersion);
         if (state.PendingBytes >= _options.MaxBatchBytes)
@@ -185,8 +195,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         {
             long bytes = 0;
             var end = start;
-            while (end < state.Pending.Count && (end == start || bytes + state.Pending[end].Length <= _options.MaxBatchBytes))
-                bytes += state.Pending[end++].Length;
+            while (end < state.Pending.Count && (end == start || bytes + state.Pending[end].Length + ItemFraming <= _options.MaxBatchBytes))
+                bytes += state.Pending[end++].Length + ItemFraming;
             var items = state.Pending.GetRange(start, end - start);
             var batch = new Batch(table, state.Fingerprint, _self, ++state.Seq, state.PendingReset, items);
             state.PendingReset = 0;
@@ -203,7 +213,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     {
         if (b.Origin == _self || !Accept(b.Table, b.Fingerprint, b.Origin, out var state))
             return;
-        var peer = PeerOf(state, b.Origin);
+        var peer = PeerOf(state, b.Origin, Sender, b.Seq - 1);
         if (!peer.Tracker.Receive(b.Seq))
         {
             _status.Received(b.Items.Count, applied: false);
@@ -218,7 +228,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     {
         if (h.Origin == _self || !Accept(h.Table, h.Fingerprint, h.Origin, out var state))
             return;
-        var peer = PeerOf(state, h.Origin);
+        var peer = PeerOf(state, h.Origin, Sender, h.LastSeq);
         peer.Tracker.Announced(h.LastSeq);
         CheckGap(state, peer, force: false);
     }
@@ -235,17 +245,21 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         return false;
     }
 
-    private Peer PeerOf(TableState state, Origin origin)
+    // from: the origin's replication actor when the message came from it (the mediator forwards
+    // publications with their sender), so re-requests go straight to it. knownUpTo: where to start
+    // tracking an origin seen for the first time when this node takes no snapshots (dmq_init_sync=0:
+    // only what changes after joining is repaired).
+    private Peer PeerOf(TableState state, Origin origin, IActorRef? from, long knownUpTo = 0)
     {
         if (!state.Peers.TryGetValue(origin, out var peer))
         {
             peer = new Peer();
             state.Peers[origin] = peer;
+            if (!_options.InitSync && from is not null)
+                peer.Tracker.CoveredUpTo(knownUpTo);
         }
-        // The publisher is the sender of everything it publishes (the mediator forwards); re-requests
-        // go straight to it.
-        if (!Sender.IsNobody())
-            peer.Ref = Sender;
+        if (from is not null && !from.IsNobody())
+            peer.Ref = from;
         return peer;
     }
 
@@ -290,6 +304,11 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
 
     private void OnSyncCommand(SyncCommand c)
     {
+        if (c.Replace)
+        {
+            OnResync(c);
+            return;
+        }
         var targets = c.Table is null
             ? [.. _tables.Keys]
             : _tables.ContainsKey(c.Table) ? [c.Table] : new List<string>();
@@ -311,11 +330,56 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         }
     }
 
+    // htable.dmqresync: this node's copy is dropped (nothing replicated) and refilled from a peer.
+    // Runs after any sync in progress; refused without clearing when no peer is up.
+    private void OnResync(SyncCommand c)
+    {
+        if (c.Table is null || !_tables.TryGetValue(c.Table, out var state))
+        {
+            c.Reply.TrySetResult(null);
+            return;
+        }
+        if (Peers().Count == 0)
+        {
+            c.Reply.TrySetResult("no peer is up to resync from");
+            return;
+        }
+        state.QueuedResyncs.Add(c.Reply);
+        if (state.Sync is null && !state.Resyncing)
+            StartQueuedResync(state);
+    }
+
+    private void StartQueuedResync(TableState state)
+    {
+        if (state.QueuedResyncs.Count == 0 || state.Resyncing || state.Sync is not null)
+            return;
+        var replies = state.QueuedResyncs.ToList();
+        state.QueuedResyncs.Clear();
+        state.Resyncing = true;
+        state.Synced = false;
+        // Clear every partition; the fence also brings in every change made before the clear,
+        // which is published before the snapshot is asked for.
+        foreach (var w in state.Writers)
+            w.Tell(new ClearReplica(state.Table.Name));
+        Fence(state, () =>
+        {
+            Flush(state.Table.Name, scheduled: false);
+            state.Resyncing = false;
+            var candidates = new Queue<ICanTell>(Peers().Select(m => (ICanTell)Context.ActorSelection(new RootActorPath(m.Address) / "user" / Self.Path.Name)));
+            var run = new SyncRun(initial: false, candidates) { Replace = true };
+            foreach (var reply in replies)
+                run.Done.Add(error => reply.TrySetResult(error));
+            state.Sync = run;
+            NextCandidate(state);
+        });
+    }
+
     private void StartSync(string table, bool initial, Action<string?>? done, IActorRef? donor)
     {
         var state = _tables[table];
         if (state.Sync is { } running)
         {
+            running.Initial |= initial;
             if (done is not null)
                 running.Done.Add(done);
             return;
@@ -355,12 +419,12 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
                     _log.Info("Table {0}: no peer to sync from; ready with local content", table);
                 FinishSync(state, run, null);
             }
-            else if (run.Initial && !run.SomeNotReady)
+            else if (run.Initial && run.NotReady.Count == 0)
             {
                 _log.Warning("Table {0}: no peer can serve a snapshot ({1}); ready with local content", table, run.LastError);
                 FinishSync(state, run, null);
             }
-            else if (run.Initial && IsOldestUp())
+            else if (run.Initial && IsOlderThan(run.NotReady))
             {
                 _log.Info("Table {0}: no ready peer; this node is the oldest member and serves its own content", table);
                 FinishSync(state, run, null);
@@ -377,6 +441,10 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
                 _log.Warning("Table {0}: sync failed: {1}", table, run.LastError ?? "no peer could serve a snapshot");
                 foreach (var d in run.Done)
                     d(run.LastError ?? "no peer could serve a snapshot");
+                // A table still waiting for its first snapshot keeps asking.
+                if (!state.Synced)
+                    Timers.StartSingleTimer("retry-" + table, new RetrySync(table), RetryInterval);
+                StartQueuedResync(state);
             }
             return;
         }
@@ -387,10 +455,12 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         Timers.StartSingleTimer("sync-" + table, new SyncTimeout(table, run.RequestId), _options.SyncTimeout);
     }
 
-    private bool IsOldestUp()
+    // Among the members that said they are not ready yet (all syncing at once, e.g. a cluster
+    // starting cold), the oldest serves its own content and the others take it from it.
+    private bool IsOlderThan(HashSet<Address> others)
     {
         var self = _cluster.SelfMember;
-        return Peers().All(m => self.IsOlderThan(m));
+        return _cluster.State.Members.Where(m => others.Contains(m.Address)).All(m => self.IsOlderThan(m));
     }
 
     private void OnSyncRefused(SyncRefused r)
@@ -399,7 +469,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             return;
         _log.Debug("Table {0}: {1} refused a snapshot: {2}", r.Table, Sender.Path.Address, r.Reason);
         state.Sync.LastError = r.Reason;
-        state.Sync.SomeNotReady |= r.NotReady;
+        if (r.NotReady)
+            state.Sync.NotReady.Add(Sender.Path.Address);
         NextCandidate(state);
     }
 
@@ -409,7 +480,6 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             return;
         _log.Warning("Table {0}: snapshot donor {1} did not answer within {2}; trying another", t.Table, state.Sync.Donor?.Path.Address.ToString() ?? "(none yet)", _options.SyncTimeout);
         state.Sync.LastError = "the donor did not answer";
-        state.Sync.SomeNotReady = true;
         NextCandidate(state);
     }
 
@@ -430,28 +500,55 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         Timers.Cancel("sync-" + c.Table);
         if (c.ResetVersion != 0)
             Apply(state, [], c.ResetVersion);
-        // Done once the writers have applied every chunk.
+        var donor = Sender;
         run.RequestId = -1;
+        for (var i = 0; i < c.Watermarks.Count; i++)
+        {
+            var mark = c.Watermarks[i];
+            if (mark.Origin == _self)
+            {
+                // After a resync this node's own recent batches may be missing from the donor's
+                // copy: they are applied again from the retransmit buffer.
+                if (run.Replace && mark.Seq < state.Seq)
+                    ReapplyOwn(state, mark.Seq + 1);
+                continue;
+            }
+            var tracker = PeerOf(state, mark.Origin, null).Tracker;
+            // The donor's first mark is its own: it knows exactly how far it has published.
+            if (i == 0)
+                tracker.Authoritative(mark.Seq);
+            else
+                tracker.CoveredUpTo(mark.Seq);
+        }
+        // Done once the writers have applied every chunk.
         Fence(state, () =>
         {
-            foreach (var mark in c.Watermarks)
-            {
-                if (mark.Origin != _self)
-                    PeerOf(state, mark.Origin).Tracker.CoveredUpTo(mark.Seq);
-            }
             state.Sync = null;
             run.Merged = true;
             _status.SyncDone();
-            _log.Info("Table {0}: merged a snapshot of {1} items from {2}", c.Table, run.Items, run.Donor.Path.Address);
+            _log.Info("Table {0}: merged a snapshot of {1} items from {2}", c.Table, run.Items, donor.Path.Address);
             FinishSync(state, run, null);
             foreach (var peer in state.Peers.Values)
                 CheckGap(state, peer, force: true);
+            StartQueuedResync(state);
         });
+    }
+
+    private void ReapplyOwn(TableState state, long from)
+    {
+        var batches = state.Buffer.Range(from, state.Seq);
+        if (batches is null)
+        {
+            _log.Warning("Table {0}: this node's batches from {1} are no longer held; changes made here just before the resync may be missing", state.Table.Name, from);
+            return;
+        }
+        foreach (var b in batches)
+            Apply(state, [.. b.Items.Select(i => (byte[])i.Clone())], b.ResetVersion);
     }
 
     private void FinishSync(TableState state, SyncRun run, string? error)
     {
-        if (error is null && (run.Initial || run.Merged))
+        if (error is null)
             state.Synced = true;
         foreach (var d in run.Done)
             d(error);
@@ -508,7 +605,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         {
             var item = AsArray(session.Items.Current);
             items.Add(item);
-            bytes += item.Length;
+            bytes += item.Length + ItemFraming;
             if (bytes >= _options.MaxBatchBytes)
             {
                 last = false;
@@ -598,15 +695,13 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void ForgetPeersAt(Address address)
+    // A removed member's incarnation never publishes again (a restart is a new origin).
+    private void ForgetPeers(UniqueAddress member)
     {
         foreach (var state in _tables.Values)
         {
-            foreach (var (origin, peer) in state.Peers.ToList())
-            {
-                if (peer.Ref?.Path.Address == address)
-                    state.Peers.Remove(origin);
-            }
+            foreach (var origin in state.Peers.Keys.Where(o => o.Incarnation == member.Uid).ToList())
+                state.Peers.Remove(origin);
         }
     }
 
@@ -651,6 +746,10 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
 
         public List<Action<string?>> Waiting { get; } = [];
 
+        public List<TaskCompletionSource<string?>> QueuedResyncs { get; } = [];
+
+        public bool Resyncing { get; set; }
+
         public Dictionary<(IActorRef Requester, long Id), DonorSession> Donations { get; } = [];
     }
 
@@ -665,7 +764,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
 
     private sealed class SyncRun(bool initial, Queue<ICanTell> candidates)
     {
-        public bool Initial { get; } = initial;
+        public bool Initial { get; set; } = initial;
 
         public Queue<ICanTell> Candidates { get; } = candidates;
 
@@ -681,7 +780,9 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
 
         public string? LastError { get; set; }
 
-        public bool SomeNotReady { get; set; }
+        public HashSet<Address> NotReady { get; } = [];
+
+        public bool Replace { get; init; }
 
         public bool Merged { get; set; }
     }

@@ -15,6 +15,9 @@ public sealed class ReplicationOptions
     /// <summary>Largest live batch in item bytes; a batch is published when full or when the writers go idle (default 256 KiB).</summary>
     public int MaxBatchBytes { get; set; } = 256 * 1024;
 
+    /// <summary>Largest item replicated (an item beyond it would not fit a remote frame; it stays local, counted and logged).</summary>
+    public int MaxItemBytes { get; set; } = 2 * 1024 * 1024;
+
     /// <summary>Published batches kept per table for peers that missed some, in item bytes (default 16 MiB).</summary>
     public long RetransmitBytes { get; set; } = 16L * 1024 * 1024;
 

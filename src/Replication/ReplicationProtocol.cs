@@ -36,9 +36,13 @@ public static class ReplicationProtocol
 
     /// <summary>
     /// Take a snapshot of one replicated table (or of all when <see cref="Table"/> is null) from a
-    /// ready peer and merge it. <see cref="Reply"/> gets null on success or an error text.
+    /// ready peer and merge it; with <see cref="Replace"/> (one table) first drop this node's copy.
+    /// <see cref="Reply"/> gets null on success or an error text.
     /// </summary>
-    public sealed record SyncCommand(string? Table, TaskCompletionSource<string?> Reply);
+    public sealed record SyncCommand(string? Table, TaskCompletionSource<string?> Reply, bool Replace = false);
+
+    /// <summary>Sent to a partition writer by a resync: drop everything held for the table here, replicating nothing.</summary>
+    public sealed record ClearReplica(string Table);
 
     /// <summary>Live changes of one table from one origin, numbered per (origin, table) from 1.</summary>
     public sealed record Batch(string Table, uint Fingerprint, Origin Origin, long Seq, long ResetVersion, IReadOnlyList<byte[]> Items) : IHTableWireMessage;

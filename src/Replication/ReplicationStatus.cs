@@ -19,6 +19,7 @@ public sealed class ReplicationStatus
     private long _syncItems;
     private long _mismatched;
     private long _malformed;
+    private long _oversized;
 
     /// <summary>True once the initial sync of every replicated table is done (or not needed).</summary>
     public bool IsReady => _ready.Task.IsCompleted;
@@ -61,6 +62,11 @@ public sealed class ReplicationStatus
 
     /// <summary>Received items that were not well-formed item buffers (dropped).</summary>
     public long Malformed => Interlocked.Read(ref _malformed);
+
+    /// <summary>Local items too large to replicate (kept on this node only).</summary>
+    public long OversizedItems => Interlocked.Read(ref _oversized);
+
+    internal void Oversized() => Interlocked.Increment(ref _oversized);
 
     internal void MarkReady() => _ready.TrySetResult();
 

@@ -92,17 +92,30 @@ public sealed class HTable
         KeyHash.PartitionOf(KeyHash.Of(Entry.KeyOf(item)), _partitions.Length);
 
     /// <summary>
-    /// Every stored item buffer of a partition for a snapshot, deletion markers included and expired
-    /// items left out (weakly consistent; the buffers must not be changed).
+    /// Every stored item buffer of a partition for a snapshot, deletion markers and expired items
+    /// not yet collected included (an expired item still overrides an older copy on the receiver);
+    /// weakly consistent; the buffers must not be changed.
     /// </summary>
     public IEnumerable<ReadOnlyMemory<byte>> ExportItems(int partition)
     {
-        var now = Clock.NowMs;
         foreach (var item in _partitions[partition].Map.Snapshot())
-        {
-            if (Entry.IsTombstoneOf(item) || !Entry.IsExpired(item, now))
-                yield return item;
-        }
+            yield return item;
+    }
+
+    /// <summary>How far ahead of this node's clock a received version may be (5 minutes); later ones are refused.</summary>
+    public const long MaxClockDriftMs = 5 * 60 * 1000;
+
+    private long _implausible;
+
+    /// <summary>Received items and resets refused because their version lies too far in the future (a peer's clock is off).</summary>
+    public long ImplausibleVersions => Interlocked.Read(ref _implausible);
+
+    internal bool IsPlausible(long version)
+    {
+        if (version <= Clock.Ceiling(MaxClockDriftMs))
+            return true;
+        Interlocked.Increment(ref _implausible);
+        return false;
     }
 
     /// <summary>The highest reset version of any partition.</summary>

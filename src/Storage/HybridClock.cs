@@ -29,6 +29,9 @@ public sealed class HybridClock(TimeProvider time)
         }
     }
 
+    /// <summary>The highest version that can be stamped within <paramref name="driftMs"/> from now.</summary>
+    public long Ceiling(long driftMs) => ((NowMs + driftMs) << CounterBits) | ((1L << CounterBits) - 1);
+
     /// <summary>Moves the clock past a version seen from another node.</summary>
     public void Observe(long version)
     {

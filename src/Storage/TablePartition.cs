@@ -212,6 +212,8 @@ public sealed class TablePartition
         if (!Entry.IsWellFormed(item))
             throw new ArgumentException("not an item buffer", nameof(item));
         var version = Entry.VersionOf(item);
+        if (!_table.IsPlausible(version))
+            return false;
         _table.Clock.Observe(version);
         if (version < ResetVersion)
             return false;
@@ -255,6 +257,8 @@ public sealed class TablePartition
     /// <summary>Applies a reset made on another node: items older than <paramref name="version"/> go.</summary>
     public int MergeReset(long version)
     {
+        if (!_table.IsPlausible(version))
+            return 0;
         _table.Clock.Observe(version);
         return version > ResetVersion ? RemoveOlderThan(version, _table.Clock.NowMs) : 0;
     }

@@ -214,6 +214,33 @@ public sealed class ReplicationJoinTests
     }
 
     [Fact]
+    public async Task Resync_keeps_what_this_node_wrote_just_before()
+    {
+        await using var n1 = await ClusterNode.StartAsync("n1", Tables);
+        await n1.WaitReadyAsync();
+        await using var n2 = await ClusterNode.StartAsync("n2", Tables, n1);
+        await n2.WaitReadyAsync();
+        await n1.ResultAsync("htable.sets", "r", "from-1", "1");
+
+        var batch = string.Join(",", Enumerable.Range(0, 500).Select(i => $$"""{"jsonrpc":"2.0","method":"htable.seti","params":["r","mine{{i}}",{{i}}],"id":{{i}}}"""));
+        Assert.Equal(200, (await n2.PostAsync("[" + batch + "]")).Status);
+        Assert.Equal("Ok", (await n2.ResultAsync("htable.dmqresync", "r")).GetString());
+
+        Assert.Equal(501, (await n2.ResultAsync("htable.count_name", "r", "**")).GetInt32());
+        await ClusterNode.EventuallyAsync(async () => Assert.Equal(501, (await n1.ResultAsync("htable.count_name", "r", "**")).GetInt32()));
+    }
+
+    [Fact]
+    public async Task Resync_on_a_lone_node_is_refused_and_keeps_the_table()
+    {
+        await using var n1 = await ClusterNode.StartAsync("n1", Tables);
+        await n1.WaitReadyAsync();
+        await n1.ResultAsync("htable.sets", "r", "k", "v");
+        Assert.Equal((500, "HTable DMQ Sync Failed"), await n1.ErrorAsync("htable.dmqresync", "r"));
+        Assert.Equal("v", (await n1.ResultAsync("htable.value", "r", "k")).GetString());
+    }
+
+    [Fact]
     public async Task A_differently_defined_table_does_not_replicate_with_that_node()
     {
         await using var n1 = await ClusterNode.StartAsync("n1", ["r=>size=8;dmqreplicate=1"]);

@@ -234,6 +234,43 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
         AwaitCondition(() => s.Status.BatchesReceived == 3, Wait);
         Assert.Equal(1, s.Status.ItemsApplied);
         ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // no re-request
+
+        // A later gap is still asked of the origin itself.
+        s.Actor.Tell(new Batch("t", fp, _peer, 13, 0, []));
+        Assert.Equal((12L, 12L), ExpectMsg<ResendRequest>(Wait) is var r ? (r.FromSeq, r.ToSeq) : default);
+    }
+
+    [Fact]
+    public void Without_init_sync_a_new_origin_is_tracked_from_its_first_batch()
+    {
+        var s = Start(new ReplicationOptions { NodeId = "me", InitSync = false });
+        var fp = ReplicationActor.Fingerprint(s.Table.Options);
+        s.Actor.Tell(new Batch("t", fp, _peer, 5, 0, []));
+        s.Actor.Tell(new Heads("t", fp, new Origin("other", 1), 40));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        s.Actor.Tell(new Batch("t", fp, _peer, 7, 0, []));
+        Assert.Equal(6, ExpectMsg<ResendRequest>(Wait).FromSeq);
+    }
+
+    [Fact]
+    public async Task Resync_without_a_peer_is_refused_and_clears_nothing()
+    {
+        var s = Start();
+        var reply = new TaskCompletionSource<string?>();
+        s.Actor.Tell(new SyncCommand("t", reply, Replace: true));
+        Assert.Contains("no peer", await reply.Task.WaitAsync(Wait), StringComparison.Ordinal);
+        s.Writers[0].ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void Items_too_large_for_a_frame_stay_local_and_are_counted()
+    {
+        var s = Start(new ReplicationOptions { NodeId = "me", MaxItemBytes = 100 });
+        var src = Source();
+        s.Actor.Tell(new Changed("t", [Item(src, "big", new string('x', 200)), Item(src, "small", "1")], 0));
+        var batch = PublishedBatch(s.Mediator);
+        Assert.Single(batch.Items);
+        Assert.Equal(1, s.Status.OversizedItems);
     }
 
     [Fact]

@@ -327,6 +327,40 @@ public class ReplicationMergeTests
         Assert.NotEmpty(nodes[0].Content());
     }
 
+    [Fact]
+    public void Versions_far_in_the_future_are_refused_and_counted()
+    {
+        var future = new ManualTime(new DateTimeOffset(2024, 1, 1, 1, 0, 0, TimeSpan.Zero)); // an hour ahead
+        var broken = TestTables.CreateReplicated("t=>", future);
+        broken.Set("k", "from-the-future");
+        var t = TestTables.CreateReplicated("t=>", _time);
+        t.Set("k", "now");
+
+        Assert.Equal(0, t.MergeAll(broken.TakeChanges().Items));
+        t.MergeReset(broken.Clock.Next());
+
+        Assert.Equal("now", t.Get("k")!.StringValue);
+        Assert.Equal(1 + t.PartitionCount, t.ImplausibleVersions); // the item, and the reset in every partition
+        Assert.True(t.Clock.Next() < broken.Clock.Next()); // the local clock did not jump
+    }
+
+    [Fact]
+    public void An_expired_item_in_a_snapshot_still_overrides_an_older_copy()
+    {
+        var a = TestTables.CreateReplicated("t=>", _time);
+        var b = TestTables.CreateReplicated("t=>", _time);
+        a.Set("k", "v");
+        b.MergeAll(a.TakeChanges().Items);
+        _time.AdvanceMs(1);
+        a.SetExpire("k", 1); // b misses this change
+        a.TakeChanges();
+        _time.AdvanceSeconds(2);
+
+        b.MergeAll(a.Export());
+
+        Assert.Null(b.Get("k"));
+    }
+
     private static HTable Node(ManualTime time, string id, string definition = "t=>initval=0") =>
         new(TableOptions.Parse(definition), new HybridClock(time), 4, replicated: true, replicaId: id);
 

@@ -58,7 +58,7 @@ public sealed class NodeSettings
         Range("Rpc:MaxBodyBytes", rpc.MaxBodyBytes, 1024, 256 << 20);
         Range("Rpc:MaxBatch", rpc.MaxBatch, 1, 1_000_000);
         Range("Rpc:MaxPage", rpc.MaxPage, 1, 10_000_000);
-        Range("Replication:MaxBatchBytes", replication.MaxBatchBytes, 1024, 16 << 20);
+        Range("Replication:MaxBatchBytes", replication.MaxBatchBytes, 1024, 8 << 20);
         Range("Replication:RetransmitMiB", replication.RetransmitMiB, 1, 64 * 1024);
         Range("Replication:HeadsIntervalMs", replication.HeadsIntervalMs, 10, 60_000);
         Range("Replication:SyncTimeoutSeconds", replication.SyncTimeoutSeconds, 1, 3600);

@@ -208,7 +208,9 @@ public sealed class KamailioMethods(HTableNode node, NodeSettings settings, Acto
         return await SyncAsync(table).ConfigureAwait(false);
     }
 
-    // Kamailio: flush this node's copy (not replicated), then ask the peers for their content.
+    // Kamailio: flush this node's copy (not replicated), then ask the peers for their content. Here
+    // the replication layer does both in one step after any sync in progress, re-applies this node's
+    // own changes the donor had not seen yet, and refuses (without clearing) when no peer is up.
     private async ValueTask<RpcReply> DmqResync(RpcParams p, WriteSink sink)
     {
         if (!p.KamString(0, false, out var name))
@@ -216,18 +218,18 @@ public sealed class KamailioMethods(HTableNode node, NodeSettings settings, Acto
         if (node.Find(name) is not { } t)
             return RpcReply.Fail(Fault, "No such htable");
         if (t.Table.Replicated)
-            await t.ClearLocalAsync().ConfigureAwait(false);
-        else
-            await t.ResetAsync().ConfigureAwait(false);
+            return await SyncAsync(name, replace: true).ConfigureAwait(false);
+        // A table that does not replicate is flushed, and no peer has anything for it (as Kamailio).
+        await t.ResetAsync().ConfigureAwait(false);
         return await SyncAsync(name).ConfigureAwait(false);
     }
 
-    private async ValueTask<RpcReply> SyncAsync(string? table)
+    private async ValueTask<RpcReply> SyncAsync(string? table, bool replace = false)
     {
         if (!registry.TryGet<ReplicationActor>(out var replication))
             return RpcReply.Fail(Fault, "HTable DMQ Sync Failed");
         var reply = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        replication.Tell(new ReplicationProtocol.SyncCommand(table, reply), Akka.Actor.ActorRefs.NoSender);
+        replication.Tell(new ReplicationProtocol.SyncCommand(table, reply, replace), Akka.Actor.ActorRefs.NoSender);
         try
         {
             var error = await reply.Task.WaitAsync(SyncWait).ConfigureAwait(false);

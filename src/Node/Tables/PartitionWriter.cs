@@ -41,8 +41,6 @@ internal static class PartitionWriter
                 return new(WriteStatus.Applied, null, 0, gone.Count);
             case WriteKind.Reset:
                 return new(WriteStatus.Applied, null, 0, p.Reset(op.Number == 0 ? null : op.Number));
-            case WriteKind.ClearLocal:
-                return new(WriteStatus.Applied, null, 0, p.Clear());
             default:
                 throw new InvalidOperationException($"unknown write kind {op.Kind}");
         }

@@ -23,6 +23,8 @@ public sealed class TableActor : ReceiveActor, IWithTimers
         _partition = partition;
         _events = events;
         _replication = partition.Table.Replicated ? replication : null;
+        if (partition.Table.Replicated && replication is null)
+            Context.GetLogger().Warning("Table {0} is marked replicated but no replication actor runs; its changes stay here", partition.Table.Name);
         Receive<Apply>(cmd =>
         {
             var results = PartitionWriter.Apply(_partition, cmd.Ops);
@@ -42,6 +44,7 @@ public sealed class TableActor : ReceiveActor, IWithTimers
             if (m.ResetVersion != 0)
                 _partition.MergeReset(m.ResetVersion);
         });
+        Receive<ReplicationProtocol.ClearReplica>(_ => _partition.Clear());
         Receive<ReplicationProtocol.Fence>(f => Sender.Tell(new ReplicationProtocol.FencePassed(f.Table, f.Id)));
         Receive<Sweep>(_ => _events.OnExpired(_partition.Table, _partition.CollectExpired(_partition.Table.Clock.NowMs)));
         SweepInterval = sweepInterval;
@@ -72,8 +75,9 @@ public sealed class TableActor : ReceiveActor, IWithTimers
     // on its way to the peers.
     private void Publish()
     {
-        if (_replication is not null && _partition.TakeChanges() is { } c)
-            _replication.Tell(new ReplicationProtocol.Changed(_partition.Table.Name, c.Items, c.ResetVersion));
+        // Drained even without a replication actor, so recorded changes never pile up.
+        if (_partition.TakeChanges() is { } c)
+            _replication?.Tell(new ReplicationProtocol.Changed(_partition.Table.Name, c.Items, c.ResetVersion));
     }
 
     /// <summary>Props for a partition.</summary>

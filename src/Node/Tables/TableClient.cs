@@ -66,12 +66,6 @@ public sealed class TableClient
     /// </summary>
     public Task<int> ResetAsync() => BroadcastAsync(new WriteOp(WriteKind.Reset, default, null, Table.Clock.Next()));
 
-    /// <summary>
-    /// Drops every item and deletion marker on this node only, without replicating anything (the
-    /// first step of <c>htable.dmqresync</c>); returns how many live items went.
-    /// </summary>
-    public Task<int> ClearLocalAsync() => BroadcastAsync(new WriteOp(WriteKind.ClearLocal, default));
-
     /// <summary>The writer actors, one per partition, for the replication layer.</summary>
     internal IReadOnlyList<IActorRef> Writers => _writers;
 
@@ -98,7 +92,7 @@ public sealed class TableClient
         ArgumentNullException.ThrowIfNull(ops);
         foreach (var op in ops)
         {
-            if (op.Kind is WriteKind.Reset or WriteKind.RemoveByName or WriteKind.RemoveByValue or WriteKind.ClearLocal)
+            if (op.Kind is WriteKind.Reset or WriteKind.RemoveByName or WriteKind.RemoveByValue)
                 throw new ArgumentException($"{op.Kind} spans every partition: use ResetAsync or RemoveWhereAsync", nameof(ops));
         }
         if (ops.Count == 1)

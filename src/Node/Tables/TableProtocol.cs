@@ -44,8 +44,6 @@ public static class TableProtocol
         RemoveByValue,
         /// <summary>Remove everything older than the version in <see cref="WriteOp.Number"/> (0: now).</summary>
         Reset,
-        /// <summary>Drop everything on this node only, replicating nothing (resync).</summary>
-        ClearLocal,
     }
 
     /// <summary>
