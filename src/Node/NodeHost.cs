@@ -96,12 +96,21 @@ public static class NodeHost
             akka.WithClustering(new Akka.Cluster.Hosting.ClusterOptions
             {
                 SeedNodes = [.. settings.Cluster.Seeds],
+                Roles = [IdentityGuardActor.RoleOf(settings.Node.EffectiveNodeId)],
+                // Unreachable members are downed by the side holding the majority once the
+                // membership has been stable for stable-after (20 s).
+                SplitBrainResolver = new Akka.Cluster.Hosting.SBR.KeepMajorityOption(),
             });
             if (replicate)
                 akka.WithReplication([.. tables.Where(t => t.Replicated)], replicationOptions, replicationStatus);
             akka.WithTables(tables, node, sp.GetRequiredService<TableEvents>(), TimeSpan.FromSeconds(settings.Htable.TimerInterval));
             akka.WithActors((system, _) =>
             {
+                system.ActorOf(IdentityGuardActor.Props(settings.Node.EffectiveNodeId, message =>
+                {
+                    readiness.Refuse(message);
+                    sp.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+                }), "identity-guard");
                 var cluster = Cluster.Get(system);
                 cluster.RegisterOnMemberUp(readiness.MarkJoined);
                 if (settings.Cluster.Seeds.Count == 0)
@@ -272,6 +281,11 @@ public static class NodeHost
 
         /// <summary>True once this node is an Up member.</summary>
         public bool IsJoined => _joined;
+
+        /// <summary>Why the cluster refused this node (its id is taken), or null.</summary>
+        public string? Refused { get; private set; }
+
+        internal void Refuse(string reason) => Refused = reason;
 
         internal void MarkJoined() => _joined = true;
     }

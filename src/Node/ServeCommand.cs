@@ -65,7 +65,13 @@ public static class ServeCommand
             }
             try
             {
+                var readiness = app.Services.GetRequiredService<NodeHost.Readiness>();
                 await app.RunAsync(cancellationToken).ConfigureAwait(false);
+                if (readiness.Refused is { } refused)
+                {
+                    await Console.Error.WriteLineAsync("htcluster: " + refused).ConfigureAwait(false);
+                    return 4;
+                }
             }
             catch (IOException ex)
             {

@@ -126,10 +126,12 @@ public sealed class NodeProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<NodeProcess> StartAsync(params string[] extra)
+    public static Task<NodeProcess> StartAsync(params string[] extra) =>
+        StartOnAsync(PublishedNode.FreePort(), PublishedNode.FreePort(), extra);
+
+    /// <summary>Starts a node on the given ports (e.g. to restart one where it was).</summary>
+    public static async Task<NodeProcess> StartOnAsync(int rpc, int cluster, params string[] extra)
     {
-        var rpc = PublishedNode.FreePort();
-        var cluster = PublishedNode.FreePort();
         var args = new List<string> { "serve", "--rpc-port", rpc.ToString(System.Globalization.CultureInfo.InvariantCulture), "--cluster-port", cluster.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         args.AddRange(extra);
         var node = new NodeProcess(PublishedNode.Start([.. args]), rpc, cluster);
@@ -160,6 +162,26 @@ public sealed class NodeProcess : IAsyncDisposable
             await Task.Delay(200);
         }
         throw new TimeoutException("node not ready within 60 s:\n" + Log);
+    }
+
+    /// <summary>Kills the process at once (SIGKILL), as a crash would.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+        }
+    }
+
+    /// <summary>Calls a method over HTTP; returns the whole JSON-RPC reply.</summary>
+    public async Task<System.Text.Json.JsonElement> CallAsync(string method, params object?[] parameters)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        var body = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object?> { ["jsonrpc"] = "2.0", ["method"] = method, ["params"] = parameters, ["id"] = 1 });
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync(new Uri(Url), content);
+        return System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }
 
     public async ValueTask DisposeAsync()
