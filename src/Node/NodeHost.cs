@@ -113,6 +113,14 @@ public static class NodeHost
                 }), "identity-guard");
                 var cluster = Cluster.Get(system);
                 cluster.RegisterOnMemberUp(readiness.MarkJoined);
+                // Removed while nobody asked this node to stop: the cluster downed it (split-brain
+                // resolver, or an operator). The actor system then stops and so does the node.
+                var lifetime = sp.GetRequiredService<IHostApplicationLifetime>();
+                cluster.RegisterOnMemberRemoved(() =>
+                {
+                    if (!lifetime.ApplicationStopping.IsCancellationRequested && readiness.Refused is null)
+                        readiness.MarkDowned();
+                });
                 if (settings.Cluster.Seeds.Count == 0)
                     cluster.Join(cluster.SelfAddress);
             });
@@ -286,6 +294,15 @@ public static class NodeHost
         public string? Refused { get; private set; }
 
         internal void Refuse(string reason) => Refused = reason;
+
+        /// <summary>True when the cluster removed (downed) this node without it being asked to stop.</summary>
+        public bool Downed { get; private set; }
+
+        internal void MarkDowned()
+        {
+            Downed = true;
+            _joined = false;
+        }
 
         internal void MarkJoined() => _joined = true;
     }

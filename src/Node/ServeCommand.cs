@@ -72,6 +72,13 @@ public static class ServeCommand
                     await Console.Error.WriteLineAsync("htcluster: " + refused).ConfigureAwait(false);
                     return 4;
                 }
+                if (readiness.Downed)
+                {
+                    // Non-zero so a supervisor (systemd, restart: on-failure) starts it again; it then
+                    // rejoins as a new incarnation and takes a snapshot.
+                    await Console.Error.WriteLineAsync("htcluster: this node was downed by the cluster (unreachable for longer than the split-brain resolver waits); restart it to rejoin").ConfigureAwait(false);
+                    return 5;
+                }
             }
             catch (IOException ex)
             {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json;
 
 namespace HTableCluster.Node.Tests;
@@ -278,4 +279,31 @@ public sealed class ReplicationJoinTests
 
     private static Task<int> UpCountAsync(ClusterNode node) =>
         Task.FromResult(Akka.Cluster.Cluster.Get(node.System).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up));
+}
+
+public sealed class DowningTests
+{
+    [Fact]
+    public async Task A_downed_node_stops_and_says_why()
+    {
+        string[] tables = ["r=>size=8;dmqreplicate=1"];
+        await using var n1 = await ClusterNode.StartAsync("n1", tables);
+        await n1.WaitReadyAsync();
+        await using var n2 = await ClusterNode.StartAsync("n2", tables, n1);
+        await n2.WaitReadyAsync();
+        var lifetime = n2.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>();
+        var readiness = n2.Services.GetRequiredService<NodeHost.Readiness>();
+
+        var n2Address = Akka.Cluster.Cluster.Get(n2.System).SelfAddress;
+        Akka.Cluster.Cluster.Get(n1.System).Down(n2Address);
+
+        await ClusterNode.EventuallyAsync(() =>
+        {
+            Assert.True(readiness.Downed);
+            Assert.False(readiness.IsReady);
+            Assert.True(lifetime.ApplicationStopping.IsCancellationRequested);
+            return Task.CompletedTask;
+        });
+        Assert.Equal("Ok. Key set to new value.", (await n1.ResultAsync("htable.sets", "r", "k", "v")).GetString());
+    }
 }
