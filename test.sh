@@ -10,6 +10,11 @@ if ! command -v dotnet >/dev/null 2>&1; then
 fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
+# The partition tests put node processes in network namespaces (iproute2's `ip`; run as root).
+if ! command -v ip >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2
+fi
+
 dotnet restore HTableCluster.sln
 dotnet build HTableCluster.sln -c Release --no-restore
 dotnet format HTableCluster.sln --verify-no-changes --no-restore

@@ -14,7 +14,8 @@ internal static class Hocon
 
     /// <summary>
     /// Akka.Remote's frame limit (128000 bytes by default) raised to fit the largest replication
-    /// message: a full batch plus one item of the largest size, with room for framing.
+    /// message: a full batch plus one item of the largest size, with room for framing; and the
+    /// split-brain resolver's stable-after.
     /// </summary>
     public static string Remote(NodeSettings settings)
     {
@@ -24,6 +25,7 @@ internal static class Hocon
             akka.remote.dot-netty.tcp.maximum-frame-size = {{bytes}}b
             akka.remote.dot-netty.tcp.send-buffer-size = {{bytes}}b
             akka.remote.dot-netty.tcp.receive-buffer-size = {{bytes}}b
+            akka.cluster.split-brain-resolver.stable-after = {{settings.Cluster.DownAfterSeconds.ToString(CultureInfo.InvariantCulture)}}s
             """;
     }
 }

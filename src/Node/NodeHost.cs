@@ -55,8 +55,7 @@ public static class NodeHost
         var replicaId = settings.Node.EffectiveNodeId + "#" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
         var tables = settings.Tables.Select(t => new HTable(t, clock, settings.Node.Partitions, replicate && t.DmqReplicate, grace, replicaId)).ToList();
         var node = new HTableNode();
-        var replicationStatus = new ReplicationStatus();
-        var readiness = new Readiness(replicate && tables.Any(t => t.Replicated) ? replicationStatus : null);
+        var readiness = new Readiness();
         var replicationOptions = new ReplicationOptions
         {
             NodeId = settings.Node.EffectiveNodeId,
@@ -72,7 +71,6 @@ public static class NodeHost
         builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton(node);
         builder.Services.AddSingleton(readiness);
-        builder.Services.AddSingleton(replicationStatus);
         builder.Services.AddSingleton<TableEvents>();
         builder.Services.AddSingleton<EventStream>();
         builder.Services.AddSingleton<KamailioMethods>();
@@ -83,48 +81,10 @@ public static class NodeHost
             settings.Rpc.MaxBatch,
             sp.GetRequiredService<ILogger<RpcDispatcher>>()));
 
-        builder.Services.AddAkka(SystemName, (akka, sp) =>
-        {
-            akka.ConfigureLoggers(l => l.AddLoggerFactory());
-            akka.AddHocon(Hocon.Remote(settings), HoconAddMode.Prepend);
-            akka.WithRemoting(new RemoteOptions
-            {
-                HostName = settings.Node.Host,
-                PublicHostName = settings.Node.EffectivePublicHost,
-                Port = settings.Node.ClusterPort,
-            });
-            akka.WithClustering(new Akka.Cluster.Hosting.ClusterOptions
-            {
-                SeedNodes = [.. settings.Cluster.Seeds],
-                Roles = [IdentityGuardActor.RoleOf(settings.Node.EffectiveNodeId)],
-                // Unreachable members are downed by the side holding the majority once the
-                // membership has been stable for stable-after (20 s).
-                SplitBrainResolver = new Akka.Cluster.Hosting.SBR.KeepMajorityOption(),
-            });
-            if (replicate)
-                akka.WithReplication([.. tables.Where(t => t.Replicated)], replicationOptions, replicationStatus);
-            akka.WithTables(tables, node, sp.GetRequiredService<TableEvents>(), TimeSpan.FromSeconds(settings.Htable.TimerInterval));
-            akka.WithActors((system, _) =>
-            {
-                system.ActorOf(IdentityGuardActor.Props(settings.Node.EffectiveNodeId, message =>
-                {
-                    readiness.Refuse(message);
-                    sp.GetRequiredService<IHostApplicationLifetime>().StopApplication();
-                }), "identity-guard");
-                var cluster = Cluster.Get(system);
-                cluster.RegisterOnMemberUp(readiness.MarkJoined);
-                // Removed while nobody asked this node to stop: the cluster downed it (split-brain
-                // resolver, or an operator). The actor system then stops and so does the node.
-                var lifetime = sp.GetRequiredService<IHostApplicationLifetime>();
-                cluster.RegisterOnMemberRemoved(() =>
-                {
-                    if (!lifetime.ApplicationStopping.IsCancellationRequested && readiness.Refused is null)
-                        readiness.MarkDowned();
-                });
-                if (settings.Cluster.Seeds.Count == 0)
-                    cluster.Join(cluster.SelfAddress);
-            });
-        });
+        builder.Services.AddSingleton(replicationOptions);
+        builder.Services.AddSingleton(sp => new ClusterMember(settings, tables, node, sp.GetRequiredService<TableEvents>(), readiness,
+            replicationOptions, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IHostApplicationLifetime>()));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterMember>());
 
         var app = builder.Build();
         var dispatcher = app.Services.GetRequiredService<RpcDispatcher>();
@@ -145,7 +105,8 @@ public static class NodeHost
         var items = Metrics.CreateGauge("htcluster_table_items", "Items stored per table (including expired ones not yet collected).", "table");
         var expired = Metrics.CreateGauge("htcluster_expired_items_collected", "Items removed by expiry since start.");
         var events = app.Services.GetRequiredService<TableEvents>();
-        var replicationCounters = ReplicationMetrics(replicationStatus);
+        var member = app.Services.GetRequiredService<ClusterMember>();
+        var replicationCounters = ReplicationMetrics(() => member.Replication);
         Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
         {
             foreach (var t in node.Tables)
@@ -263,29 +224,31 @@ public static class NodeHost
         }
     }
 
-    private static List<(Gauge Gauge, Func<long> Read)> ReplicationMetrics(ReplicationStatus s) =>
+    private static List<(Gauge Gauge, Func<long> Read)> ReplicationMetrics(Func<ReplicationStatus> current) =>
     [
-        (Metrics.CreateGauge("htcluster_replication_batches_sent", "Live batches published."), () => s.BatchesSent),
-        (Metrics.CreateGauge("htcluster_replication_items_sent", "Items published."), () => s.ItemsSent),
-        (Metrics.CreateGauge("htcluster_replication_batches_received", "Batches received from peers (live and resent)."), () => s.BatchesReceived),
-        (Metrics.CreateGauge("htcluster_replication_items_applied", "Received items handed to the writers (duplicates excluded)."), () => s.ItemsApplied),
-        (Metrics.CreateGauge("htcluster_replication_gaps_detected", "Missing batch ranges re-requested."), () => s.GapsDetected),
-        (Metrics.CreateGauge("htcluster_replication_batches_resent", "Batches sent again on a peer's request."), () => s.BatchesResent),
-        (Metrics.CreateGauge("htcluster_replication_resends_gone", "Re-requests beyond the retransmit buffer (repaired by snapshot)."), () => s.ResendsGone),
-        (Metrics.CreateGauge("htcluster_replication_syncs_completed", "Snapshots merged from peers."), () => s.SyncsCompleted),
-        (Metrics.CreateGauge("htcluster_replication_sync_items", "Items received in snapshots."), () => s.SyncItems),
-        (Metrics.CreateGauge("htcluster_replication_mismatched", "Batches ignored: the sender defines the table differently."), () => s.Mismatched),
-        (Metrics.CreateGauge("htcluster_replication_malformed_items", "Received items dropped as malformed."), () => s.Malformed),
-        (Metrics.CreateGauge("htcluster_replication_oversized_items", "Local items too large to replicate (kept on this node only)."), () => s.OversizedItems),
+        (Metrics.CreateGauge("htcluster_replication_batches_sent", "Live batches published."), () => current().BatchesSent),
+        (Metrics.CreateGauge("htcluster_replication_items_sent", "Items published."), () => current().ItemsSent),
+        (Metrics.CreateGauge("htcluster_replication_batches_received", "Batches received from peers (live and resent)."), () => current().BatchesReceived),
+        (Metrics.CreateGauge("htcluster_replication_items_applied", "Received items handed to the writers (duplicates excluded)."), () => current().ItemsApplied),
+        (Metrics.CreateGauge("htcluster_replication_gaps_detected", "Missing batch ranges re-requested."), () => current().GapsDetected),
+        (Metrics.CreateGauge("htcluster_replication_batches_resent", "Batches sent again on a peer's request."), () => current().BatchesResent),
+        (Metrics.CreateGauge("htcluster_replication_resends_gone", "Re-requests beyond the retransmit buffer (repaired by snapshot)."), () => current().ResendsGone),
+        (Metrics.CreateGauge("htcluster_replication_syncs_completed", "Snapshots merged from peers."), () => current().SyncsCompleted),
+        (Metrics.CreateGauge("htcluster_replication_sync_items", "Items received in snapshots."), () => current().SyncItems),
+        (Metrics.CreateGauge("htcluster_replication_mismatched", "Batches ignored: the sender defines the table differently."), () => current().Mismatched),
+        (Metrics.CreateGauge("htcluster_replication_malformed_items", "Received items dropped as malformed."), () => current().Malformed),
+        (Metrics.CreateGauge("htcluster_replication_oversized_items", "Local items too large to replicate (kept on this node only)."), () => current().OversizedItems),
     ];
 
     /// <summary>Tracks cluster membership and the initial sync for /health/ready.</summary>
-    public sealed class Readiness(ReplicationStatus? replication)
+    public sealed class Readiness
     {
         private volatile bool _joined;
+        private volatile ReplicationStatus? _replication;
+        private volatile bool _downed;
 
         /// <summary>True once this node is an Up member and its replicated tables are synced.</summary>
-        public bool IsReady => _joined && (replication is null || replication.IsReady);
+        public bool IsReady => _joined && (_replication is not { } r || r.IsReady);
 
         /// <summary>True once this node is an Up member.</summary>
         public bool IsJoined => _joined;
@@ -293,17 +256,23 @@ public static class NodeHost
         /// <summary>Why the cluster refused this node (its id is taken), or null.</summary>
         public string? Refused { get; private set; }
 
-        internal void Refuse(string reason) => Refused = reason;
+        /// <summary>True while the node, downed by the cluster, rebuilds its actor system (still true if that failed).</summary>
+        public bool Downed => _downed;
 
-        /// <summary>True when the cluster removed (downed) this node without it being asked to stop.</summary>
-        public bool Downed { get; private set; }
-
-        internal void MarkDowned()
+        internal void Use(ReplicationStatus? replication)
         {
-            Downed = true;
+            _replication = replication;
             _joined = false;
         }
 
+        internal void Refuse(string reason) => Refused = reason;
+
         internal void MarkJoined() => _joined = true;
+
+        internal void MarkLeft() => _joined = false;
+
+        internal void MarkDowned() => _downed = true;
+
+        internal void ClearDowned() => _downed = false;
     }
 }

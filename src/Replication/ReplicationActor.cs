@@ -534,6 +534,21 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         });
     }
 
+    // After a downing the rebuilt node publishes all it holds: peers keep what is newer on their
+    // side (last writer wins), and what this node wrote while cut off reaches them.
+    private void Republish(TableState state)
+    {
+        state.Republished = true;
+        var items = new List<byte[]>();
+        using (var all = Enumerate(state.Table))
+        {
+            while (all.MoveNext())
+                items.Add(AsArray(all.Current));
+        }
+        _log.Info("Table {0}: publishing its {1} items again after rejoining", state.Table.Name, items.Count);
+        OnChanged(new Changed(state.Table.Name, items, state.Table.ResetVersion));
+    }
+
     private void ReapplyOwn(TableState state, long from)
     {
         var batches = state.Buffer.Range(from, state.Seq);
@@ -548,8 +563,12 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
 
     private void FinishSync(TableState state, SyncRun run, string? error)
     {
-        if (error is null)
+        if (error is null && !state.Synced)
+        {
             state.Synced = true;
+            if (_options.RepublishOnStart && !state.Republished)
+                Republish(state);
+        }
         foreach (var d in run.Done)
             d(error);
         CheckReady();
@@ -749,6 +768,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         public List<TaskCompletionSource<string?>> QueuedResyncs { get; } = [];
 
         public bool Resyncing { get; set; }
+
+        public bool Republished { get; set; }
 
         public Dictionary<(IActorRef Requester, long Id), DonorSession> Donations { get; } = [];
     }

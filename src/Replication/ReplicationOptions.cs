@@ -27,6 +27,26 @@ public sealed class ReplicationOptions
     /// <summary>How long a sync waits for the next chunk from a donor before trying another one (default 10 s).</summary>
     public TimeSpan SyncTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Publish every item of each replicated table once the initial sync is done (set when the node
+    /// rejoins after being downed: what it wrote while cut off reaches the others).
+    /// </summary>
+    public bool RepublishOnStart { get; set; }
+
+    /// <summary>A copy with <see cref="RepublishOnStart"/> set as given.</summary>
+    public ReplicationOptions WithRepublish(bool republish) => new()
+    {
+        NodeId = NodeId,
+        InitSync = InitSync,
+        MaxBatchBytes = MaxBatchBytes,
+        MaxItemBytes = MaxItemBytes,
+        RetransmitBytes = RetransmitBytes,
+        HeadsInterval = HeadsInterval,
+        SyncTimeout = SyncTimeout,
+        TombstoneGrace = TombstoneGrace,
+        RepublishOnStart = republish,
+    };
+
     /// <summary>How long deletion markers are kept; a node away longer resyncs (default 5 minutes).</summary>
     public TimeSpan TombstoneGrace { get; set; } = TimeSpan.FromMinutes(5);
 }

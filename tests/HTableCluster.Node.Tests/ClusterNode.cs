@@ -15,11 +15,13 @@ public sealed class ClusterNode(string nodeId, IReadOnlyList<string> tables, IDi
 
     protected override IDictionary<string, string?> Extra => new Dictionary<string, string?>(settings) { ["Node:NodeId"] = NodeId };
 
-    public ActorSystem System => Services.GetRequiredService<ActorSystem>();
+    public ClusterMember Member => Services.GetRequiredService<ClusterMember>();
+
+    public ActorSystem System => Member.System!;
 
     public string ClusterAddress => "akka.tcp://htcluster@127.0.0.1:" + Cluster.Get(System).SelfAddress.Port!.Value.ToString(CultureInfo.InvariantCulture);
 
-    public ReplicationStatus Replication => Services.GetRequiredService<ReplicationStatus>();
+    public ReplicationStatus Replication => Member.Replication;
 
     public bool IsReady => Services.GetRequiredService<NodeHost.Readiness>().IsReady;
 
@@ -56,7 +58,7 @@ public sealed class ClusterNode(string nodeId, IReadOnlyList<string> tables, IDi
                 await check();
                 return;
             }
-            catch (Exception ex) when (ex is Xunit.Sdk.XunitException && DateTime.UtcNow < deadline)
+            catch (Exception ex) when (ex is Xunit.Sdk.XunitException or InvalidOperationException or KeyNotFoundException && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(100);
             }

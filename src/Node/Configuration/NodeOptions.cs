@@ -36,6 +36,12 @@ public sealed class ClusterOptions
 {
     /// <summary>Seed node addresses, e.g. <c>akka.tcp://htcluster@node1:4053</c>; empty = this node alone.</summary>
     public List<string> Seeds { get; set; } = [];
+
+    /// <summary>
+    /// Seconds the membership must stay unchanged before the split-brain resolver downs unreachable
+    /// members (the side without a majority downs itself; default 20).
+    /// </summary>
+    public int DownAfterSeconds { get; set; } = 20;
 }
 
 /// <summary>

@@ -15,7 +15,7 @@ namespace HTableCluster.Node.Rpc;
 /// 64-bit, expired-but-uncollected items count as missing everywhere, and an explicit expiry
 /// (setex/setxs/setxi) takes effect on every table, not only on autoexpire tables.
 /// </summary>
-public sealed class KamailioMethods(HTableNode node, NodeSettings settings, ActorRegistry registry)
+public sealed class KamailioMethods(HTableNode node, NodeSettings settings, ClusterMember member)
 {
     /// <summary>Kamailio's fault code for most htable errors.</summary>
     public const int Fault = 500;
@@ -226,7 +226,7 @@ public sealed class KamailioMethods(HTableNode node, NodeSettings settings, Acto
 
     private async ValueTask<RpcReply> SyncAsync(string? table, bool replace = false)
     {
-        if (!registry.TryGet<ReplicationActor>(out var replication))
+        if (member.Registry is not { } registry || !registry.TryGet<ReplicationActor>(out var replication))
             return RpcReply.Fail(Fault, "HTable DMQ Sync Failed");
         var reply = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
         replication.Tell(new ReplicationProtocol.SyncCommand(table, reply, replace), Akka.Actor.ActorRefs.NoSender);

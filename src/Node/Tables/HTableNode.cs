@@ -1,13 +1,16 @@
 using System.Collections.Frozen;
+using Akka.Actor;
 
 namespace HTableCluster.Node.Tables;
 
 /// <summary>
 /// The tables of this node, for embedding applications and the RPC layer. Filled once the actor
-/// system has started the partition writers.
+/// system has started the partition writers, and filled again with new writers when the actor
+/// system is rebuilt (the Storage tables stay the same).
 /// </summary>
 public sealed class HTableNode
 {
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
     private FrozenDictionary<string, TableClient> _tables = FrozenDictionary<string, TableClient>.Empty;
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -32,4 +35,27 @@ public sealed class HTableNode
         _tables = tables.ToFrozenDictionary(t => t.Name, StringComparer.Ordinal);
         _started.TrySetResult();
     }
+
+    /// <summary>
+    /// Refuses new writes (<see cref="NodeUnavailableException"/>) and waits until every writer has
+    /// applied and answered what was sent to it before (the actor system is about to stop).
+    /// </summary>
+    internal async Task SuspendAsync()
+    {
+        var tables = Tables;
+        foreach (var t in tables)
+            t.Close();
+        var drains = tables.SelectMany(t => t.Writers).Select(w => w.Ask<TableProtocol.Drained>(TableProtocol.Drain.Instance, DrainTimeout));
+        try
+        {
+            await Task.WhenAll(drains).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException)
+        {
+            // A writer already stopped: its queue went with it.
+        }
+    }
 }
+
+/// <summary>The node cannot take writes right now (its actor system is stopping or being rebuilt); retry shortly.</summary>
+public sealed class NodeUnavailableException() : Exception("the node is rejoining the cluster and takes no writes right now; retry shortly");

@@ -45,6 +45,7 @@ public sealed class TableActor : ReceiveActor, IWithTimers
                 _partition.MergeReset(m.ResetVersion);
         });
         Receive<ReplicationProtocol.ClearReplica>(_ => _partition.Clear());
+        Receive<Drain>(_ => Sender.Tell(Drained.Instance));
         Receive<ReplicationProtocol.Fence>(f => Sender.Tell(new ReplicationProtocol.FencePassed(f.Table, f.Id)));
         Receive<Sweep>(_ => _events.OnExpired(_partition.Table, _partition.CollectExpired(_partition.Table.Clock.NowMs)));
         SweepInterval = sweepInterval;

@@ -13,6 +13,7 @@ public sealed class TableClient
 {
     private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(30);
     private readonly IActorRef[] _writers;
+    private volatile bool _closed;
 
     internal TableClient(HTable table, IActorRef[] writers)
     {
@@ -69,6 +70,9 @@ public sealed class TableClient
     /// <summary>The writer actors, one per partition, for the replication layer.</summary>
     internal IReadOnlyList<IActorRef> Writers => _writers;
 
+    /// <summary>From now on writes fail with <see cref="NodeUnavailableException"/> (the writers are going away).</summary>
+    internal void Close() => _closed = true;
+
     /// <summary>
     /// Runs <paramref name="update"/> on the single writer of <paramref name="key"/>'s partition, so
     /// nothing else changes that partition meanwhile (the embedded form of sht_lock/sht_unlock).
@@ -78,6 +82,8 @@ public sealed class TableClient
         ArgumentNullException.ThrowIfNull(update);
         var k = HTable.MakeKey(key);
         var partition = Table.PartitionOf(k);
+        if (_closed)
+            throw new NodeUnavailableException();
         var tcs = new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously);
         _writers[partition].Tell(new Atomic(Name, partition, p => update(p, k), tcs));
         return (T)(await tcs.Task.WaitAsync(WriteTimeout).ConfigureAwait(false))!;
@@ -140,6 +146,8 @@ public sealed class TableClient
 
     private Task<WriteResult[]> Send(int partition, IReadOnlyList<WriteOp> ops)
     {
+        if (_closed)
+            return Task.FromException<WriteResult[]>(new NodeUnavailableException());
         var tcs = new TaskCompletionSource<WriteResult[]>(TaskCreationOptions.RunContinuationsAsynchronously);
         // No per-call timer on the hot path: a writer that fails a message completes it with the
         // exception (TableActor.PreRestart); only a stopped system leaves it pending.

@@ -15,7 +15,7 @@ public static class TablesAkkaExtensions
     /// before this), the writers of replicated tables report to it and it gets their addresses.
     /// </summary>
     public static AkkaConfigurationBuilder WithTables(this AkkaConfigurationBuilder builder,
-        IReadOnlyList<HTable> tables, HTableNode node, TableEvents events, TimeSpan sweepInterval)
+        IReadOnlyList<HTable> tables, HTableNode node, TableEvents events, TimeSpan sweepInterval, bool raiseModInit = true)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(tables);
@@ -37,7 +37,8 @@ public static class TablesAkkaExtensions
             }
             replication?.Tell(new ReplicationProtocol.Attach(replicated));
             node.Start(clients);
-            events.OnModInit();
+            if (raiseModInit)
+                events.OnModInit();
         });
     }
 

@@ -1,0 +1,224 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using HTableCluster.Node.Configuration;
+using HTableCluster.Node.Tables;
+using HTableCluster.Replication;
+using HTableCluster.Storage;
+
+namespace HTableCluster.Node;
+
+/// <summary>
+/// The Akka.NET part of a node: an inner host (Akka.Hosting) with the actor system, the table
+/// writers and the replication actor, over Storage tables that outlive it. When the cluster downs
+/// this node (split-brain resolver), the actor system stops; the member then builds a new one (a
+/// new incarnation) over the same tables, rejoins through the peers it knew, takes a snapshot and
+/// publishes its own content again, so writes made on a minority side merge back instead of being
+/// lost. Reads keep being served from Storage meanwhile; writes are refused until it is back.
+/// </summary>
+public sealed class ClusterMember : IHostedService
+{
+    private static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(1);
+    private const int MaxRestartAttempts = 30;
+
+    private readonly NodeSettings _settings;
+    private readonly IReadOnlyList<HTable> _tables;
+    private readonly HTableNode _node;
+    private readonly TableEvents _events;
+    private readonly NodeHost.Readiness _readiness;
+    private readonly ReplicationOptions _replicationOptions;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly ILogger<ClusterMember> _log;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private IHost? _inner;
+    private volatile bool _stopping;
+    private List<Address> _knownPeers = [];
+
+    /// <summary>Creates the member (started by the outer host).</summary>
+    public ClusterMember(NodeSettings settings, IReadOnlyList<HTable> tables, HTableNode node, TableEvents events,
+        NodeHost.Readiness readiness, ReplicationOptions replicationOptions, ILoggerFactory loggerFactory, IHostApplicationLifetime lifetime)
+    {
+        _settings = settings;
+        _tables = tables;
+        _node = node;
+        _events = events;
+        _readiness = readiness;
+        _replicationOptions = replicationOptions;
+        _loggerFactory = loggerFactory;
+        _lifetime = lifetime;
+        _log = loggerFactory.CreateLogger<ClusterMember>();
+    }
+
+    /// <summary>The current actor system (null while it is being rebuilt).</summary>
+    public ActorSystem? System { get; private set; }
+
+    /// <summary>The current actor registry.</summary>
+    public ActorRegistry? Registry { get; private set; }
+
+    /// <summary>Replication counters of the current incarnation.</summary>
+    public ReplicationStatus Replication { get; private set; } = new();
+
+    /// <summary>How many times the actor system was rebuilt after a downing.</summary>
+    public int Restarts { get; private set; }
+
+    private bool Replicate => _settings.Htable.EnableDmq == 1;
+
+    /// <inheritdoc />
+    public Task StartAsync(CancellationToken cancellationToken) => StartInnerAsync(restart: false, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopping = true;
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_inner is not null)
+            {
+                await _inner.StopAsync(cancellationToken).ConfigureAwait(false);
+                _inner.Dispose();
+                _inner = null;
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task StartInnerAsync(bool restart, CancellationToken cancellationToken)
+    {
+        var status = new ReplicationStatus();
+        Replication = status;
+        _readiness.Use(Replicate && _tables.Any(t => t.Replicated) ? status : null);
+        var options = _replicationOptions.WithRepublish(restart);
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddSingleton(_loggerFactory);
+        builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        var seeds = restart ? [] : _settings.Cluster.Seeds.ToList();
+        var rejoinVia = restart ? _knownPeers : [];
+        builder.Services.AddAkka(NodeHost.SystemName, (akka, sp) =>
+        {
+            akka.ConfigureLoggers(l => l.AddLoggerFactory());
+            akka.AddHocon(Hocon.Remote(_settings), HoconAddMode.Prepend);
+            akka.WithRemoting(new RemoteOptions
+            {
+                HostName = _settings.Node.Host,
+                PublicHostName = _settings.Node.EffectivePublicHost,
+                Port = _settings.Node.ClusterPort,
+            });
+            akka.WithClustering(new Akka.Cluster.Hosting.ClusterOptions
+            {
+                SeedNodes = [.. seeds],
+                Roles = [IdentityGuardActor.RoleOf(_settings.Node.EffectiveNodeId)],
+                // Unreachable members are downed by the side holding the majority once the
+                // membership has been stable for Cluster:DownAfterSeconds.
+                SplitBrainResolver = new Akka.Cluster.Hosting.SBR.KeepMajorityOption(),
+            });
+            if (Replicate)
+                akka.WithReplication([.. _tables.Where(t => t.Replicated)], options, status);
+            akka.WithTables(_tables, _node, _events, TimeSpan.FromSeconds(_settings.Htable.TimerInterval), raiseModInit: !restart);
+            akka.WithActors((system, _) => Watch(system, seeds, rejoinVia));
+        });
+        var inner = builder.Build();
+        await inner.StartAsync(cancellationToken).ConfigureAwait(false);
+        _inner = inner;
+        System = inner.Services.GetRequiredService<ActorSystem>();
+        Registry = inner.Services.GetRequiredService<ActorRegistry>();
+        var system = System;
+        _ = system.WhenTerminated.ContinueWith(_ => OnTerminatedAsync(system), TaskScheduler.Default).Unwrap();
+    }
+
+    private void Watch(ActorSystem system, IReadOnlyList<string> seeds, IReadOnlyList<Address> rejoinVia)
+    {
+        system.ActorOf(IdentityGuardActor.Props(_settings.Node.EffectiveNodeId, message =>
+        {
+            _readiness.Refuse(message);
+            _lifetime.StopApplication();
+        }), "identity-guard");
+        var cluster = Cluster.Get(system);
+        cluster.RegisterOnMemberUp(_readiness.MarkJoined);
+        // Removed while nobody asked this node to stop: the cluster downed it.
+        cluster.RegisterOnMemberRemoved(() =>
+        {
+            _readiness.MarkLeft();
+            if (!_stopping && !_lifetime.ApplicationStopping.IsCancellationRequested && _readiness.Refused is null)
+                _readiness.MarkDowned();
+        });
+        // Peers seen Up are where a rebuilt incarnation rejoins (the configured seeds may be down).
+        Action<List<Address>> remember = peers => _knownPeers = peers;
+        cluster.Subscribe(system.ActorOf(Props.Create(() => new PeerWatcher(remember)), "peer-watcher"),
+            ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.IMemberEvent));
+        // Writes queued in the writers are applied and answered before the actor system goes;
+        // new writes are refused from here on.
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "drain-table-writers", async () =>
+        {
+            await _node.SuspendAsync().ConfigureAwait(false);
+            return Akka.Done.Instance;
+        });
+        if (rejoinVia.Count > 0)
+            cluster.JoinSeedNodes(rejoinVia);
+        else if (seeds.Count == 0)
+            cluster.Join(cluster.SelfAddress);
+    }
+
+    private async Task OnTerminatedAsync(ActorSystem system)
+    {
+        if (_stopping || _lifetime.ApplicationStopping.IsCancellationRequested || _readiness.Refused is not null || !_readiness.Downed)
+            return;
+        _log.LogWarning("This node was downed by the cluster; rebuilding its actor system over the same tables and rejoining through {Peers}",
+            string.Join(", ", _knownPeers));
+        for (var attempt = 1; attempt <= MaxRestartAttempts && !_stopping; attempt++)
+        {
+            await Task.Delay(RestartDelay).ConfigureAwait(false);
+            await _gate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                if (_stopping || System != system)
+                    return;
+                if (_inner is not null)
+                {
+                    await _inner.StopAsync().ConfigureAwait(false);
+                    _inner.Dispose();
+                    _inner = null;
+                }
+                System = null;
+                await StartInnerAsync(restart: true, CancellationToken.None).ConfigureAwait(false);
+                Restarts++;
+                _readiness.ClearDowned();
+                _log.LogInformation("Actor system rebuilt (restart {Restart}); rejoining", Restarts);
+                return;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                _log.LogError(ex, "Rebuilding the actor system failed (attempt {Attempt} of {Max})", attempt, MaxRestartAttempts);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+        _log.LogCritical("The actor system could not be rebuilt; stopping the node");
+        _lifetime.StopApplication();
+    }
+
+    private sealed class PeerWatcher : ReceiveActor
+    {
+        public PeerWatcher(Action<List<Address>> update)
+        {
+            var cluster = Cluster.Get(Context.System);
+            // The last non-empty view is kept: while this node is being downed its view empties.
+            void Publish(IEnumerable<Member> members)
+            {
+                List<Address> peers = [.. members.Where(m => m.Status == MemberStatus.Up && m.Address != cluster.SelfAddress).Select(m => m.Address)];
+                if (peers.Count > 0)
+                    update(peers);
+            }
+            Receive<ClusterEvent.CurrentClusterState>(s => Publish(s.Members));
+            Receive<ClusterEvent.IMemberEvent>(_ => Publish(cluster.State.Members));
+        }
+    }
+}

@@ -1,0 +1,222 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace HTableCluster.IntegrationTests;
+
+/// <summary>
+/// Three node processes in network namespaces made by this test (netns.sh, root only): network cuts
+/// shorter and longer than the split-brain resolver's wait, writes on both sides, and the merge after
+/// healing.
+/// </summary>
+public sealed class PartitionTests : IAsyncLifetime
+{
+    private const string Table = "r=>size=8;dmqreplicate=1";
+    private const int DownAfterSeconds = 5;
+    private readonly List<NsNode> _nodes = [];
+
+    public async Task InitializeAsync()
+    {
+        Assert.True(Environment.UserName == "root", "partition tests create network namespaces and must run as root (CI does)");
+        await Netns.RunAsync("down");
+        await Netns.RunAsync("up", "3");
+        for (var i = 1; i <= 3; i++)
+            _nodes.Add(NsNode.Start(i));
+        foreach (var n in _nodes)
+            await n.WaitReadyAsync(TimeSpan.FromSeconds(60));
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var n in _nodes)
+            n.Dispose();
+        await Netns.RunAsync("down");
+    }
+
+    [Fact]
+    public async Task Writes_on_both_sides_of_short_and_long_cuts_end_up_everywhere()
+    {
+        var (n1, n2, n3) = (_nodes[0], _nodes[1], _nodes[2]);
+        await n1.SetAsync("before", "1");
+        await AllHaveAsync("before", "1");
+
+        // Shorter than the resolver waits: nobody is downed; what was missed is repaired.
+        await Netns.RunAsync("cut", "3");
+        await n1.SetAsync("short-1", "a");
+        await n3.SetAsync("short-3", "b");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await Netns.RunAsync("heal", "3");
+        await AllHaveAsync("short-1", "a");
+        await AllHaveAsync("short-3", "b");
+        Assert.Contains("Up", await n1.MembersAsync(), StringComparison.Ordinal);
+
+        // Longer: node 3 (the minority) is downed, rebuilds its actor system with its tables kept,
+        // rejoins after healing and publishes what it wrote while cut off.
+        await Netns.RunAsync("cut", "3");
+        await n3.SetAsync("long-3", "c");
+        await n1.SetAsync("long-1", "d");
+        await n2.IncAsync("calls", 5);
+        await n3.IncAsync("calls", 7);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!n3.Log.Contains("This node was downed by the cluster", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "node 3 was not downed while cut off:\n" + n3.Log);
+            await Task.Delay(200);
+        }
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await Netns.RunAsync("heal", "3");
+        await n3.WaitReadyAsync(TimeSpan.FromSeconds(90));
+
+        await AllHaveAsync("long-3", "c");
+        await AllHaveAsync("long-1", "d");
+        await AllHaveAsync("calls", "12");
+        await n3.SetAsync("after", "e");
+        await AllHaveAsync("after", "e");
+    }
+
+    private async Task AllHaveAsync(string key, string value)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(45);
+        foreach (var n in _nodes)
+        {
+            while (await n.ValueAsync(key) != value)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"node {n.Index} lacks {key}={value}:\n{n.Log}");
+                await Task.Delay(200);
+            }
+        }
+    }
+
+    private static class Netns
+    {
+        public static async Task RunAsync(params string[] args)
+        {
+            var psi = new ProcessStartInfo("bash") { RedirectStandardError = true, RedirectStandardOutput = true };
+            psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "netns.sh"));
+            foreach (var a in args)
+                psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            var err = p.StandardError.ReadToEndAsync();
+            await p.StandardOutput.ReadToEndAsync();
+            await p.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+            Assert.True(p.ExitCode == 0, $"netns.sh {string.Join(' ', args)}: {await err}");
+        }
+    }
+
+    private sealed class NsNode : IDisposable
+    {
+        private readonly Process _process;
+        private readonly StringBuilder _log = new();
+        private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+        private NsNode(int index, Process process)
+        {
+            Index = index;
+            _process = process;
+            _process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
+            _process.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
+            _process.BeginOutputReadLine();
+            _process.BeginErrorReadLine();
+        }
+
+        public int Index { get; }
+
+        private string Ip => "10.201.0." + Index.ToString(CultureInfo.InvariantCulture);
+
+        public string Log
+        {
+            get
+            {
+                lock (_log)
+                    return _log.ToString();
+            }
+        }
+
+        public static NsNode Start(int index)
+        {
+            var ip = "10.201.0." + index.ToString(CultureInfo.InvariantCulture);
+            var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
+            string[] args = ["netns", "exec", "htct-n" + index.ToString(CultureInfo.InvariantCulture), PublishedNode.Path, "serve",
+                "--node-id", "n" + index.ToString(CultureInfo.InvariantCulture), "--host", ip, "--cluster-port", "4053",
+                "--rpc-bind", ip, "--rpc-port", "7080", "--table", Table];
+            foreach (var a in args)
+                psi.ArgumentList.Add(a);
+            if (index > 1)
+            {
+                psi.ArgumentList.Add("--seed");
+                psi.ArgumentList.Add("akka.tcp://htcluster@10.201.0.1:4053");
+            }
+            psi.Environment["HTABLE_Cluster__DownAfterSeconds"] = DownAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            return new NsNode(index, Process.Start(psi)!);
+        }
+
+        public async Task WaitReadyAsync(TimeSpan timeout)
+        {
+            var deadline = DateTime.UtcNow + timeout;
+            while (true)
+            {
+                Assert.False(_process.HasExited, $"node {Index} exited:\n{Log}");
+                try
+                {
+                    using var r = await _http.GetAsync(new Uri($"http://{Ip}:7080/health/ready"));
+                    if (r.IsSuccessStatusCode)
+                        return;
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                }
+                Assert.True(DateTime.UtcNow < deadline, $"node {Index} not ready:\n{Log}");
+                await Task.Delay(200);
+            }
+        }
+
+        public async Task<JsonElement> CallAsync(string method, params object?[] parameters)
+        {
+            var body = JsonSerializer.Serialize(new Dictionary<string, object?> { ["jsonrpc"] = "2.0", ["method"] = method, ["params"] = parameters, ["id"] = 1 });
+            using var content = new StringContent(body, Encoding.UTF8, "application/json");
+            using var response = await _http.PostAsync(new Uri($"http://{Ip}:7080/RPC"), content);
+            return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+        }
+
+        public async Task SetAsync(string key, string value)
+        {
+            var reply = await CallAsync("htable.sets", "r", key, value);
+            Assert.True(reply.TryGetProperty("result", out _), $"node {Index}: sets {key} failed: {reply}");
+        }
+
+        public async Task IncAsync(string key, long delta)
+        {
+            var reply = await CallAsync("htable.inc", "r", key, delta);
+            Assert.True(reply.TryGetProperty("result", out _), $"node {Index}: inc {key} failed: {reply}");
+        }
+
+        public async Task<string?> ValueAsync(string key)
+        {
+            try
+            {
+                var reply = await CallAsync("htable.value", "r", key);
+                return reply.TryGetProperty("result", out var r) && r.ValueKind != JsonValueKind.Null ? r.ToString() : null;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                return null;
+            }
+        }
+
+        public async Task<string> MembersAsync()
+        {
+            using var r = await _http.GetAsync(new Uri($"http://{Ip}:7080/health/ready"));
+            return r.IsSuccessStatusCode ? "Up" : "not ready";
+        }
+
+        public void Dispose()
+        {
+            if (!_process.HasExited)
+                _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(20_000);
+            _process.Dispose();
+            _http.Dispose();
+        }
+    }
+}

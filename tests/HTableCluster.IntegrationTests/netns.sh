@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Network-namespace "hosts" for partition tests (root only; iproute2).
+#   netns.sh up N     bridge htctbr0 10.201.0.254/24 in this namespace (the test driver's side) and
+#                     namespaces htct-n1..N with eth0 10.201.0.I/24 on it
+#   netns.sh cut I    node I and every other node stop reaching each other (blackhole routes in
+#                     each namespace); the driver still reaches all of them
+#   netns.sh heal I   removes those routes
+#   netns.sh down     kills what runs in the namespaces and removes them and the bridge
+set -euo pipefail
+BR=htctbr0
+NET=10.201.0
+P=htct
+nodes() { ip netns list | awk '{print $1}' | grep "^$P-n" | sed "s/^$P-n//" | sort -n || true; }
+case "${1:-}" in
+  up)
+    n=${2:?N}
+    ip link show "$BR" >/dev/null 2>&1 || ip link add "$BR" type bridge
+    ip addr show dev "$BR" | grep -q "$NET.254/24" || ip addr add "$NET.254/24" dev "$BR"
+    ip link set "$BR" up
+    for i in $(seq 1 "$n"); do
+      ns="$P-n$i"
+      ip netns list | grep -q "^$ns\b" && continue
+      ip netns add "$ns"
+      ip link del "$P-v$i" 2>/dev/null || true   # left over from a namespace that went while busy
+      ip link add "$P-v$i" type veth peer name eth0 netns "$ns"
+      ip link set "$P-v$i" master "$BR" up
+      ip netns exec "$ns" ip addr add "$NET.$i/24" dev eth0
+      ip netns exec "$ns" ip link set eth0 up
+      ip netns exec "$ns" ip link set lo up
+    done ;;
+  cut|heal)
+    i=${2:?I}
+    op=$([ "$1" = cut ] && echo replace || echo del)
+    for j in $(nodes); do
+      [ "$j" = "$i" ] && continue
+      ip netns exec "$P-n$i" ip route "$op" blackhole "$NET.$j/32" 2>/dev/null || true
+      ip netns exec "$P-n$j" ip route "$op" blackhole "$NET.$i/32" 2>/dev/null || true
+    done ;;
+  down)
+    for i in $(nodes); do
+      ip netns pids "$P-n$i" | xargs -r kill -9 2>/dev/null || true
+      for _ in $(seq 1 50); do [ -z "$(ip netns pids "$P-n$i")" ] && break; sleep 0.1; done
+      ip netns del "$P-n$i"
+    done
+    for v in $(ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep "^$P-v" || true); do
+      ip link del "$v" 2>/dev/null || true
+    done
+    ip link del "$BR" 2>/dev/null || true ;;
+  *) echo "usage: $0 up N | cut I | heal I | down" >&2; exit 2 ;;
+esac
