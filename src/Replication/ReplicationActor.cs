@@ -200,7 +200,10 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             var items = state.Pending.GetRange(start, end - start);
             var batch = new Batch(table, state.Fingerprint, _self, ++state.Seq, state.PendingReset, items);
             state.PendingReset = 0;
-            _mediator.Tell(new Publish(state.Topic, batch));
+            // Alone in the cluster, nobody listens: the batch is only kept (a node that joins later
+            // takes a snapshot, and the announcements reveal anything after it).
+            if (HasPeers())
+                _mediator.Tell(new Publish(state.Topic, batch));
             state.Buffer.Add(batch);
             _status.Sent(items.Count);
             start = end;
@@ -395,6 +398,9 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         state.Sync = run;
         NextCandidate(state);
     }
+
+    // Any other member, whatever its status (a joining one is about to need the batches).
+    private bool HasPeers() => _options.PublishWhenAlone || _cluster.State.Members.Count > 1;
 
     // Up members other than this node, oldest first (the oldest has been ready longest).
     private List<Member> Peers()
@@ -699,7 +705,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         var now = DateTime.UtcNow;
         foreach (var state in _tables.Values)
         {
-            if (state.Seq > 0)
+            if (state.Seq > 0 && HasPeers())
                 _mediator.Tell(new Publish(state.Topic, new Heads(state.Table.Name, state.Fingerprint, _self, state.Seq)));
             foreach (var peer in state.Peers.Values)
                 CheckGap(state, peer, force: false);

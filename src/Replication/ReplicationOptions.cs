@@ -45,7 +45,11 @@ public sealed class ReplicationOptions
         SyncTimeout = SyncTimeout,
         TombstoneGrace = TombstoneGrace,
         RepublishOnStart = republish,
+        PublishWhenAlone = PublishWhenAlone,
     };
+
+    /// <summary>Publish even with no other member (tests observe publications through a probe).</summary>
+    internal bool PublishWhenAlone { get; init; }
 
     /// <summary>How long deletion markers are kept; a node away longer resyncs (default 5 minutes).</summary>
     public TimeSpan TombstoneGrace { get; set; } = TimeSpan.FromMinutes(5);

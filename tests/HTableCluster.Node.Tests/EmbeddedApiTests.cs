@@ -99,3 +99,37 @@ public sealed class EmbeddedApiTests(NodeFixture node) : IClassFixture<NodeFixtu
         }
     }
 }
+
+/// <summary>While the actor system stops (or is rebuilt after a downing), writes are refused and reads go on.</summary>
+public sealed class SuspendedNodeTests
+{
+    [Fact]
+    public async Task Queued_writes_are_answered_then_new_ones_are_refused_and_reads_go_on()
+    {
+        var node = new NodeFixture();
+        await node.InitializeAsync();
+        try
+        {
+            await SuspendAndCheckAsync(node);
+        }
+        finally
+        {
+            await node.DisposeAsync();
+        }
+    }
+
+    private static async Task SuspendAndCheckAsync(NodeFixture node)
+    {
+        var t = node.Node.Table("a");
+        var queued = Enumerable.Range(0, 100).Select(i => t.SetIntegerAsync("k" + i, i)).ToList();
+
+        await node.Node.SuspendAsync();
+
+        await Task.WhenAll(queued); // everything sent before was applied and answered
+        Assert.Equal(99, t.Get("k99")!.IntValue);
+        await Assert.ThrowsAsync<NodeUnavailableException>(() => t.SetStringAsync("late", "x"));
+        Assert.Equal((-32603, "Internal error: the node is rejoining the cluster and takes no writes right now; retry shortly"),
+            await node.ErrorAsync("htable.sets", "a", "late", "x"));
+        Assert.Equal(5, (await node.ResultAsync("htable.value", "a", "k5")).GetInt64());
+    }
+}

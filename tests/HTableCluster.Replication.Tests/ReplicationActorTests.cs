@@ -30,7 +30,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
 
     private Setup Start(ReplicationOptions? options = null, string definition = "t=>dmqreplicate=1", bool attach = true)
     {
-        options ??= new ReplicationOptions { NodeId = "me" };
+        options ??= new ReplicationOptions { NodeId = "me", PublishWhenAlone = true };
         var table = new HTable(TableOptions.Parse(definition), new HybridClock(TimeProvider.System), 2, replicated: true);
         var mediator = CreateTestProbe();
         var writers = new[] { CreateTestProbe(), CreateTestProbe() };
@@ -105,7 +105,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void Large_changes_are_split_into_batches_under_the_byte_limit()
     {
-        var s = Start(new ReplicationOptions { NodeId = "me", MaxBatchBytes = 1024 });
+        var s = Start(new ReplicationOptions { NodeId = "me", PublishWhenAlone = true, MaxBatchBytes = 1024 });
         var src = Source();
         var items = Enumerable.Range(0, 10).Select(i => Item(src, "k" + i, new string('x', 270))).ToList();
 
@@ -191,7 +191,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void Held_batches_are_sent_again_and_dropped_ones_are_reported_gone()
     {
-        var s = Start(new ReplicationOptions { NodeId = "me", RetransmitBytes = 200 });
+        var s = Start(new ReplicationOptions { NodeId = "me", PublishWhenAlone = true, RetransmitBytes = 200 });
         var src = Source();
         for (var i = 0; i < 4; i++)
         {
@@ -243,7 +243,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void Without_init_sync_a_new_origin_is_tracked_from_its_first_batch()
     {
-        var s = Start(new ReplicationOptions { NodeId = "me", InitSync = false });
+        var s = Start(new ReplicationOptions { NodeId = "me", PublishWhenAlone = true, InitSync = false });
         var fp = ReplicationActor.Fingerprint(s.Table.Options);
         s.Actor.Tell(new Batch("t", fp, _peer, 5, 0, []));
         s.Actor.Tell(new Heads("t", fp, new Origin("other", 1), 40));
@@ -265,7 +265,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void Items_too_large_for_a_frame_stay_local_and_are_counted()
     {
-        var s = Start(new ReplicationOptions { NodeId = "me", MaxItemBytes = 100 });
+        var s = Start(new ReplicationOptions { NodeId = "me", PublishWhenAlone = true, MaxItemBytes = 100 });
         var src = Source();
         s.Actor.Tell(new Changed("t", [Item(src, "big", new string('x', 200)), Item(src, "small", "1")], 0));
         var batch = PublishedBatch(s.Mediator);
@@ -276,7 +276,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_donor_streams_its_table_in_pulled_chunks_with_watermarks_last()
     {
-        var s = Start(new ReplicationOptions { NodeId = "me", MaxBatchBytes = 1024 });
+        var s = Start(new ReplicationOptions { NodeId = "me", PublishWhenAlone = true, MaxBatchBytes = 1024 });
         for (var i = 0; i < 50; i++)
         {
             var k = HTable.MakeKey("key" + i);
