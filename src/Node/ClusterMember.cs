@@ -36,6 +36,7 @@ public sealed class ClusterMember : IHostedService
     private IHost? _inner;
     private volatile bool _stopping;
     private List<Address> _knownPeers = [];
+    private int _generation;
 
     /// <summary>Creates the member (started by the outer host).</summary>
     public ClusterMember(NodeSettings settings, IReadOnlyList<HTable> tables, HTableNode node, TableEvents events,
@@ -89,17 +90,19 @@ public sealed class ClusterMember : IHostedService
         }
     }
 
-    private async Task StartInnerAsync(bool restart, CancellationToken cancellationToken)
+    private async Task StartInnerAsync(bool restart, CancellationToken cancellationToken, long republishSinceMs = 0)
     {
         var status = new ReplicationStatus();
         Replication = status;
         _readiness.Use(Replicate && _tables.Any(t => t.Replicated) ? status : null);
-        var options = _replicationOptions.WithRepublish(restart);
+        var options = _replicationOptions.WithRepublish(restart, republishSinceMs);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Services.AddSingleton(_loggerFactory);
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         var seeds = restart ? [] : _settings.Cluster.Seeds.ToList();
-        var rejoinVia = restart ? _knownPeers : [];
+        // A rebuilt node rejoins through the peers it knew and the configured seeds, never by
+        // joining itself: that could found a second cluster while the cut lasts.
+        var rejoinVia = restart ? RejoinAddresses() : [];
         builder.Services.AddAkka(NodeHost.SystemName, (akka, sp) =>
         {
             akka.ConfigureLoggers(l => l.AddLoggerFactory());
@@ -124,12 +127,71 @@ public sealed class ClusterMember : IHostedService
             akka.WithActors((system, _) => Watch(system, seeds, rejoinVia));
         });
         var inner = builder.Build();
-        await inner.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await inner.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // A half-started host still holds the cluster port.
+            await StopQuietlyAsync(inner).ConfigureAwait(false);
+            throw;
+        }
         _inner = inner;
         System = inner.Services.GetRequiredService<ActorSystem>();
         Registry = inner.Services.GetRequiredService<ActorRegistry>();
         var system = System;
-        _ = system.WhenTerminated.ContinueWith(_ => OnTerminatedAsync(system), TaskScheduler.Default).Unwrap();
+        var generation = ++_generation;
+        _ = system.WhenTerminated.ContinueWith(_ => OnTerminatedAsync(generation), TaskScheduler.Default).Unwrap();
+        if (restart)
+            _ = WatchRejoinAsync(generation, system);
+    }
+
+    private List<Address> RejoinAddresses()
+    {
+        var addresses = new List<Address>(_knownPeers);
+        foreach (var seed in _settings.Cluster.Seeds)
+        {
+            var a = Address.Parse(seed);
+            if (!addresses.Contains(a) && !(a.Host == _settings.Node.EffectivePublicHost && a.Port == _settings.Node.ClusterPort))
+                addresses.Add(a);
+        }
+        return addresses;
+    }
+
+    // A rebuilt node that cannot rejoin (every peer down too, or the cut goes on) gives up after a
+    // while and exits with status 5, for a supervisor to start it afresh.
+    private async Task WatchRejoinAsync(int generation, ActorSystem system)
+    {
+        var limit = TimeSpan.FromSeconds(Math.Max(120, 6 * _settings.Cluster.DownAfterSeconds));
+        var deadline = DateTime.UtcNow + limit;
+        while (DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            if (_stopping || generation != _generation || system.WhenTerminated.IsCompleted)
+                return;
+            if (Cluster.Get(system).SelfMember.Status == MemberStatus.Up)
+            {
+                _readiness.ClearDowned();
+                return;
+            }
+        }
+        _log.LogCritical("The rebuilt node could not rejoin the cluster within {Limit}; stopping", limit);
+        _readiness.MarkDowned();
+        _lifetime.StopApplication();
+    }
+
+    private static async Task StopQuietlyAsync(IHost host)
+    {
+        try
+        {
+            await host.StopAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException or AggregateException)
+        {
+            // Stopping what failed to start: nothing more to do.
+        }
+        host.Dispose();
     }
 
     private void Watch(ActorSystem system, IReadOnlyList<string> seeds, IReadOnlyList<Address> rejoinVia)
@@ -163,32 +225,36 @@ public sealed class ClusterMember : IHostedService
             cluster.JoinSeedNodes(rejoinVia);
         else if (seeds.Count == 0)
             cluster.Join(cluster.SelfAddress);
+        // (A rebuilt node that knew no peer and has no seeds was alone: it forms its cluster again.)
     }
 
-    private async Task OnTerminatedAsync(ActorSystem system)
+    private async Task OnTerminatedAsync(int generation)
     {
         if (_stopping || _lifetime.ApplicationStopping.IsCancellationRequested || _readiness.Refused is not null || !_readiness.Downed)
             return;
+        // Items written since shortly before the cut (failure detection plus the resolver's wait,
+        // with a margin) are published again once rejoined; older ones the others already have.
+        var since = _tables[0].Clock.NowMs - ((_settings.Cluster.DownAfterSeconds + 60) * 1000L);
         _log.LogWarning("This node was downed by the cluster; rebuilding its actor system over the same tables and rejoining through {Peers}",
-            string.Join(", ", _knownPeers));
-        for (var attempt = 1; attempt <= MaxRestartAttempts && !_stopping; attempt++)
+            string.Join(", ", RejoinAddresses()));
+        System = null;
+        Registry = null;
+        for (var attempt = 1; attempt <= MaxRestartAttempts; attempt++)
         {
             await Task.Delay(RestartDelay).ConfigureAwait(false);
             await _gate.WaitAsync().ConfigureAwait(false);
             try
             {
-                if (_stopping || System != system)
+                if (_stopping || generation != _generation)
                     return;
                 if (_inner is not null)
                 {
-                    await _inner.StopAsync().ConfigureAwait(false);
-                    _inner.Dispose();
+                    var old = _inner;
                     _inner = null;
+                    await StopQuietlyAsync(old).ConfigureAwait(false);
                 }
-                System = null;
-                await StartInnerAsync(restart: true, CancellationToken.None).ConfigureAwait(false);
+                await StartInnerAsync(restart: true, CancellationToken.None, since).ConfigureAwait(false);
                 Restarts++;
-                _readiness.ClearDowned();
                 _log.LogInformation("Actor system rebuilt (restart {Restart}); rejoining", Restarts);
                 return;
             }
@@ -201,6 +267,8 @@ public sealed class ClusterMember : IHostedService
                 _gate.Release();
             }
         }
+        if (_stopping)
+            return;
         _log.LogCritical("The actor system could not be rebuilt; stopping the node");
         _lifetime.StopApplication();
     }

@@ -26,6 +26,7 @@ internal static class Hocon
             akka.remote.dot-netty.tcp.send-buffer-size = {{bytes}}b
             akka.remote.dot-netty.tcp.receive-buffer-size = {{bytes}}b
             akka.cluster.split-brain-resolver.stable-after = {{settings.Cluster.DownAfterSeconds.ToString(CultureInfo.InvariantCulture)}}s
+            akka.coordinated-shutdown.phases.before-actor-system-terminate.timeout = 15s
             """;
     }
 }

@@ -140,7 +140,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         _initialSyncStarted = true;
         foreach (var state in _tables.Values)
         {
-            if (_options.InitSync)
+            if (_options.InitSync || _options.RepublishOnStart)
             {
                 StartSync(state.Table.Name, initial: true, done: null, donor: null);
             }
@@ -370,6 +370,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             state.Resyncing = false;
             var candidates = new Queue<ICanTell>(Peers().Select(m => (ICanTell)Context.ActorSelection(new RootActorPath(m.Address) / "user" / Self.Path.Name)));
             var run = new SyncRun(initial: false, candidates) { Replace = true };
+            run.Done.AddRange(state.Waiting);
+            state.Waiting.Clear();
             foreach (var reply in replies)
                 run.Done.Add(error => reply.TrySetResult(error));
             state.Sync = run;
@@ -380,6 +382,13 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     private void StartSync(string table, bool initial, Action<string?>? done, IActorRef? donor)
     {
         var state = _tables[table];
+        if (state.Resyncing)
+        {
+            // A resync is clearing the table: whoever asks now waits for its snapshot.
+            if (done is not null)
+                state.Waiting.Add(done);
+            return;
+        }
         if (state.Sync is { } running)
         {
             running.Initial |= initial;
@@ -418,7 +427,15 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         if (run.Candidates.Count == 0)
         {
             state.Sync = null;
-            if (!run.Asked)
+            if (!run.Asked && run.Replace)
+            {
+                // The table was cleared for a resync and every peer left meanwhile: it stays not
+                // synced and asks again.
+                foreach (var d in run.Done)
+                    d("no peer is up to resync from");
+                Timers.StartSingleTimer("retry-" + table, new RetrySync(table), RetryInterval);
+            }
+            else if (!run.Asked)
             {
                 // No peer at all: nothing to sync with.
                 if (run.Initial)
@@ -508,6 +525,9 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             Apply(state, [], c.ResetVersion);
         var donor = Sender;
         run.RequestId = -1;
+        // A donor that has seen nothing from this node yet has no mark for it.
+        if (run.Replace && state.Seq > 0 && !c.Watermarks.Any(m => m.Origin == _self))
+            ReapplyOwn(state, 1);
         for (var i = 0; i < c.Watermarks.Count; i++)
         {
             var mark = c.Watermarks[i];
@@ -546,10 +566,16 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     {
         state.Republished = true;
         var items = new List<byte[]>();
+        var since = HybridClock.FirstVersionAt(_options.RepublishSinceMs);
         using (var all = Enumerate(state.Table))
         {
             while (all.MoveNext())
-                items.Add(AsArray(all.Current));
+            {
+                var item = AsArray(all.Current);
+                // A counter keeps its base's version however recently it was incremented: all go.
+                if (HTable.VersionOfItem(item) >= since || HTable.IsCounterItem(item))
+                    items.Add(item);
+            }
         }
         _log.Info("Table {0}: publishing its {1} items again after rejoining", state.Table.Name, items.Count);
         OnChanged(new Changed(state.Table.Name, items, state.Table.ResetVersion));

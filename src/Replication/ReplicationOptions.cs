@@ -28,13 +28,17 @@ public sealed class ReplicationOptions
     public TimeSpan SyncTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Publish every item of each replicated table once the initial sync is done (set when the node
-    /// rejoins after being downed: what it wrote while cut off reaches the others).
+    /// Publish the items of each replicated table once the initial sync is done (set when the node
+    /// rejoins after being downed: what it wrote while cut off reaches the others). The node then
+    /// takes a snapshot even with <see cref="InitSync"/> off.
     /// </summary>
     public bool RepublishOnStart { get; set; }
 
-    /// <summary>A copy with <see cref="RepublishOnStart"/> set as given.</summary>
-    public ReplicationOptions WithRepublish(bool republish) => new()
+    /// <summary>With <see cref="RepublishOnStart"/>: only items stamped at or after this Unix time (ms) are published again (0: all).</summary>
+    public long RepublishSinceMs { get; set; }
+
+    /// <summary>A copy with <see cref="RepublishOnStart"/> and <see cref="RepublishSinceMs"/> set as given.</summary>
+    public ReplicationOptions WithRepublish(bool republish, long sinceMs = 0) => new()
     {
         NodeId = NodeId,
         InitSync = InitSync,
@@ -45,6 +49,7 @@ public sealed class ReplicationOptions
         SyncTimeout = SyncTimeout,
         TombstoneGrace = TombstoneGrace,
         RepublishOnStart = republish,
+        RepublishSinceMs = sinceMs,
         PublishWhenAlone = PublishWhenAlone,
     };
 

@@ -89,7 +89,7 @@ public sealed class Entry
     /// </summary>
     public bool IsCounter => IsCounterOf(_buf);
 
-    internal static bool IsCounterOf(byte[] buf) => (buf[FlagsAt] & CounterFlag) != 0;
+    internal static bool IsCounterOf(ReadOnlySpan<byte> buf) => (buf[FlagsAt] & CounterFlag) != 0;
 
     /// <summary>The base and per-origin totals of a counter item.</summary>
     internal static CounterState CounterOf(byte[] buf) => CounterState.Read(buf.AsSpan(HeaderSize + KeyLengthOf(buf)));

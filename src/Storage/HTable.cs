@@ -87,6 +87,12 @@ public sealed class HTable
     /// <summary>True when <paramref name="item"/> has the layout of an item buffer (checked before <see cref="TablePartition.Merge"/>).</summary>
     public static bool IsWellFormedItem(ReadOnlySpan<byte> item) => Entry.IsWellFormed(item);
 
+    /// <summary>True when a well-formed item buffer is a counter (see <see cref="Entry.IsCounter"/>).</summary>
+    public static bool IsCounterItem(ReadOnlySpan<byte> item) => Entry.IsCounterOf(item);
+
+    /// <summary>The version of a well-formed item buffer.</summary>
+    public static long VersionOfItem(ReadOnlySpan<byte> item) => System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(item);
+
     /// <summary>The partition owning the key of a well-formed item buffer.</summary>
     public int PartitionOfItem(ReadOnlySpan<byte> item) =>
         KeyHash.PartitionOf(KeyHash.Of(Entry.KeyOf(item)), _partitions.Length);

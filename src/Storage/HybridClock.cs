@@ -29,6 +29,9 @@ public sealed class HybridClock(TimeProvider time)
         }
     }
 
+    /// <summary>The lowest version stamped at Unix time <paramref name="ms"/> (0 for 0).</summary>
+    public static long FirstVersionAt(long ms) => ms << CounterBits;
+
     /// <summary>The highest version that can be stamped within <paramref name="driftMs"/> from now.</summary>
     public long Ceiling(long driftMs) => ((NowMs + driftMs) << CounterBits) | ((1L << CounterBits) - 1);
 

@@ -10,16 +10,21 @@ set -euo pipefail
 BR=htctbr0
 NET=10.201.0
 P=htct
-nodes() { ip netns list | awk '{print $1}' | grep "^$P-n" | sed "s/^$P-n//" | sort -n || true; }
+nodes() { local all; all="$(ip netns list | awk '{print $1}')"; printf '%s\n' "$all" | grep "^$P-n" | sed "s/^$P-n//" | sort -n || true; }
 case "${1:-}" in
   up)
     n=${2:?N}
     ip link show "$BR" >/dev/null 2>&1 || ip link add "$BR" type bridge
     ip addr show dev "$BR" | grep -q "$NET.254/24" || ip addr add "$NET.254/24" dev "$BR"
     ip link set "$BR" up
+    # Hosts with br_netfilter and a dropping FORWARD policy (Docker) would drop bridged frames.
+    if command -v iptables >/dev/null 2>&1; then
+      iptables -C FORWARD -i "$BR" -o "$BR" -j ACCEPT 2>/dev/null || iptables -I FORWARD -i "$BR" -o "$BR" -j ACCEPT 2>/dev/null || true
+    fi
+    existing="$(ip netns list | awk '{print $1}')"
     for i in $(seq 1 "$n"); do
       ns="$P-n$i"
-      ip netns list | grep -q "^$ns\b" && continue
+      if printf '%s\n' "$existing" | grep -qx "$ns"; then continue; fi
       ip netns add "$ns"
       ip link del "$P-v$i" 2>/dev/null || true   # left over from a namespace that went while busy
       ip link add "$P-v$i" type veth peer name eth0 netns "$ns"
@@ -30,11 +35,15 @@ case "${1:-}" in
     done ;;
   cut|heal)
     i=${2:?I}
-    op=$([ "$1" = cut ] && echo replace || echo del)
     for j in $(nodes); do
       [ "$j" = "$i" ] && continue
-      ip netns exec "$P-n$i" ip route "$op" blackhole "$NET.$j/32" 2>/dev/null || true
-      ip netns exec "$P-n$j" ip route "$op" blackhole "$NET.$i/32" 2>/dev/null || true
+      if [ "$1" = cut ]; then
+        ip netns exec "$P-n$i" ip route replace blackhole "$NET.$j/32"
+        ip netns exec "$P-n$j" ip route replace blackhole "$NET.$i/32"
+      else
+        ip netns exec "$P-n$i" ip route del blackhole "$NET.$j/32" 2>/dev/null || true
+        ip netns exec "$P-n$j" ip route del blackhole "$NET.$i/32" 2>/dev/null || true
+      fi
     done ;;
   down)
     for i in $(nodes); do
@@ -45,6 +54,9 @@ case "${1:-}" in
     for v in $(ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep "^$P-v" || true); do
       ip link del "$v" 2>/dev/null || true
     done
-    ip link del "$BR" 2>/dev/null || true ;;
+    ip link del "$BR" 2>/dev/null || true
+    if command -v iptables >/dev/null 2>&1; then
+      iptables -D FORWARD -i "$BR" -o "$BR" -j ACCEPT 2>/dev/null || true
+    fi ;;
   *) echo "usage: $0 up N | cut I | heal I | down" >&2; exit 2 ;;
 esac

@@ -263,6 +263,33 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void After_a_rebuild_recent_items_and_counters_are_published_again()
+    {
+        var options = new ReplicationOptions { NodeId = "me", PublishWhenAlone = true, RepublishOnStart = true, RepublishSinceMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000 };
+        var table = new HTable(TableOptions.Parse("t=>dmqreplicate=1"), new HybridClock(TimeProvider.System), 2, replicated: true);
+        var old = Item(Source(), "old", "1");
+        old.AsSpan(0, 8).Clear(); // version 0: long before the cut
+        table.Partition(table.PartitionOfItem(old)).Merge(old);
+        var k = HTable.MakeKey("recent");
+        table.Partition(table.PartitionOf(k)).SetString(k, "2"u8);
+        var c = HTable.MakeKey("calls");
+        table.Partition(table.PartitionOf(c)).Add(c, 3); // a counter keeps its old base version
+        for (var i = 0; i < 2; i++)
+            table.Partition(i).TakeChanges();
+        var mediator = CreateTestProbe();
+        var writers = new[] { CreateTestProbe(), CreateTestProbe() };
+        foreach (var w in writers)
+            w.SetAutoPilot(new DelegateAutoPilot((sender, m) => { if (m is Fence f) sender.Tell(new FencePassed(f.Table, f.Id)); return AutoPilot.KeepRunning; }));
+        var actor = Sys.ActorOf(ReplicationActor.Props([table], options, new ReplicationStatus(), mediator), "replication-rebuilt");
+        actor.Tell(new Attach(new Dictionary<string, IReadOnlyList<IActorRef>> { ["t"] = writers.Select(w => w.Ref).ToArray() }));
+        var subscribe = mediator.ExpectMsg<Subscribe>(Wait);
+        mediator.LastSender.Tell(new SubscribeAck(subscribe));
+
+        var batch = PublishedBatch(mediator);
+        Assert.Equal(["calls", "recent"], batch.Items.Select(i => Encoding.UTF8.GetString(i, 24, i[20])).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void Items_too_large_for_a_frame_stay_local_and_are_counted()
     {
         var s = Start(new ReplicationOptions { NodeId = "me", PublishWhenAlone = true, MaxItemBytes = 100 });
