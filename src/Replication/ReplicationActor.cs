@@ -140,7 +140,11 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         _initialSyncStarted = true;
         foreach (var state in _tables.Values)
         {
-            if (_options.InitSync || _options.RepublishOnStart)
+            if (_options.RepublishOnStart && state.Table.Clock.NowMs - _options.RepublishSinceMs > _options.TombstoneGrace.TotalMilliseconds)
+            {
+                StartReplacingSync(state);
+            }
+            else if (_options.InitSync || _options.RepublishOnStart)
             {
                 StartSync(state.Table.Name, initial: true, done: null, donor: null);
             }
@@ -565,20 +569,48 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     private void Republish(TableState state)
     {
         state.Republished = true;
+        var items = state.Kept ?? RecentItems(state);
+        if (state.Kept is not null)
+        {
+            // The table was replaced by the snapshot: this node's own recent writes go back in.
+            Apply(state, [.. items.Select(i => (byte[])i.Clone())], 0);
+            state.Kept = null;
+        }
+        _log.Info("Table {0}: publishing its {1} recent items again after rejoining", state.Table.Name, items.Count);
+        OnChanged(new Changed(state.Table.Name, items, state.Table.ResetVersion));
+    }
+
+    // Items stamped since shortly before the cut; a counter keeps its base's version however
+    // recently it was incremented, so all counters count as recent.
+    private List<byte[]> RecentItems(TableState state)
+    {
         var items = new List<byte[]>();
         var since = HybridClock.FirstVersionAt(_options.RepublishSinceMs);
-        using (var all = Enumerate(state.Table))
+        using var all = Enumerate(state.Table);
+        while (all.MoveNext())
         {
-            while (all.MoveNext())
-            {
-                var item = AsArray(all.Current);
-                // A counter keeps its base's version however recently it was incremented: all go.
-                if (HTable.VersionOfItem(item) >= since || HTable.IsCounterItem(item))
-                    items.Add(item);
-            }
+            var item = AsArray(all.Current);
+            if (HTable.VersionOfItem(item) >= since || HTable.IsCounterItem(item))
+                items.Add(item);
         }
-        _log.Info("Table {0}: publishing its {1} items again after rejoining", state.Table.Name, items.Count);
-        OnChanged(new Changed(state.Table.Name, items, state.Table.ResetVersion));
+        return items;
+    }
+
+    // Away longer than deletion markers are kept: merging could bring back what the others deleted
+    // and forgot meanwhile, so the table is replaced by a peer's snapshot and only this node's own
+    // recent writes are kept (put back and published once the snapshot is in).
+    private void StartReplacingSync(TableState state)
+    {
+        state.Kept = RecentItems(state);
+        state.Resyncing = true;
+        _log.Warning("Table {0}: this node was away longer than deletion markers are kept; replacing its copy by a peer's snapshot, keeping its {1} recent items", state.Table.Name, state.Kept.Count);
+        foreach (var w in state.Writers)
+            w.Tell(new ClearReplica(state.Table.Name));
+        Fence(state, () =>
+        {
+            state.Resyncing = false;
+            StartSync(state.Table.Name, initial: true, done: null, donor: null);
+        });
     }
 
     private void ReapplyOwn(TableState state, long from)
@@ -802,6 +834,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         public bool Resyncing { get; set; }
 
         public bool Republished { get; set; }
+
+        public List<byte[]>? Kept { get; set; }
 
         public Dictionary<(IActorRef Requester, long Id), DonorSession> Donations { get; } = [];
     }

@@ -290,6 +290,32 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void Away_longer_than_the_marker_grace_the_copy_is_replaced_keeping_recent_writes()
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var options = new ReplicationOptions { NodeId = "me", PublishWhenAlone = true, RepublishOnStart = true, RepublishSinceMs = now - 600_000, TombstoneGrace = TimeSpan.FromMinutes(1) };
+        var table = new HTable(TableOptions.Parse("t=>dmqreplicate=1"), new HybridClock(TimeProvider.System), 1, replicated: true);
+        var old = Item(Source(), "old", "1");
+        old.AsSpan(0, 8).Clear();
+        table.Partition(0).Merge(old);
+        var k = HTable.MakeKey("recent");
+        table.Partition(0).SetString(k, "2"u8);
+        table.Partition(0).TakeChanges();
+        var mediator = CreateTestProbe();
+        var writer = CreateTestProbe();
+        writer.SetAutoPilot(new DelegateAutoPilot((sender, m) => { if (m is Fence f) sender.Tell(new FencePassed(f.Table, f.Id)); return AutoPilot.KeepRunning; }));
+        var actor = Sys.ActorOf(ReplicationActor.Props([table], options, new ReplicationStatus(), mediator), "replication-replacing");
+        actor.Tell(new Attach(new Dictionary<string, IReadOnlyList<IActorRef>> { ["t"] = [writer.Ref] }));
+        var subscribe = mediator.ExpectMsg<Subscribe>(Wait);
+        mediator.LastSender.Tell(new SubscribeAck(subscribe));
+
+        writer.ExpectMsg<ClearReplica>(Wait);
+        var back = writer.FishForMessage<Merge>(m => m.Items.Count > 0, Wait);
+        Assert.Equal(["recent"], back.Items.Select(i => Encoding.UTF8.GetString(i, 24, i[20])));
+        Assert.Equal(["recent"], PublishedBatch(mediator).Items.Select(i => Encoding.UTF8.GetString(i, 24, i[20])));
+    }
+
+    [Fact]
     public void Items_too_large_for_a_frame_stay_local_and_are_counted()
     {
         var s = Start(new ReplicationOptions { NodeId = "me", PublishWhenAlone = true, MaxItemBytes = 100 });
