@@ -66,6 +66,8 @@ public static class NodeHost
             HeadsInterval = TimeSpan.FromMilliseconds(settings.Replication.HeadsIntervalMs),
             SyncTimeout = TimeSpan.FromSeconds(settings.Replication.SyncTimeoutSeconds),
             TombstoneGrace = grace,
+            WriteConcern = settings.Replication.WriteConcern,
+            WriteConcernTimeout = TimeSpan.FromMilliseconds(settings.Replication.WriteConcernTimeoutMs),
         };
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(clock);

@@ -62,6 +62,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         Receive<Changed>(OnChanged);
         Receive<FlushPending>(m => Flush(m.Table, scheduled: true));
         Receive<Batch>(OnBatch);
+        Receive<BatchApplied>(OnBatchApplied);
         Receive<Heads>(OnHeads);
         Receive<ResendRequest>(OnResendRequest);
         Receive<ResendGone>(OnResendGone);
@@ -174,6 +175,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             state.PendingBytes += item.Length + ItemFraming;
         }
         state.PendingReset = Math.Max(state.PendingReset, m.ResetVersion);
+        if (m.Confirmed is not null)
+            state.PendingConfirms.Add(m.Confirmed);
         if (state.PendingBytes >= _options.MaxBatchBytes)
         {
             Flush(m.Table, scheduled: false);
@@ -193,7 +196,16 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         if (scheduled)
             state.FlushScheduled = false;
         if (state.Pending.Count == 0 && state.PendingReset == 0)
+        {
+            ConfirmNow(state);
             return;
+        }
+        // Writes waiting for a write concern are confirmed once enough peers applied every batch
+        // of this flush.
+        var needed = state.PendingConfirms.Count == 0 ? 0 : Math.Min(_options.WriteConcern, UpPeerCount());
+        if (needed == 0)
+            ConfirmNow(state);
+        var firstSeq = state.Seq + 1;
         var start = 0;
         while (start < state.Pending.Count || state.PendingReset != 0)
         {
@@ -202,7 +214,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             while (end < state.Pending.Count && (end == start || bytes + state.Pending[end].Length + ItemFraming <= _options.MaxBatchBytes))
                 bytes += state.Pending[end++].Length + ItemFraming;
             var items = state.Pending.GetRange(start, end - start);
-            var batch = new Batch(table, state.Fingerprint, _self, ++state.Seq, state.PendingReset, items);
+            var batch = new Batch(table, state.Fingerprint, _self, ++state.Seq, state.PendingReset, items, WantsAck: needed > 0);
             state.PendingReset = 0;
             // Alone in the cluster, nobody listens: the batch is only kept (a node that joins later
             // takes a snapshot, and the announcements reveal anything after it).
@@ -214,6 +226,56 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         }
         state.Pending = [];
         state.PendingBytes = 0;
+        if (needed > 0)
+        {
+            state.Confirms.Add(new ConfirmWait(firstSeq, state.Seq, needed, DateTime.UtcNow + _options.WriteConcernTimeout, [.. state.PendingConfirms]));
+            state.PendingConfirms.Clear();
+        }
+    }
+
+    private static void ConfirmNow(TableState state)
+    {
+        foreach (var c in state.PendingConfirms)
+            c(null);
+        state.PendingConfirms.Clear();
+    }
+
+    private int UpPeerCount() => _cluster.State.Members.Count(m => m.Status == MemberStatus.Up && m.UniqueAddress != _cluster.SelfUniqueAddress);
+
+    // A peer applied one of this node's batches: writes whose batches enough peers applied are answered.
+    private void OnBatchApplied(BatchApplied a)
+    {
+        if (!_tables.TryGetValue(a.Table, out var state))
+            return;
+        if (!state.Acks.TryGetValue(a.Seq, out var peers))
+            state.Acks[a.Seq] = peers = [];
+        peers.Add(Sender.Path.Address);
+        CheckConfirms(state, DateTime.UtcNow);
+    }
+
+    private void CheckConfirms(TableState state, DateTime now)
+    {
+        for (var i = state.Confirms.Count - 1; i >= 0; i--)
+        {
+            var w = state.Confirms[i];
+            var confirmed = int.MaxValue;
+            for (var seq = w.FromSeq; seq <= w.ToSeq; seq++)
+                confirmed = Math.Min(confirmed, state.Acks.TryGetValue(seq, out var p) ? p.Count : 0);
+            string? error;
+            if (confirmed >= w.Needed)
+                error = null;
+            else if (now >= w.Deadline)
+                error = $"applied on this node, but confirmed by {confirmed} of {w.Needed} peers within {_options.WriteConcernTimeout.TotalMilliseconds:0} ms (write concern)";
+            else
+                continue;
+            state.Confirms.RemoveAt(i);
+            foreach (var c in w.Callbacks)
+                c(error);
+        }
+        // Acknowledgements nobody waits for any more are dropped.
+        var oldest = state.Confirms.Count == 0 ? long.MaxValue : state.Confirms.Min(c => c.FromSeq);
+        foreach (var seq in state.Acks.Keys.Where(s => s < oldest).ToList())
+            state.Acks.Remove(seq);
     }
 
     private void OnBatch(Batch b)
@@ -224,11 +286,18 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         if (!peer.Tracker.Receive(b.Seq))
         {
             _status.Received(b.Items.Count, applied: false);
+            if (b.WantsAck)
+                Sender.Tell(new BatchApplied(b.Table, b.Seq)); // applied when it came the first time
             return;
         }
         Apply(state, b.Items, b.ResetVersion);
         _status.Received(b.Items.Count, applied: true);
         CheckGap(state, peer, force: false);
+        if (b.WantsAck)
+        {
+            var origin = Sender;
+            Fence(state, () => origin.Tell(new BatchApplied(b.Table, b.Seq)));
+        }
     }
 
     private void OnHeads(Heads h)
@@ -767,6 +836,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
                 _mediator.Tell(new Publish(state.Topic, new Heads(state.Table.Name, state.Fingerprint, _self, state.Seq)));
             foreach (var peer in state.Peers.Values)
                 CheckGap(state, peer, force: false);
+            if (state.Confirms.Count > 0)
+                CheckConfirms(state, now);
             foreach (var (key, session) in state.Donations.ToList())
             {
                 if (now - session.Touched > DonorSessionIdle)
@@ -837,6 +908,12 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
 
         public List<byte[]>? Kept { get; set; }
 
+        public List<Action<string?>> PendingConfirms { get; } = [];
+
+        public List<ConfirmWait> Confirms { get; } = [];
+
+        public Dictionary<long, HashSet<Address>> Acks { get; } = [];
+
         public Dictionary<(IActorRef Requester, long Id), DonorSession> Donations { get; } = [];
     }
 
@@ -886,6 +963,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
 
         public DateTime Touched { get; set; } = DateTime.UtcNow;
     }
+
+    private sealed record ConfirmWait(long FromSeq, long ToSeq, int Needed, DateTime Deadline, List<Action<string?>> Callbacks);
 
     private sealed class FenceWait(int pending, Action then)
     {

@@ -15,6 +15,15 @@ public sealed class ReplicationOptions
     /// <summary>Largest live batch in item bytes; a batch is published when full or when the writers go idle (default 256 KiB).</summary>
     public int MaxBatchBytes { get; set; } = 256 * 1024;
 
+    /// <summary>
+    /// Write concern: a write to a replicated table is answered once this many peers (at most the
+    /// peers there are) have applied it; 0 (default) answers once applied here.
+    /// </summary>
+    public int WriteConcern { get; set; }
+
+    /// <summary>How long a write waits for its write concern before it is answered with an error (it stays applied here).</summary>
+    public TimeSpan WriteConcernTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Largest item replicated (an item beyond it would not fit a remote frame; it stays local, counted and logged).</summary>
     public int MaxItemBytes { get; set; } = 2 * 1024 * 1024;
 
@@ -49,6 +58,8 @@ public sealed class ReplicationOptions
         SyncTimeout = SyncTimeout,
         TombstoneGrace = TombstoneGrace,
         RepublishOnStart = republish,
+        WriteConcern = WriteConcern,
+        WriteConcernTimeout = WriteConcernTimeout,
         RepublishSinceMs = sinceMs,
         PublishWhenAlone = PublishWhenAlone,
     };

@@ -22,8 +22,12 @@ public static class ReplicationProtocol
     /// <summary>The partition writers of every replicated table (sent once by the node at start).</summary>
     public sealed record Attach(IReadOnlyDictionary<string, IReadOnlyList<IActorRef>> Writers);
 
-    /// <summary>Local changes of one partition (from its writer, after applying them).</summary>
-    public sealed record Changed(string Table, IReadOnlyList<byte[]> Items, long ResetVersion);
+    /// <summary>
+    /// Local changes of one partition (from its writer, after applying them). With a write concern,
+    /// <see cref="Confirmed"/> is called once enough peers applied them (null) or when that did not
+    /// happen in time (the reason).
+    /// </summary>
+    public sealed record Changed(string Table, IReadOnlyList<byte[]> Items, long ResetVersion, Action<string?>? Confirmed = null);
 
     /// <summary>Items from peers for one partition writer to merge (last writer wins), and a reset version (0: none).</summary>
     public sealed record Merge(string Table, IReadOnlyList<byte[]> Items, long ResetVersion);
@@ -45,7 +49,10 @@ public static class ReplicationProtocol
     public sealed record ClearReplica(string Table);
 
     /// <summary>Live changes of one table from one origin, numbered per (origin, table) from 1.</summary>
-    public sealed record Batch(string Table, uint Fingerprint, Origin Origin, long Seq, long ResetVersion, IReadOnlyList<byte[]> Items) : IHTableWireMessage;
+    public sealed record Batch(string Table, uint Fingerprint, Origin Origin, long Seq, long ResetVersion, IReadOnlyList<byte[]> Items, bool WantsAck = false) : IHTableWireMessage;
+
+    /// <summary>A peer's confirmation that it applied batch <see cref="Seq"/> (asked for by a write concern).</summary>
+    public sealed record BatchApplied(string Table, long Seq) : IHTableWireMessage;
 
     /// <summary>The last batch number an origin published for a table (periodic; reveals lost tails).</summary>
     public sealed record Heads(string Table, uint Fingerprint, Origin Origin, long LastSeq) : IHTableWireMessage;

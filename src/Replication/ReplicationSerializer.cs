@@ -29,6 +29,7 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
     private const string SyncRefusedManifest = "SR";
     private const string SyncNextManifest = "SN";
     private const string SyncChunkManifest = "SC";
+    private const string BatchAppliedManifest = "BA";
 
     /// <inheritdoc />
     public override int Identifier => SerializerId;
@@ -44,6 +45,7 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         SyncRefused => SyncRefusedManifest,
         SyncNext => SyncNextManifest,
         SyncChunk => SyncChunkManifest,
+        BatchApplied => BatchAppliedManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not a wire message", nameof(o)),
     };
 
@@ -55,7 +57,7 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         switch (obj)
         {
             case Batch b:
-                w.String(b.Table).UInt(b.Fingerprint).Origin(b.Origin).Long(b.Seq).Long(b.ResetVersion).Items(b.Items);
+                w.String(b.Table).UInt(b.Fingerprint).Origin(b.Origin).Long(b.Seq).Long(b.ResetVersion).Items(b.Items).Byte(b.WantsAck ? (byte)1 : (byte)0);
                 break;
             case Heads h:
                 w.String(h.Table).UInt(h.Fingerprint).Origin(h.Origin).Long(h.LastSeq);
@@ -71,6 +73,9 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
                 break;
             case SyncRefused r:
                 w.String(r.Table).Long(r.RequestId).String(r.Reason).Byte(r.NotReady ? (byte)1 : (byte)0);
+                break;
+            case BatchApplied a:
+                w.String(a.Table).Long(a.Seq);
                 break;
             case SyncNext n:
                 w.String(n.Table).Long(n.RequestId);
@@ -97,7 +102,8 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
             throw new SerializationException($"replication protocol version {version} is not supported (this node speaks {ProtocolVersion})");
         object result = manifest switch
         {
-            BatchManifest => new Batch(r.String(), r.UInt(), r.Origin(), r.Long(), r.Long(), r.Items()),
+            BatchManifest => new Batch(r.String(), r.UInt(), r.Origin(), r.Long(), r.Long(), r.Items(), r.Byte() != 0),
+            BatchAppliedManifest => new BatchApplied(r.String(), r.Long()),
             HeadsManifest => new Heads(r.String(), r.UInt(), r.Origin(), r.Long()),
             ResendRequestManifest => new ResendRequest(r.String(), r.Long(), r.Long()),
             ResendGoneManifest => new ResendGone(r.String(), r.Origin(), r.Long()),

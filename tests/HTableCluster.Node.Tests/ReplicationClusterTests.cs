@@ -333,3 +333,55 @@ public sealed class DowningTests
         });
     }
 }
+
+/// <summary>Replication:WriteConcern: a write is answered once that many peers applied it.</summary>
+public sealed class WriteConcernTests
+{
+    private static readonly string[] Tables = ["r=>size=8;dmqreplicate=1"];
+
+    [Fact]
+    public async Task An_answered_write_is_already_on_the_peer()
+    {
+        var wc = new Dictionary<string, string?> { ["Replication:WriteConcern"] = "1" };
+        await using var n1 = await ClusterNode.StartAsync("n1", Tables, settings: wc);
+        await n1.WaitReadyAsync();
+        await using var n2 = await ClusterNode.StartAsync("n2", Tables, n1, wc);
+        await n2.WaitReadyAsync();
+        await ClusterNode.EventuallyAsync(() =>
+        {
+            Assert.Equal(2, Akka.Cluster.Cluster.Get(n1.System).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up));
+            return Task.CompletedTask;
+        });
+
+        var peer = n2.Node.Table("r");
+        for (var i = 0; i < 30; i++)
+        {
+            await n1.ResultAsync("htable.sets", "r", "k" + i, "v" + i);
+            Assert.Equal("v" + i, peer.Get("k" + i)?.StringValue); // no waiting: the answer came after n2 applied it
+        }
+        Assert.Equal(3, (await n1.ResultAsync("htable.inc", "r", "n", 3)).GetInt64());
+        Assert.Equal(3, peer.Get("n")!.IntValue);
+    }
+
+    [Fact]
+    public async Task A_write_no_peer_confirms_in_time_is_answered_with_an_error_and_stays_applied()
+    {
+        var wc = new Dictionary<string, string?> { ["Replication:WriteConcern"] = "1", ["Replication:WriteConcernTimeoutMs"] = "300" };
+        await using var n1 = await ClusterNode.StartAsync("n1", Tables, settings: wc);
+        await n1.WaitReadyAsync();
+        Assert.Equal("Ok. Key set to new value.", (await n1.ResultAsync("htable.sets", "r", "alone", "1")).GetString()); // no peer: nothing to wait for
+        // A peer that defines the table differently never applies (nor confirms) its batches.
+        await using var n2 = await ClusterNode.StartAsync("n2", ["r=>size=8;autoexpire=60;dmqreplicate=1"], n1);
+        await n2.WaitReadyAsync();
+        await ClusterNode.EventuallyAsync(() =>
+        {
+            Assert.Equal(2, Akka.Cluster.Cluster.Get(n1.System).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up));
+            return Task.CompletedTask;
+        });
+
+        var (code, message) = await n1.ErrorAsync("htable.sets", "r", "k", "v");
+        Assert.Equal(-32603, code);
+        Assert.Contains("applied on this node, but confirmed by 0 of 1 peers", message, StringComparison.Ordinal);
+        Assert.Equal("v", (await n1.ResultAsync("htable.value", "r", "k")).GetString());
+    }
+}

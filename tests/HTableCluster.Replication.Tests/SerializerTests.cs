@@ -18,7 +18,7 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
     private SerializerWithStringManifest Serializer =>
         (SerializerWithStringManifest)Sys.Serialization.FindSerializerForType(typeof(Batch));
 
-    public static TheoryData<string> Kinds => ["B", "H", "RQ", "RG", "SQ", "SR", "SN", "SC"];
+    public static TheoryData<string> Kinds => ["B", "H", "RQ", "RG", "SQ", "SR", "SN", "SC", "BA"];
 
     [Fact]
     public void Wire_types_are_bound_to_the_replication_serializer()
@@ -83,10 +83,10 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
     public void Huge_counts_are_refused_before_allocating()
     {
         var bytes = Serializer.ToBinary(new Batch("t", 1, Origin, 1, 0, []));
-        // The item count is the last 4 bytes: claim two billion items.
-        BitConverter.TryWriteBytes(bytes.AsSpan(bytes.Length - 4), int.MaxValue);
+        // The item count is the 4 bytes before the closing acknowledgement flag: claim two billion items.
+        BitConverter.TryWriteBytes(bytes.AsSpan(bytes.Length - 5), int.MaxValue);
         Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, "B"));
-        BitConverter.TryWriteBytes(bytes.AsSpan(bytes.Length - 4), -1);
+        BitConverter.TryWriteBytes(bytes.AsSpan(bytes.Length - 5), -1);
         Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, "B"));
     }
 
@@ -99,7 +99,8 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
 
     private static object Sample(string manifest) => manifest switch
     {
-        "B" => new Batch("tab", 0xdeadbeef, Origin, 42, 77, [Item("a", "1"), Item("b", "2")]),
+        "B" => new Batch("tab", 0xdeadbeef, Origin, 42, 77, [Item("a", "1"), Item("b", "2")], WantsAck: true),
+        "BA" => new BatchApplied("tab", 42),
         "H" => new Heads("tab", 5, Origin, 9),
         "RQ" => new ResendRequest("tab", 3, 8),
         "RG" => new ResendGone("tab", Origin, 3),

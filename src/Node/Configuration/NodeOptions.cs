@@ -129,6 +129,12 @@ public sealed class ReplicationTuning
     /// <summary>Seconds a sync waits for a donor's next chunk before trying another donor (default 10).</summary>
     public int SyncTimeoutSeconds { get; set; } = 10;
 
+    /// <summary>Peers that must have applied a write before it is answered (0, the default: answered once applied here).</summary>
+    public int WriteConcern { get; set; }
+
+    /// <summary>Milliseconds a write waits for its write concern before it is answered with an error (default 5000).</summary>
+    public int WriteConcernTimeoutMs { get; set; } = 5000;
+
     /// <summary>Seconds deletion markers of replicated tables are kept (default 300).</summary>
     public int TombstoneGraceSeconds { get; set; } = 300;
 }

@@ -63,6 +63,8 @@ public sealed class NodeSettings
         Range("Replication:RetransmitMiB", replication.RetransmitMiB, 1, 64 * 1024);
         Range("Replication:HeadsIntervalMs", replication.HeadsIntervalMs, 10, 60_000);
         Range("Replication:SyncTimeoutSeconds", replication.SyncTimeoutSeconds, 1, 3600);
+        Range("Replication:WriteConcern", replication.WriteConcern, 0, 64);
+        Range("Replication:WriteConcernTimeoutMs", replication.WriteConcernTimeoutMs, 10, 600_000);
         Range("Replication:TombstoneGraceSeconds", replication.TombstoneGraceSeconds, 1, 7 * 86_400);
         if (System.Text.Encoding.UTF8.GetByteCount(node.EffectiveNodeId) > 200)
             throw new OptionsException("Node:NodeId", node.EffectiveNodeId, "longer than 200 bytes");

@@ -57,5 +57,8 @@ public sealed class HTableNode
     }
 }
 
+/// <summary>A write was applied on this node but not confirmed by enough peers in time (write concern).</summary>
+public sealed class WriteConcernException(string message) : Exception(message);
+
 /// <summary>The node cannot take writes right now (its actor system is stopping or being rebuilt); retry shortly.</summary>
 public sealed class NodeUnavailableException() : Exception("the node is rejoining the cluster and takes no writes right now; retry shortly");

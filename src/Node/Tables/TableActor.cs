@@ -16,10 +16,16 @@ public sealed class TableActor : ReceiveActor, IWithTimers
     private readonly TablePartition _partition;
     private readonly TableEvents _events;
     private readonly IActorRef? _replication;
+    private readonly bool _writeConcern;
 
-    /// <summary>Creates the actor; <paramref name="replication"/> is null for a table that stays local.</summary>
-    public TableActor(TablePartition partition, TimeSpan sweepInterval, TableEvents events, IActorRef? replication)
+    /// <summary>
+    /// Creates the actor; <paramref name="replication"/> is null for a table that stays local. With
+    /// <paramref name="writeConcern"/> a write to a replicated table is answered once the replication
+    /// layer says enough peers applied it.
+    /// </summary>
+    public TableActor(TablePartition partition, TimeSpan sweepInterval, TableEvents events, IActorRef? replication, bool writeConcern = false)
     {
+        _writeConcern = writeConcern && replication is not null && partition.Table.Replicated;
         _partition = partition;
         _events = events;
         _replication = partition.Table.Replicated ? replication : null;
@@ -28,14 +34,12 @@ public sealed class TableActor : ReceiveActor, IWithTimers
         Receive<Apply>(cmd =>
         {
             var results = PartitionWriter.Apply(_partition, cmd.Ops);
-            Publish();
-            cmd.Reply.TrySetResult(results);
+            Publish(cmd.Reply, results);
         });
         Receive<Atomic>(cmd =>
         {
             var result = cmd.Update(_partition);
-            Publish();
-            cmd.Reply.TrySetResult(result);
+            Publish(cmd.Reply, result);
         });
         Receive<ReplicationProtocol.Merge>(m =>
         {
@@ -73,7 +77,7 @@ public sealed class TableActor : ReceiveActor, IWithTimers
     }
 
     // Changes go to replication before the writer is answered, so an acknowledged write is already
-    // on its way to the peers.
+    // on its way to the peers; with a write concern the answer waits for the peers.
     private void Publish()
     {
         // Drained even without a replication actor, so recorded changes never pile up.
@@ -81,7 +85,24 @@ public sealed class TableActor : ReceiveActor, IWithTimers
             _replication?.Tell(new ReplicationProtocol.Changed(_partition.Table.Name, c.Items, c.ResetVersion));
     }
 
+    private void Publish<T>(TaskCompletionSource<T> reply, T result)
+    {
+        if (!_writeConcern || _partition.TakeChanges() is not { } c)
+        {
+            Publish();
+            reply.TrySetResult(result);
+            return;
+        }
+        _replication!.Tell(new ReplicationProtocol.Changed(_partition.Table.Name, c.Items, c.ResetVersion, error =>
+        {
+            if (error is null)
+                reply.TrySetResult(result);
+            else
+                reply.TrySetException(new WriteConcernException(error));
+        }));
+    }
+
     /// <summary>Props for a partition.</summary>
-    public static Props Props(TablePartition partition, TimeSpan sweepInterval, TableEvents events, IActorRef? replication = null) =>
-        Akka.Actor.Props.Create(() => new TableActor(partition, sweepInterval, events, replication));
+    public static Props Props(TablePartition partition, TimeSpan sweepInterval, TableEvents events, IActorRef? replication = null, bool writeConcern = false) =>
+        Akka.Actor.Props.Create(() => new TableActor(partition, sweepInterval, events, replication, writeConcern));
 }

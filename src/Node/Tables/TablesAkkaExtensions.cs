@@ -15,7 +15,7 @@ public static class TablesAkkaExtensions
     /// before this), the writers of replicated tables report to it and it gets their addresses.
     /// </summary>
     public static AkkaConfigurationBuilder WithTables(this AkkaConfigurationBuilder builder,
-        IReadOnlyList<HTable> tables, HTableNode node, TableEvents events, TimeSpan sweepInterval, bool raiseModInit = true)
+        IReadOnlyList<HTable> tables, HTableNode node, TableEvents events, TimeSpan sweepInterval, bool raiseModInit = true, bool writeConcern = false)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(tables);
@@ -30,7 +30,7 @@ public static class TablesAkkaExtensions
             {
                 var writers = new IActorRef[table.PartitionCount];
                 for (var i = 0; i < writers.Length; i++)
-                    writers[i] = system.ActorOf(TableActor.Props(table.Partition(i), sweepInterval, events, replication), $"table-{ActorName(table.Name)}-{i}");
+                    writers[i] = system.ActorOf(TableActor.Props(table.Partition(i), sweepInterval, events, replication, writeConcern), $"table-{ActorName(table.Name)}-{i}");
                 clients.Add(new TableClient(table, writers));
                 if (table.Replicated)
                     replicated[table.Name] = writers;
