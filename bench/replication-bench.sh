@@ -47,17 +47,9 @@ TABLE_DEF='a=>size=8;dmqreplicate=1'
 HTC_PID=(); NODE_SEQ=0; HTC_TAG=repl; KAM_STARTED=0; PG_STARTED=0; KAM_RAN=0
 T_START=$(date +%s)
 
-log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*"; }
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 phase() { log "== $* (load: $(cut -d' ' -f1-3 /proc/loadavg))"; }
-
-stop_pid() { # pid name: SIGTERM, wait up to 15 s, then SIGKILL
-  local pid="$1" name="$2"
-  [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 150); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
-  if [ -d "/proc/$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; log "$name: SIGKILLed $pid"; else log "$name: stopped $pid"; fi
-  wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local i

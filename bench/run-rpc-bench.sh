@@ -24,16 +24,8 @@ OUT="$(mktemp -d /tmp/htc-rpc-bench.XXXXXX)"
 NODE_PID=""; BARE_PID=""; KAM_STARTED=0; PG_STARTED=0
 RESULTS=()   # "target|workload|req/s|ops/s|non-2xx|socket errors"
 
-log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*"; }
-
-stop_pid() { # pid name: SIGTERM, wait up to 15 s, then SIGKILL
-  local pid="$1" name="$2"
-  [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 150); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
-  if [ -d "/proc/$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; log "$name: SIGKILLed $pid"; else log "$name: stopped $pid"; fi
-  wait "$pid" 2>/dev/null || true
-}
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 
 cleanup() {
   stop_pid "$NODE_PID" "htcluster node"; NODE_PID=""
