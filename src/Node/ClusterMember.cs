@@ -95,7 +95,7 @@ public sealed class ClusterMember : IHostedService
         var status = new ReplicationStatus();
         Replication = status;
         _readiness.Use(Replicate && _tables.Any(t => t.Replicated) ? status : null);
-        var options = _replicationOptions.WithRepublish(restart, republishSinceMs);
+        var options = _replicationOptions with { RepublishOnStart = restart, RepublishSinceMs = republishSinceMs };
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Services.AddSingleton(_loggerFactory);
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));

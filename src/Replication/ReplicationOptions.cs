@@ -4,7 +4,7 @@ namespace HTableCluster.Replication;
 /// Replication settings of one node (configuration section <c>Replication</c>; <c>enable_dmq</c> and
 /// <c>dmq_init_sync</c> come from the <c>Htable</c> section under their Kamailio names).
 /// </summary>
-public sealed class ReplicationOptions
+public sealed record ReplicationOptions
 {
     /// <summary>This node's id (stamped on everything it publishes).</summary>
     public string NodeId { get; set; } = "";
@@ -45,24 +45,6 @@ public sealed class ReplicationOptions
 
     /// <summary>With <see cref="RepublishOnStart"/>: only items stamped at or after this Unix time (ms) are published again (0: all).</summary>
     public long RepublishSinceMs { get; set; }
-
-    /// <summary>A copy with <see cref="RepublishOnStart"/> and <see cref="RepublishSinceMs"/> set as given.</summary>
-    public ReplicationOptions WithRepublish(bool republish, long sinceMs = 0) => new()
-    {
-        NodeId = NodeId,
-        InitSync = InitSync,
-        MaxBatchBytes = MaxBatchBytes,
-        MaxItemBytes = MaxItemBytes,
-        RetransmitBytes = RetransmitBytes,
-        HeadsInterval = HeadsInterval,
-        SyncTimeout = SyncTimeout,
-        TombstoneGrace = TombstoneGrace,
-        RepublishOnStart = republish,
-        WriteConcern = WriteConcern,
-        WriteConcernTimeout = WriteConcernTimeout,
-        RepublishSinceMs = sinceMs,
-        PublishWhenAlone = PublishWhenAlone,
-    };
 
     /// <summary>Publish even with no other member (tests observe publications through a probe).</summary>
     internal bool PublishWhenAlone { get; init; }
