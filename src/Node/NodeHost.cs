@@ -2,10 +2,6 @@ using System.Buffers;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Text.Json;
-using Akka.Cluster;
-using Akka.Cluster.Hosting;
-using Akka.Hosting;
-using Akka.Remote.Hosting;
 using HTableCluster.Node.Configuration;
 using HTableCluster.Node.Rpc;
 using HTableCluster.Node.Tables;
@@ -251,9 +247,6 @@ public static class NodeHost
 
         /// <summary>True once this node is an Up member and its replicated tables are synced.</summary>
         public bool IsReady => _joined && (_replication is not { } r || r.IsReady);
-
-        /// <summary>True once this node is an Up member.</summary>
-        public bool IsJoined => _joined;
 
         /// <summary>Why the cluster refused this node (its id is taken), or null.</summary>
         public string? Refused { get; private set; }

@@ -441,7 +441,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         {
             Flush(state.Table.Name, scheduled: false);
             state.Resyncing = false;
-            var candidates = new Queue<ICanTell>(Peers().Select(m => (ICanTell)Context.ActorSelection(new RootActorPath(m.Address) / "user" / Self.Path.Name)));
+            var candidates = DonorCandidates();
             var run = new SyncRun(initial: false, candidates) { Replace = true };
             run.Done.AddRange(state.Waiting);
             state.Waiting.Clear();
@@ -471,7 +471,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         }
         var candidates = donor is not null
             ? new Queue<ICanTell>([donor])
-            : new Queue<ICanTell>(Peers().Select(m => (ICanTell)Context.ActorSelection(new RootActorPath(m.Address) / "user" / Self.Path.Name)));
+            : DonorCandidates();
         var run = new SyncRun(initial, candidates);
         run.Done.AddRange(state.Waiting);
         state.Waiting.Clear();
@@ -480,6 +480,10 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         state.Sync = run;
         NextCandidate(state);
     }
+
+    // The replication actors of the Up peers, oldest first: who may serve a snapshot.
+    private Queue<ICanTell> DonorCandidates() =>
+        new(Peers().Select(m => (ICanTell)Context.ActorSelection(new RootActorPath(m.Address) / "user" / Self.Path.Name)));
 
     // Any other member, whatever its status (a joining one is about to need the batches).
     private bool HasPeers() => _options.PublishWhenAlone || _cluster.State.Members.Count > 1;

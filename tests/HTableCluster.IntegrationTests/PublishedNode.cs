@@ -52,14 +52,23 @@ public static class PublishedNode
         return (p.ExitCode, await stdout, await stderr);
     }
 
-    public static Process Start(params string[] args)
+    public static Process Start(params string[] args) => StartVia([], args);
+
+    /// <summary>Starts the binary through a launcher (e.g. <c>ip netns exec NS</c>); empty: directly.</summary>
+    public static Process StartVia(IReadOnlyList<string> launcher, params string[] args)
     {
-        var psi = new ProcessStartInfo(Path)
+        var psi = new ProcessStartInfo(launcher.Count > 0 ? launcher[0] : Path)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (launcher.Count > 0)
+        {
+            foreach (var a in launcher.Skip(1))
+                psi.ArgumentList.Add(a);
+            psi.ArgumentList.Add(Path);
+        }
         foreach (var a in args)
             psi.ArgumentList.Add(a);
         foreach (var key in Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(k => k.StartsWith("HTABLE_", StringComparison.Ordinal)).ToList())
@@ -100,9 +109,10 @@ public sealed class NodeProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _log = new();
 
-    private NodeProcess(Process process, int rpcPort, int clusterPort)
+    private NodeProcess(Process process, string host, int rpcPort, int clusterPort)
     {
         _process = process;
+        Host = host;
         RpcPort = rpcPort;
         ClusterPort = clusterPort;
         _process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
@@ -115,7 +125,12 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public int ClusterPort { get; }
 
-    public string Url => $"http://127.0.0.1:{RpcPort}/RPC";
+    /// <summary>The address the node's RPC listens on.</summary>
+    public string Host { get; }
+
+    public string Url => $"http://{Host}:{RpcPort}/RPC";
+
+    public bool HasExited => _process.HasExited;
 
     public string Log
     {
@@ -134,22 +149,29 @@ public sealed class NodeProcess : IAsyncDisposable
     {
         var args = new List<string> { "serve", "--rpc-port", rpc.ToString(System.Globalization.CultureInfo.InvariantCulture), "--cluster-port", cluster.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         args.AddRange(extra);
-        var node = new NodeProcess(PublishedNode.Start([.. args]), rpc, cluster);
+        var node = new NodeProcess(PublishedNode.Start([.. args]), "127.0.0.1", rpc, cluster);
         await node.WaitReadyAsync();
         return node;
     }
 
-    public async Task WaitReadyAsync()
+    /// <summary>
+    /// Starts a node through <paramref name="launcher"/> (e.g. <c>ip netns exec NS env VAR=VALUE</c>)
+    /// that serves RPC on <paramref name="host"/>, without waiting for it to be ready.
+    /// </summary>
+    public static NodeProcess Launch(IReadOnlyList<string> launcher, string host, int rpcPort, int clusterPort, params string[] args) =>
+        new(PublishedNode.StartVia(launcher, args), host, rpcPort, clusterPort);
+
+    public async Task WaitReadyAsync(TimeSpan? timeout = null)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         while (DateTime.UtcNow < deadline)
         {
             if (_process.HasExited)
                 throw new InvalidOperationException($"node exited with {_process.ExitCode}:\n{Log}");
             try
             {
-                using var r = await http.GetAsync(new Uri($"http://127.0.0.1:{RpcPort}/health/ready"));
+                using var r = await http.GetAsync(new Uri($"http://{Host}:{RpcPort}/health/ready"));
                 if (r.IsSuccessStatusCode)
                     return;
             }
@@ -161,7 +183,7 @@ public sealed class NodeProcess : IAsyncDisposable
             }
             await Task.Delay(200);
         }
-        throw new TimeoutException("node not ready within 60 s:\n" + Log);
+        throw new TimeoutException("node not ready in time:\n" + Log);
     }
 
     /// <summary>Kills the process at once (SIGKILL), as a crash would.</summary>
