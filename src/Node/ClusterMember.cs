@@ -105,7 +105,7 @@ public sealed class ClusterMember : IHostedService
         var rejoinVia = restart ? RejoinAddresses() : [];
         builder.Services.AddAkka(NodeHost.SystemName, (akka, sp) =>
         {
-            akka.ConfigureLoggers(l => l.AddLoggerFactory());
+            akka.ConfigureLoggers(l => l.ClearLoggers().AddLogger<AkkaLogForwarder>());
             akka.AddHocon(Hocon.Remote(_settings), HoconAddMode.Prepend);
             akka.WithRemoting(new RemoteOptions
             {

@@ -73,9 +73,12 @@ public static class NodeHost
         builder.Services.AddSingleton<EventStream>();
         builder.Services.AddSingleton<KamailioMethods>();
         builder.Services.AddSingleton<ScriptMethods>();
+        builder.Services.AddSingleton(new CoreMethods(time ?? TimeProvider.System));
         builder.Services.AddSingleton(new LeaseLocks(time ?? TimeProvider.System));
         builder.Services.AddSingleton(sp => new RpcDispatcher(
-            sp.GetRequiredService<KamailioMethods>().Methods().Concat(sp.GetRequiredService<ScriptMethods>().Methods()),
+            sp.GetRequiredService<KamailioMethods>().Methods()
+                .Concat(sp.GetRequiredService<ScriptMethods>().Methods())
+                .Concat(sp.GetRequiredService<CoreMethods>().Methods()),
             settings.Rpc.MaxBatch,
             sp.GetRequiredService<ILogger<RpcDispatcher>>()));
 
@@ -85,12 +88,12 @@ public static class NodeHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterMember>());
 
         var app = builder.Build();
-        var dispatcher = app.Services.GetRequiredService<RpcDispatcher>();
+        var rpc = new RpcEndpoint(app.Services.GetRequiredService<RpcDispatcher>(), settings.Rpc.MaxBodyBytes);
         // JSON-RPC is answered before routing (the hot path); like Kamailio's xhttp route, any path
         // under /RPC is accepted.
         app.Use((ctx, next) =>
             HttpMethods.IsPost(ctx.Request.Method) && ctx.Request.Path.StartsWithSegments("/RPC", StringComparison.Ordinal)
-                ? HandleRpcAsync(ctx, dispatcher, settings.Rpc.MaxBodyBytes)
+                ? rpc.HandleAsync(ctx)
                 : next(ctx));
         app.UseRouting();
         app.MapGet("/health/live", () => Results.Text("live\n"));
@@ -118,77 +121,6 @@ public static class NodeHost
         app.Logger.LogInformation("Node {NodeId}: tables {Tables}", settings.Node.EffectiveNodeId,
             string.Join("; ", settings.Tables.Select(t => t.ToDefinition())));
         return app;
-    }
-
-    private static async Task HandleRpcAsync(HttpContext ctx, RpcDispatcher dispatcher, int maxBody)
-    {
-        var reader = ctx.Request.BodyReader;
-        ReadResult read;
-        while (true)
-        {
-            read = await reader.ReadAsync(ctx.RequestAborted).ConfigureAwait(false);
-            if (read.Buffer.Length > maxBody || ctx.Request.ContentLength > maxBody)
-            {
-                reader.AdvanceTo(read.Buffer.Start);
-                ctx.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-                ctx.Response.ContentType = "application/json";
-                var message = "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32600,\"message\":\"Invalid Request: body larger than "
-                    + maxBody.ToString(CultureInfo.InvariantCulture) + " bytes (Rpc:MaxBodyBytes)\"},\"id\":null}";
-                await ctx.Response.WriteAsync(message, ctx.RequestAborted).ConfigureAwait(false);
-                return;
-            }
-            if (read.IsCompleted)
-                break;
-            reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
-        }
-        var buffer = read.Buffer;
-        var body = buffer.IsSingleSegment ? buffer.First : buffer.ToArray();
-        var output = ReplyBuffer.Rent();
-        try
-        {
-            var status = await dispatcher.ProcessAsync(body, output.Writer).ConfigureAwait(false);
-            await output.Writer.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
-            reader.AdvanceTo(buffer.End);
-            ctx.Response.StatusCode = status;
-            if (status == StatusCodes.Status204NoContent)
-                return;
-            ctx.Response.ContentType = "application/json";
-            ctx.Response.ContentLength = output.Buffer.WrittenCount;
-            await ctx.Response.Body.WriteAsync(output.Buffer.WrittenMemory, ctx.RequestAborted).ConfigureAwait(false);
-        }
-        finally
-        {
-            ReplyBuffer.Return(output);
-        }
-    }
-
-    // Reply buffers are reused across requests; oversized ones are dropped.
-    private sealed class ReplyBuffer
-    {
-        private const int MaxPooled = 64;
-        private const int MaxPooledBytes = 64 * 1024;
-        private static readonly System.Collections.Concurrent.ConcurrentQueue<ReplyBuffer> Pool = new();
-
-        private ReplyBuffer()
-        {
-            Buffer = new ArrayBufferWriter<byte>(512);
-            Writer = new Utf8JsonWriter(Buffer);
-        }
-
-        public ArrayBufferWriter<byte> Buffer { get; }
-
-        public Utf8JsonWriter Writer { get; }
-
-        public static ReplyBuffer Rent() => Pool.TryDequeue(out var b) ? b : new ReplyBuffer();
-
-        public static void Return(ReplyBuffer b)
-        {
-            if (b.Buffer.Capacity > MaxPooledBytes || Pool.Count >= MaxPooled)
-                return;
-            b.Buffer.ResetWrittenCount();
-            b.Writer.Reset(b.Buffer);
-            Pool.Enqueue(b);
-        }
     }
 
     private static string ResolveBind(string bind) => bind == "localhost" ? "127.0.0.1" : bind;

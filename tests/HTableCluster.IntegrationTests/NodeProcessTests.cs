@@ -54,6 +54,19 @@ public sealed class NodeProcessTests
     }
 
     [Fact]
+    public async Task Sigterm_is_a_graceful_stop_and_akka_logs_through_the_host()
+    {
+        await using var node = await NodeProcess.StartAsync();
+        Assert.Equal(0, await node.TerminateAsync());
+        var log = node.Log;
+        Assert.DoesNotContain("downed", log, StringComparison.OrdinalIgnoreCase);
+        // One timestamp and one level per line: Akka's own rendering ("[INFO][date][Thread n]") is gone.
+        Assert.Contains("Akka[0] [Cluster (akka://htcluster)]", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("[INFO]", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("[Thread ", log, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Rpc_cli_exits_non_zero_with_the_error_message()
     {
         await using var node = await NodeProcess.StartAsync();

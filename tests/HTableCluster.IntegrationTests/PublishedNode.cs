@@ -196,6 +196,18 @@ public sealed class NodeProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the process as a supervisor does (SIGTERM); returns its exit code.</summary>
+    public async Task<int> TerminateAsync()
+    {
+        if (!_process.HasExited)
+        {
+            using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync();
+            await _process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+        }
+        return _process.ExitCode;
+    }
+
     /// <summary>Calls a method over HTTP; returns the whole JSON-RPC reply.</summary>
     public async Task<System.Text.Json.JsonElement> CallAsync(string method, params object?[] parameters)
     {

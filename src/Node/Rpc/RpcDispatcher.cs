@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Collections.Frozen;
+using System.Text;
+using System.Text.Unicode;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -50,6 +53,14 @@ public sealed partial class RpcDispatcher
     public async Task<int> ProcessAsync(ReadOnlyMemory<byte> body, Utf8JsonWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
+        // JSON text must be UTF-8 (RFC 8259); System.Text.Json only notices bad bytes when a
+        // string is read, so the whole body is checked first (vectorised, a fraction of parsing).
+        if (!Utf8.IsValid(body.Span))
+        {
+            WriteError(writer, default, new RpcError(ParseError, $"Parse error: invalid UTF-8 at byte {InvalidUtf8Offset(body.Span)}"));
+            Calls.WithLabels("", "parse_error").Inc();
+            return 500;
+        }
         JsonDocument doc;
         try
         {
@@ -75,6 +86,18 @@ public sealed partial class RpcDispatcher
         }
     }
 
+    private static int InvalidUtf8Offset(ReadOnlySpan<byte> text)
+    {
+        var offset = 0;
+        while (offset < text.Length)
+        {
+            if (Rune.DecodeFromUtf8(text[offset..], out _, out var consumed) != OperationStatus.Done)
+                return offset;
+            offset += consumed;
+        }
+        return offset;
+    }
+
     private async Task<int> BatchAsync(JsonElement root, Utf8JsonWriter writer)
     {
         var count = root.GetArrayLength();
@@ -96,7 +119,7 @@ public sealed partial class RpcDispatcher
             // Consecutive writes are grouped; a read first waits for the writes queued before it,
             // so a batch behaves as if its calls ran in order.
             var groupable = call.ValueKind == JsonValueKind.Object && call.TryGetProperty("method", out var m)
-                && m.ValueKind == JsonValueKind.String && _methods.TryGetValue(m.GetString()!, out var method) && method.GroupableWrite;
+                && RpcJson.TryGetString(m, out var name) && _methods.TryGetValue(name, out var method) && method.GroupableWrite;
             if (groupable)
             {
                 calls[i++] = CallAsync(call, sink).AsTask();
@@ -137,10 +160,14 @@ public sealed partial class RpcDispatcher
         var hasId = call.TryGetProperty("id", out var id);
         if (hasId && id.ValueKind is JsonValueKind.Object or JsonValueKind.Array)
             return (default, true, RpcReply.Fail(InvalidRequest, "Invalid Request: id must be a string, number or null"));
-        if (!call.TryGetProperty("jsonrpc", out var version) || version.ValueKind != JsonValueKind.String || version.GetString() != "2.0")
+        if (hasId && id.ValueKind == JsonValueKind.String && !RpcJson.TryGetString(id, out _))
+            return (default, true, RpcReply.Fail(InvalidRequest, "Invalid Request: id is not valid Unicode (a lone surrogate escape)"));
+        if (!call.TryGetProperty("jsonrpc", out var version) || version.ValueKind != JsonValueKind.String || !version.ValueEquals("2.0"))
             return (id, true, RpcReply.Fail(InvalidRequest, "Invalid Request: \"jsonrpc\" must be \"2.0\""));
         if (!call.TryGetProperty("method", out var methodName) || methodName.ValueKind != JsonValueKind.String)
             return (id, true, RpcReply.Fail(InvalidRequest, "Invalid Request: \"method\" must be a string"));
+        if (!RpcJson.TryGetString(methodName, out var name))
+            return (id, true, RpcReply.Fail(InvalidRequest, "Invalid Request: \"method\" is not valid Unicode (a lone surrogate escape)"));
         RpcParams parameters;
         if (!call.TryGetProperty("params", out var ps))
         {
@@ -160,7 +187,6 @@ public sealed partial class RpcDispatcher
             return (id, true, RpcReply.Fail(InvalidRequest, "Invalid Request: \"params\" must be an array or an object"));
         }
 
-        var name = methodName.GetString()!;
         if (!_methods.TryGetValue(name, out var method))
         {
             Calls.WithLabels("unknown", "error").Inc();
@@ -174,6 +200,12 @@ public sealed partial class RpcDispatcher
         catch (TimeoutException)
         {
             reply = RpcReply.Fail(500, "Internal error: the table writer did not answer in time");
+        }
+        catch (InvalidOperationException ex) when (RpcJson.IsInvalidText(ex))
+        {
+            // A string parameter with an escape that is not valid Unicode ("\ud800"): the bytes
+            // are valid UTF-8, so only reading the string finds it.
+            reply = RpcReply.Fail(RpcParams.Errors.InvalidParams, "Invalid params: a string is not valid Unicode (" + ex.Message + ")");
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -21,6 +21,31 @@ public sealed record RpcError(int Code, string Message);
 /// <summary>Writes result trees: string, integers, bool, null, <see cref="RpcObject"/>, lists.</summary>
 public static class RpcJson
 {
+    /// <summary>
+    /// Reads a JSON string. False when it is not a string, or when it holds an escape that is not
+    /// valid Unicode (a lone surrogate such as <c>"\ud800"</c>), which System.Text.Json refuses to
+    /// transcode.
+    /// </summary>
+    public static bool TryGetString(JsonElement element, out string value)
+    {
+        value = "";
+        if (element.ValueKind != JsonValueKind.String)
+            return false;
+        try
+        {
+            value = element.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>True when <paramref name="ex"/> is System.Text.Json refusing to transcode a string.</summary>
+    public static bool IsInvalidText(InvalidOperationException ex) =>
+        ex?.TargetSite?.DeclaringType?.Assembly == typeof(JsonElement).Assembly;
+
     /// <summary>Serializes one value.</summary>
     public static void Write(Utf8JsonWriter writer, object? value)
     {

@@ -1,0 +1,61 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Dispatch;
+using Akka.Event;
+using Akka.Hosting.Logging;
+using MelLogLevel = Microsoft.Extensions.Logging.LogLevel;
+
+namespace HTableCluster.Node;
+
+/// <summary>
+/// Akka.NET's logger that hands each log event to the host's Microsoft.Extensions.Logging, with the
+/// event's class as category and its source and message as the text. Akka.Hosting's own
+/// <see cref="LoggerFactoryLogger"/> writes the event's full Akka rendering (level, timestamp,
+/// thread, source) inside the host's line, so every line carried two timestamps and two levels.
+/// </summary>
+public sealed class AkkaLogForwarder : ActorBase, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
+{
+    private readonly ILoggerFactory _factory;
+    private readonly ConcurrentDictionary<Type, ILogger> _loggers = new();
+
+    /// <summary>Created by the actor system from <c>akka.loggers</c>.</summary>
+    public AkkaLogForwarder()
+    {
+        var setup = Context.System.Settings.Setup.Get<LoggerFactorySetup>();
+        if (!setup.HasValue)
+            throw new ConfigurationException("the actor system has no LoggerFactorySetup (Akka.Hosting adds it from the host's ILoggerFactory)");
+        _factory = setup.Value.LoggerFactory;
+    }
+
+    /// <inheritdoc />
+    protected override bool Receive(object message)
+    {
+        switch (message)
+        {
+            case InitializeLogger:
+                Sender.Tell(new LoggerInitialized());
+                return true;
+            case LogEvent e:
+                var logger = _loggers.GetOrAdd(e.LogClass, static (type, factory) => factory.CreateLogger(Category(type)), _factory);
+                var level = Level(e.LogLevel());
+                if (logger.IsEnabled(level))
+                    logger.Log(level, e.Cause, "[{AkkaSource}] {AkkaMessage}", e.LogSource, e.Message?.ToString());
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    // Events logged under a plain string source carry a placeholder class.
+    private static string Category(Type type) =>
+        type == typeof(DummyClassForStringSources) ? "Akka" : type.FullName ?? type.Name;
+
+    private static MelLogLevel Level(Akka.Event.LogLevel level) => level switch
+    {
+        Akka.Event.LogLevel.DebugLevel => MelLogLevel.Debug,
+        Akka.Event.LogLevel.InfoLevel => MelLogLevel.Information,
+        Akka.Event.LogLevel.WarningLevel => MelLogLevel.Warning,
+        _ => MelLogLevel.Error,
+    };
+}
