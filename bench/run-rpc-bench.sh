@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # JSON-RPC load test over HTTP keep-alive (wrk) on 127.0.0.1:
-#   1. HTableCluster node (src/Node published in Release): htable.get / sets / seti, one call per
+#   1. HTableCluster node (src/Node published in Release) with table t (replicated, the default demo
+#      table) and table l (not replicated): htable.get, sets and seti on l, seti on t, one call per
 #      request, and JSON-RPC batches of $BATCH gets / sets per request (ops = BATCH x requests);
 #   2. bench/bare-endpoint (parse + Dictionary lookup + reply): the ceiling for get;
 #   3. the Kamailio 5.6 reference (../shared/kamailio beside the repository), when kamailio is installed: get / seti / sets.
@@ -100,18 +101,23 @@ NODE_URL="http://127.0.0.1:$HTC_RPC_PORT/RPC"
 port_free "$HTC_RPC_PORT" || { echo "port $HTC_RPC_PORT is in use"; exit 1; }
 port_free "$HTC_CLUSTER_PORT" || { echo "port $HTC_CLUSTER_PORT is in use"; exit 1; }
 log "starting htcluster serve --rpc-port $HTC_RPC_PORT --cluster-port $HTC_CLUSTER_PORT"
-"$HTC_PUBLISH_DIR/htcluster" serve --rpc-port "$HTC_RPC_PORT" --cluster-port "$HTC_CLUSTER_PORT" > "$OUT/node.log" 2>&1 &
+"$HTC_PUBLISH_DIR/htcluster" serve --rpc-port "$HTC_RPC_PORT" --cluster-port "$HTC_CLUSTER_PORT" \
+  --table 't=>size=10;autoexpire=0;dmqreplicate=1' --table 'l=>size=10;autoexpire=0' > "$OUT/node.log" 2>&1 &
 NODE_PID=$!
 wait_http "http://127.0.0.1:$HTC_RPC_PORT/health/ready" GET 60 "$NODE_PID" || { echo "node not ready; tail of $OUT/node.log:"; tail -20 "$OUT/node.log"; exit 1; }
-reply="$(rpc "$NODE_URL" "$(preload_json t)")"
-case "$reply" in *'"error"'*) echo "preload failed: ${reply:0:300}"; exit 1;; esac
-log "preloaded k0..k999 in table t: $(rpc "$NODE_URL" '{"jsonrpc":"2.0","method":"htable.get","params":["t","k999"],"id":1}')"
-warmup "$NODE_URL" TABLE=t
-run_wrk "htcluster" get rpc.lua "$NODE_URL" 1 TABLE=t OP=get
-run_wrk "htcluster" sets rpc.lua "$NODE_URL" 1 TABLE=t OP=sets
-run_wrk "htcluster" seti rpc.lua "$NODE_URL" 1 TABLE=t OP=seti
-run_wrk "htcluster" "batch-get" rpc.lua "$NODE_URL" "$BATCH" TABLE=t OP=get BATCH="$BATCH"
-run_wrk "htcluster" "batch-sets" rpc.lua "$NODE_URL" "$BATCH" TABLE=t OP=sets BATCH="$BATCH"
+for t in t l; do
+  reply="$(rpc "$NODE_URL" "$(preload_json $t)")"
+  case "$reply" in *'"error"'*) echo "preload failed: ${reply:0:300}"; exit 1;; esac
+done
+log "preloaded k0..k999 in tables t and l: $(rpc "$NODE_URL" '{"jsonrpc":"2.0","method":"htable.get","params":["l","k999"],"id":1}')"
+warmup "$NODE_URL" TABLE=l OP=seti
+warmup "$NODE_URL" TABLE=l
+run_wrk "htcluster" get rpc.lua "$NODE_URL" 1 TABLE=l OP=get
+run_wrk "htcluster" sets rpc.lua "$NODE_URL" 1 TABLE=l OP=sets
+run_wrk "htcluster" seti rpc.lua "$NODE_URL" 1 TABLE=l OP=seti
+run_wrk "htcluster" "seti-repl" rpc.lua "$NODE_URL" 1 TABLE=t OP=seti
+run_wrk "htcluster" "batch-get" rpc.lua "$NODE_URL" "$BATCH" TABLE=l OP=get BATCH="$BATCH"
+run_wrk "htcluster" "batch-sets" rpc.lua "$NODE_URL" "$BATCH" TABLE=l OP=sets BATCH="$BATCH"
 log "node RSS after the runs: $(awk '/^VmRSS:/ {print $2, $3}' "/proc/$NODE_PID/status")"
 stop_pid "$NODE_PID" "htcluster node"; NODE_PID=""
 

@@ -37,18 +37,23 @@ public sealed class AkkaLogForwarder : ActorBase, IRequiresMessageQueue<ILoggerM
                 Sender.Tell(new LoggerInitialized());
                 return true;
             case LogEvent e:
-                var logger = _loggers.GetOrAdd(e.LogClass, static (type, factory) => factory.CreateLogger(Category(type)), _factory);
-                var level = Level(e.LogLevel());
-                if (logger.IsEnabled(level))
-                    logger.Log(level, e.Cause, "[{AkkaSource}] {AkkaMessage}", e.LogSource, e.Message?.ToString());
+                Write(_loggers.GetOrAdd(e.LogClass, static (type, factory) => factory.CreateLogger(Category(type)), _factory), e);
                 return true;
             default:
                 return false;
         }
     }
 
+    /// <summary>Writes one Akka log event: its source and message, at its level.</summary>
+    internal static void Write(ILogger logger, LogEvent e)
+    {
+        var level = Level(e.LogLevel());
+        if (logger.IsEnabled(level))
+            logger.Log(level, e.Cause, "[{AkkaSource}] {AkkaMessage}", e.LogSource, e.Message?.ToString());
+    }
+
     // Events logged under a plain string source carry a placeholder class.
-    private static string Category(Type type) =>
+    internal static string Category(Type type) =>
         type == typeof(DummyClassForStringSources) ? "Akka" : type.FullName ?? type.Name;
 
     private static MelLogLevel Level(Akka.Event.LogLevel level) => level switch

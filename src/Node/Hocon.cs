@@ -15,9 +15,9 @@ internal static class Hocon
     /// <summary>
     /// Akka.Remote's frame limit (128000 bytes by default) raised to fit the largest replication
     /// message: a full batch plus one item of the largest size, with room for framing; and the
-    /// split-brain resolver's stable-after. Akka's own console logger is off: every Akka log event
-    /// goes through the host's logging (<see cref="AkkaLogForwarder"/>), also while the actor system
-    /// shuts down. Akka's CLR exit hook is off too: the host stops the actor system, so a SIGTERM is
+    /// split-brain resolver's stable-after. Every Akka log event goes through the host's logging
+    /// (<see cref="AkkaLogForwarder"/>, and <see cref="AkkaStdoutLogger"/> before it starts and after
+    /// it stops). Akka's CLR exit hook is off too: the host stops the actor system, so a SIGTERM is
     /// a graceful stop (exit 0) and never mistaken for the cluster downing this node.
     /// </summary>
     public static string Remote(NodeSettings settings)
@@ -30,7 +30,7 @@ internal static class Hocon
             akka.remote.dot-netty.tcp.receive-buffer-size = {{bytes}}b
             akka.cluster.split-brain-resolver.stable-after = {{settings.Cluster.DownAfterSeconds.ToString(CultureInfo.InvariantCulture)}}s
             akka.coordinated-shutdown.phases.before-actor-system-terminate.timeout = 15s
-            akka.stdout-loglevel = OFF
+            akka.stdout-logger-class = "{{typeof(AkkaStdoutLogger).AssemblyQualifiedName}}"
             akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
             """;
     }

@@ -33,6 +33,14 @@ public static class NodeHost
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fff ";
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // With any level of this category enabled, ASP.NET Core starts an Activity and a logging
+        // scope for every request (to put trace ids into request logs): a measurable part of a
+        // single RPC call. It only logs "Request starting/finished" lines, which the node never shows.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        // Requests run on the socket threads that read them (no hop to the thread pool); handlers
+        // that scan or take large bodies yield to the thread pool themselves (RpcDispatcher, RpcEndpoint).
+        if (settings.Rpc.InlineIo)
+            builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
         builder.WebHost.ConfigureKestrel(k =>
         {
             // The body limit is enforced by the RPC handler, which answers with a JSON-RPC error.
@@ -80,12 +88,14 @@ public static class NodeHost
                 .Concat(sp.GetRequiredService<ScriptMethods>().Methods())
                 .Concat(sp.GetRequiredService<CoreMethods>().Methods()),
             settings.Rpc.MaxBatch,
-            sp.GetRequiredService<ILogger<RpcDispatcher>>()));
+            sp.GetRequiredService<ILogger<RpcDispatcher>>(),
+            inlineWrites: settings.Rpc.InlineIo));
 
         builder.Services.AddSingleton(replicationOptions);
         builder.Services.AddSingleton(sp => new ClusterMember(settings, tables, node, sp.GetRequiredService<TableEvents>(), readiness,
             replicationOptions, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IHostApplicationLifetime>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterMember>());
+        builder.Services.AddHostedService<MemoryCompactor>();
 
         var app = builder.Build();
         var rpc = new RpcEndpoint(app.Services.GetRequiredService<RpcDispatcher>(), settings.Rpc.MaxBodyBytes);

@@ -11,6 +11,8 @@ namespace HTableCluster.Node;
 /// </summary>
 public static class ServeCommand
 {
+    private const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
@@ -56,6 +58,10 @@ public static class ServeCommand
             try
             {
                 var settings = Load(cli, parse.GetValue(kamailioCfg), parse.GetValue(configFile), tableValues.Length > 0, seedValues.Length > 0);
+                // .NET reads this once, when the first asynchronous socket is made (Rpc:InlineIo):
+                // socket completions then run on the epoll threads instead of hopping to the thread pool.
+                if (settings.Rpc.InlineIo && Environment.GetEnvironmentVariable(InlineCompletions) is null)
+                    Environment.SetEnvironmentVariable(InlineCompletions, "1");
                 app = NodeHost.Build(settings);
             }
             catch (Exception ex) when (ex is OptionsException or FormatException or IOException or InvalidDataException)

@@ -24,6 +24,13 @@ public sealed class NodeOptions
     /// <summary>Single-writer partitions per table (default 8, at most the table's slot count).</summary>
     public int Partitions { get; set; } = 8;
 
+    /// <summary>
+    /// After the managed heap grew or shrank by this many MiB (a bulk load, a flush) and writes went
+    /// quiet, the node compacts its heap once and gives the freed memory back to the OS (default 32;
+    /// 0 = never). See <see cref="MemoryCompactor"/>.
+    /// </summary>
+    public int CompactAfterMiB { get; set; } = 32;
+
     /// <summary>The advertised host.</summary>
     public string EffectivePublicHost => string.IsNullOrEmpty(PublicHost) ? Host : PublicHost;
 
@@ -95,7 +102,7 @@ public sealed class HtableOptions
     public string EventCallback { get; set; } = "";
 }
 
-/// <summary>Limits of the RPC endpoint (configuration section <c>Rpc</c>).</summary>
+/// <summary>Limits and threading of the RPC endpoint (configuration section <c>Rpc</c>).</summary>
 public sealed class RpcOptions
 {
     /// <summary>Largest key in UTF-8 bytes.</summary>
@@ -112,6 +119,14 @@ public sealed class RpcOptions
 
     /// <summary>Most items one page of <c>htable.iterate</c> or <c>htable.dump</c> returns.</summary>
     public int MaxPage { get; set; } = 100_000;
+
+    /// <summary>
+    /// Runs single calls on the socket threads (Kestrel's UnsafePreferInlineScheduling, .NET's inline
+    /// socket completions, and a single write answered on its partition writer's thread): fewer thread
+    /// hops per call. Table scans and large batches still move to the thread pool. Default true;
+    /// false keeps .NET's defaults.
+    /// </summary>
+    public bool InlineIo { get; set; } = true;
 }
 
 /// <summary>Replication tuning (configuration section <c>Replication</c>).</summary>

@@ -48,6 +48,7 @@ public sealed class NodeSettings
         Port("Node:ClusterPort", node.ClusterPort);
         Port("Node:RpcPort", node.RpcPort);
         Range("Node:Partitions", node.Partitions, 1, 1024);
+        Range("Node:CompactAfterMiB", node.CompactAfterMiB, 0, 1024 * 1024);
         Range("Cluster:DownAfterSeconds", cluster.DownAfterSeconds, 1, 3600);
         Range("Htable:TimerInterval", htable.TimerInterval, 1, 86_400);
         Range("Htable:FetchRows", htable.FetchRows, 1, 1_000_000);

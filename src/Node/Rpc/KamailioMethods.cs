@@ -35,12 +35,12 @@ public sealed class KamailioMethods(HTableNode node, NodeSettings settings, Clus
         yield return new("htable.setex", "Set expire in a hash table for the item referenced by key.", true, SetExpire);
         yield return new("htable.setxs", "Set one key in a hash table to a string value and its expire value.", true, SetStringExpire);
         yield return new("htable.setxi", "Set one key in a hash table to an integer value and its expire value.", true, SetIntegerExpire);
-        yield return new("htable.dump", "Dump the contents of hash table.", false, Dump);
+        yield return new("htable.dump", "Dump the contents of hash table.", false, Dump, Scans: true);
         yield return new("htable.reload", "Reload hash table from database.", false, Reload);
         yield return new("htable.store", "Store hash table to database.", false, Store);
         yield return new("htable.flush", "Flush hash table.", false, Flush);
-        yield return new("htable.listTables", "List all htables.", false, ListTables);
-        yield return new("htable.stats", "Statistics about htables.", false, Stats);
+        yield return new("htable.listTables", "List all htables.", false, ListTables, Scans: true);
+        yield return new("htable.stats", "Statistics about htables.", false, Stats, Scans: true);
         yield return new("htable.dmqsync", "Perform DMQ sync action.", false, DmqSync);
         yield return new("htable.dmqresync", "Perform DMQ resync action (flush and sync).", false, DmqResync);
     }

@@ -28,11 +28,16 @@ public sealed partial class RpcDispatcher
     private readonly FrozenDictionary<string, RpcMethod> _methods;
     private readonly FrozenDictionary<string, (Counter.Child Ok, Counter.Child Error)> _counters;
     private readonly int _maxBatch;
+    private readonly WriteSink _single;
     private readonly ILogger _logger;
 
-    /// <summary>Creates the dispatcher over a set of methods.</summary>
-    public RpcDispatcher(IEnumerable<RpcMethod> methods, int maxBatch, ILogger<RpcDispatcher>? logger = null)
+    /// <summary>
+    /// Creates the dispatcher over a set of methods. With <paramref name="inlineWrites"/> a single
+    /// call's write is answered on its partition writer's thread (<see cref="WriteSink.ImmediateInline"/>).
+    /// </summary>
+    public RpcDispatcher(IEnumerable<RpcMethod> methods, int maxBatch, ILogger<RpcDispatcher>? logger = null, bool inlineWrites = false)
     {
+        _single = inlineWrites ? WriteSink.ImmediateInline : WriteSink.Immediate;
         _logger = logger ?? NullLogger<RpcDispatcher>.Instance;
         var all = methods.ToList();
         all.Add(new RpcMethod("system.listMethods", "Lists the RPC methods supported.", false, (_, _) => RpcReply.Ok(MethodNames()).AsTask()));
@@ -78,7 +83,7 @@ public sealed partial class RpcDispatcher
             if (root.ValueKind == JsonValueKind.Array)
                 return await BatchAsync(root, writer).ConfigureAwait(false);
 
-            var (id, hasId, reply) = await CallAsync(root, WriteSink.Immediate).ConfigureAwait(false);
+            var (id, hasId, reply) = await CallAsync(root, _single).ConfigureAwait(false);
             if (!hasId && reply.Error is not { Code: InvalidRequest or ParseError })
                 return 204;
             WriteReply(writer, id, reply);
@@ -195,6 +200,8 @@ public sealed partial class RpcDispatcher
         RpcReply reply;
         try
         {
+            if (method.Scans)
+                await Task.Yield();
             reply = await method.Handler(parameters, sink).ConfigureAwait(false);
         }
         catch (TimeoutException)

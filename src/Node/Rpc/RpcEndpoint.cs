@@ -14,6 +14,8 @@ namespace HTableCluster.Node.Rpc;
 /// </summary>
 public sealed class RpcEndpoint(RpcDispatcher dispatcher, int maxBodyBytes)
 {
+    private const int InlineBodyBytes = 2048;
+
     /// <summary>Answers one request.</summary>
     public async Task HandleAsync(HttpContext ctx)
     {
@@ -38,6 +40,9 @@ public sealed class RpcEndpoint(RpcDispatcher dispatcher, int maxBodyBytes)
         var output = ReplyBuffer.Rent();
         try
         {
+            // A large body (a batch) is parsed and run on the thread pool, not on a socket thread.
+            if (buffer.Length > InlineBodyBytes)
+                await Task.Yield();
             ReadOnlyMemory<byte> body;
             if (buffer.IsSingleSegment)
             {

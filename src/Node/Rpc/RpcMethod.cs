@@ -20,7 +20,8 @@ public readonly record struct RpcReply(object? Result, RpcError? Error)
 public delegate ValueTask<RpcReply> RpcHandler(RpcParams parameters, WriteSink sink);
 
 /// <summary>
-/// A method: its name, help text, whether it only writes (so a batch may group it with neighbours)
-/// and its handler.
+/// A method: its name, help text, whether it only writes (so a batch may group it with neighbours),
+/// its handler, and whether it scans a whole table (<see cref="Scans"/>: it then runs on the thread
+/// pool, never on a socket thread, whose other connections would wait for it).
 /// </summary>
-public sealed record RpcMethod(string Name, string Help, bool GroupableWrite, RpcHandler Handler);
+public sealed record RpcMethod(string Name, string Help, bool GroupableWrite, RpcHandler Handler, bool Scans = false);

@@ -24,10 +24,10 @@ public sealed partial class ScriptMethods(HTableNode node, NodeSettings settings
         yield return new("htable.dec", "$shtdec: subtract DELTA (default 1) from an integer item; returns the new value. TABLE KEY [DELTA]", true, (p, s) => Add(p, s, -1));
         yield return new("htable.value", "$sht(t=>k): the value (string or integer), initval for a missing key, else null. TABLE KEY", false, Value);
         yield return new("htable.ttl", "$shtex(t=>k): seconds until the item expires (0 = never), null when missing. TABLE KEY", false, Ttl);
-        yield return new("htable.count_name", "$shtcn(t=>expr): number of items whose name matches; expr may start with ~~ (regex), %~ (starts with), ~% (ends with), == (equal), ** (all). TABLE EXPR", false, (p, s) => Count(p, false));
-        yield return new("htable.count_value", "$shtcv(t=>expr): number of items whose value matches; prefixes as count_name plus eq (integer equal). TABLE EXPR", false, (p, s) => Count(p, true));
-        yield return new("htable.match_name", "sht_match_name/sht_has_name: true when an item name matches. TABLE OP(eq|ne|re|sw|ew|in) VALUE", false, (p, s) => Match(p, false));
-        yield return new("htable.match_value", "sht_match_str_value/sht_has_str_value: true when a string value matches. TABLE OP(eq|ne|re|sw|ew|in) VALUE", false, (p, s) => Match(p, true));
+        yield return new("htable.count_name", "$shtcn(t=>expr): number of items whose name matches; expr may start with ~~ (regex), %~ (starts with), ~% (ends with), == (equal), ** (all). TABLE EXPR", false, (p, s) => Count(p, false), Scans: true);
+        yield return new("htable.count_value", "$shtcv(t=>expr): number of items whose value matches; prefixes as count_name plus eq (integer equal). TABLE EXPR", false, (p, s) => Count(p, true), Scans: true);
+        yield return new("htable.match_name", "sht_match_name/sht_has_name: true when an item name matches. TABLE OP(eq|ne|re|sw|ew|in) VALUE", false, (p, s) => Match(p, false), Scans: true);
+        yield return new("htable.match_value", "sht_match_str_value/sht_has_str_value: true when a string value matches. TABLE OP(eq|ne|re|sw|ew|in) VALUE", false, (p, s) => Match(p, true), Scans: true);
         yield return new("htable.rm", "sht_rm: delete one key; returns true when it existed. TABLE KEY", true, Remove);
         yield return new("htable.rm_name", "sht_rm_name: delete items whose name matches; returns the count. TABLE OP(re|sw|ew|in) VALUE", false, (p, s) => RemoveWhere(p, false, null));
         yield return new("htable.rm_value", "sht_rm_value: delete items whose value matches; returns the count. TABLE OP(re|sw|ew|in) VALUE", false, (p, s) => RemoveWhere(p, true, null));
@@ -35,10 +35,10 @@ public sealed partial class ScriptMethods(HTableNode node, NodeSettings settings
         yield return new("htable.rm_value_re", "sht_rm_value_re: delete items whose value matches the regex; returns the count. TABLE REGEX", false, (p, s) => RemoveWhere(p, true, MatchOperator.Regex));
         yield return new("htable.reset", "sht_reset: delete every item; returns the count. TABLE", false, Reset);
         yield return new("htable.is_null", "sht_is_null: true when the key is missing and the table has no initval. TABLE KEY", false, IsNull);
-        yield return new("htable.iterate", "sht_iterator_*: one page of items and the cursor of the next page (null at the end). TABLE [CURSOR] [COUNT]", false, Iterate);
+        yield return new("htable.iterate", "sht_iterator_*: one page of items and the cursor of the next page (null at the end). TABLE [CURSOR] [COUNT]", false, Iterate, Scans: true);
         yield return new("htable.lock", "sht_lock: take the lease lock of the key's slot; returns a token. TABLE KEY [LEASE_MS] [WAIT_MS]", false, Lock);
         yield return new("htable.unlock", "sht_unlock: release a lease lock. TABLE KEY TOKEN", false, Unlock);
-        yield return new("htable.print", "sht_print: write every table to the log. No parameters.", false, Print);
+        yield return new("htable.print", "sht_print: write every table to the log. No parameters.", false, Print, Scans: true);
     }
 
     private async ValueTask<RpcReply> Add(RpcParams p, WriteSink sink, int sign)

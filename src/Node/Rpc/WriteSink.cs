@@ -10,15 +10,27 @@ namespace HTableCluster.Node.Rpc;
 public sealed class WriteSink
 {
     private readonly bool _deferred;
+    private readonly bool _completeInline;
     private List<(TableClient Table, WriteOp Op, TaskCompletionSource<WriteResult> Reply)>? _pending;
 
-    private WriteSink(bool deferred) => _deferred = deferred;
+    private WriteSink(bool deferred, bool completeInline)
+    {
+        _deferred = deferred;
+        _completeInline = completeInline;
+    }
 
     /// <summary>Sink that sends every write at once.</summary>
-    public static WriteSink Immediate { get; } = new(false);
+    public static WriteSink Immediate { get; } = new(false, false);
+
+    /// <summary>
+    /// Sink that sends every write at once and lets the partition writer run the rest of the call
+    /// (the reply) on its own thread, saving a thread hop. Only for RPC single calls, whose
+    /// continuation never blocks.
+    /// </summary>
+    public static WriteSink ImmediateInline { get; } = new(false, true);
 
     /// <summary>A sink for one batch.</summary>
-    public static WriteSink ForBatch() => new(true);
+    public static WriteSink ForBatch() => new(true, false);
 
     /// <summary>True when writes are waiting for <see cref="FlushAsync"/>.</summary>
     public bool HasPending => _pending is { Count: > 0 };
@@ -28,7 +40,7 @@ public sealed class WriteSink
     {
         ArgumentNullException.ThrowIfNull(table);
         if (!_deferred)
-            return SingleAsync(table, op);
+            return table.ApplyOneAsync(op, _completeInline);
         var tcs = new TaskCompletionSource<WriteResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         (_pending ??= []).Add((table, op, tcs));
         return tcs.Task;
@@ -64,7 +76,4 @@ public sealed class WriteSink
             }
         }
     }
-
-    private static async Task<WriteResult> SingleAsync(TableClient table, WriteOp op) =>
-        (await table.ApplyAsync([op]).ConfigureAwait(false))[0];
 }

@@ -14,7 +14,7 @@ internal static class PartitionWriter
         return results;
     }
 
-    private static WriteResult ApplyOne(TablePartition p, WriteOp op)
+    public static WriteResult ApplyOne(TablePartition p, WriteOp op)
     {
         switch (op.Kind)
         {

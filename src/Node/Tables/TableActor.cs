@@ -36,6 +36,11 @@ public sealed class TableActor : ReceiveActor, IWithTimers
             var results = PartitionWriter.Apply(_partition, cmd.Ops);
             Publish(cmd.Reply, results);
         });
+        Receive<ApplyOne>(cmd =>
+        {
+            var result = PartitionWriter.ApplyOne(_partition, cmd.Op);
+            Publish(cmd.Reply, result);
+        });
         Receive<Atomic>(cmd =>
         {
             var result = cmd.Update(_partition);
@@ -71,6 +76,8 @@ public sealed class TableActor : ReceiveActor, IWithTimers
         Publish();
         if (message is Apply a)
             a.Reply.TrySetException(reason);
+        else if (message is ApplyOne one)
+            one.Reply.TrySetException(reason);
         else if (message is Atomic at)
             at.Reply.TrySetException(reason);
         base.PreRestart(reason, message);
@@ -93,13 +100,15 @@ public sealed class TableActor : ReceiveActor, IWithTimers
             reply.TrySetResult(result);
             return;
         }
-        _replication!.Tell(new ReplicationProtocol.Changed(_partition.Table.Name, c.Items, c.ResetVersion, error =>
+        // Confirmed on the replication actor's thread: the caller's continuation (which may run
+        // inline, see TableClient.ApplyOneAsync) goes to the thread pool instead.
+        _replication!.Tell(new ReplicationProtocol.Changed(_partition.Table.Name, c.Items, c.ResetVersion, error => Task.Run(() =>
         {
             if (error is null)
                 reply.TrySetResult(result);
             else
                 reply.TrySetException(new WriteConcernException(error));
-        }));
+        })));
     }
 
     /// <summary>Props for a partition.</summary>

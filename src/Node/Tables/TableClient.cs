@@ -127,10 +127,17 @@ public sealed class TableClient
         return results;
     }
 
-    private async Task<WriteResult> ApplyOneAsync(WriteOp op)
+    /// <summary>Applies one single-key write (one message, no lists): the single-call RPC path.</summary>
+    internal Task<WriteResult> ApplyOneAsync(WriteOp op, bool completeInline = false)
     {
-        var r = await Send(Table.PartitionOf(op.Key), [op]).ConfigureAwait(false);
-        return r[0];
+        if (op.Kind is WriteKind.Reset or WriteKind.RemoveByName or WriteKind.RemoveByValue)
+            throw new ArgumentException($"{op.Kind} spans every partition: use ResetAsync or RemoveWhereAsync", nameof(op));
+        if (_closed)
+            return Task.FromException<WriteResult>(new NodeUnavailableException());
+        var partition = Table.PartitionOf(op.Key);
+        var tcs = new TaskCompletionSource<WriteResult>(completeInline ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
+        _writers[partition].Tell(new ApplyOne(Name, partition, op, tcs));
+        return tcs.Task;
     }
 
     private async Task<int> BroadcastAsync(WriteOp op)

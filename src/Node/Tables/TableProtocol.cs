@@ -61,6 +61,12 @@ public static class TableProtocol
     /// </summary>
     public sealed record Apply(string Table, int Partition, IReadOnlyList<WriteOp> Ops, TaskCompletionSource<WriteResult[]> Reply) : ITableCommand;
 
+    /// <summary>
+    /// One write for one partition: the single-call RPC and embedded path (no lists for one op). The
+    /// reply completes <see cref="Reply"/>.
+    /// </summary>
+    public sealed record ApplyOne(string Table, int Partition, WriteOp Op, TaskCompletionSource<WriteResult> Reply) : ITableCommand;
+
     /// <summary>Runs a function on the partition's single writer (embedded atomic update, as sht_lock).</summary>
     public sealed record Atomic(string Table, int Partition, Func<TablePartition, object?> Update, TaskCompletionSource<object?> Reply) : ITableCommand;
 

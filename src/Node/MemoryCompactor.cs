@@ -1,0 +1,70 @@
+using System.Runtime;
+using Prometheus;
+
+namespace HTableCluster.Node;
+
+/// <summary>
+/// Gives memory back after a bulk change. A bulk load over RPC leaves the GC holding what the
+/// requests allocated (and the old arrays of the maps that grew) until a full collection that may
+/// not come while the node is quiet; a flush leaves the freed items likewise. Once a second the
+/// compactor compares the managed heap (as the last collection left it) with its size after the last compaction; when it moved by
+/// <c>Node:CompactAfterMiB</c> or more and the last second allocated little (writes went quiet),
+/// it runs one blocking, compacting collection in the GC's aggressive mode, which also returns the
+/// free memory to the OS. Readers and writers pause for that collection (tens of milliseconds per
+/// 100 MiB of heap here), which is why it waits for a quiet second.
+/// </summary>
+public sealed partial class MemoryCompactor(Configuration.NodeSettings settings, ILogger<MemoryCompactor> logger) : BackgroundService
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+    private static readonly Counter Compactions = Metrics.CreateCounter("htcluster_heap_compactions_total", "Compacting collections run after a bulk change (Node:CompactAfterMiB).");
+    private int _count;
+    private long _baseline;
+
+    // Allocation in the last interval below which the node counts as quiet.
+    private const long QuietBytes = 4L << 20;
+
+    /// <summary>Compactions run by this instance.</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <inheritdoc />
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Taken here, not in ExecuteAsync, which runs later on the thread pool.
+        _baseline = HeapAfterLastCollection();
+        return base.StartAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var threshold = settings.Node.CompactAfterMiB * (1L << 20);
+        if (threshold == 0)
+            return;
+        var baseline = _baseline;
+        var allocated = GC.GetTotalAllocatedBytes();
+        using var timer = new PeriodicTimer(Interval);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            var nowAllocated = GC.GetTotalAllocatedBytes();
+            var quiet = nowAllocated - allocated < QuietBytes;
+            allocated = nowAllocated;
+            var heap = HeapAfterLastCollection();
+            if (!quiet || Math.Abs(heap - baseline) < threshold)
+                continue;
+            var started = Environment.TickCount64;
+            GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            baseline = HeapAfterLastCollection();
+            allocated = GC.GetTotalAllocatedBytes();
+            Interlocked.Increment(ref _count);
+            Compactions.Inc();
+            LogCompacted(logger, heap >> 20, baseline >> 20, Environment.TickCount64 - started);
+        }
+    }
+
+    // The heap as the last collection left it: steady against what gen0 collects anyway.
+    private static long HeapAfterLastCollection() => GC.GetGCMemoryInfo(GCKind.Any).HeapSizeBytes;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Heap compacted after a bulk change: {BeforeMiB} MiB -> {AfterMiB} MiB in {Ms} ms")]
+    private static partial void LogCompacted(ILogger logger, long beforeMiB, long afterMiB, long ms);
+}

@@ -1,0 +1,60 @@
+using HTableCluster.Node.Configuration;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace HTableCluster.Node.Tests;
+
+[CollectionDefinition(nameof(MemoryCompactorTests), DisableParallelization = true)]
+public sealed class MemoryCompactorCollection;
+
+/// <summary>The heap is compacted once after it grew by the threshold and allocation went quiet (runs alone: the GC is per process).</summary>
+[Collection(nameof(MemoryCompactorTests))]
+public sealed class MemoryCompactorTests
+{
+    private static NodeSettings Settings(int mib) =>
+        NodeSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Node:CompactAfterMiB"] = mib.ToString(System.Globalization.CultureInfo.InvariantCulture) }).Build());
+
+    [Fact]
+    public async Task Compacts_once_after_a_bulk_change_then_waits_for_the_next()
+    {
+        // The baseline is the heap as the last collection left it: start from a clean one.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        using var compactor = new MemoryCompactor(Settings(8), NullLogger<MemoryCompactor>.Instance);
+        await compactor.StartAsync(CancellationToken.None);
+        try
+        {
+            // A bulk load: 48 MiB that stays, promoted by a collection so the heap shows it.
+            var kept = new List<byte[]>();
+            for (var i = 0; i < 48 * 16; i++)
+                kept.Add(new byte[64 * 1024]);
+            GC.Collect(1, GCCollectionMode.Forced, blocking: true);
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (compactor.Count == 0 && DateTime.UtcNow < deadline)
+                await Task.Delay(200);
+            Assert.Equal(1, compactor.Count);
+            // Nothing changed since: no further compaction.
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            Assert.Equal(1, compactor.Count);
+            GC.KeepAlive(kept);
+        }
+        finally
+        {
+            await compactor.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Zero_turns_it_off()
+    {
+        using var compactor = new MemoryCompactor(Settings(0), NullLogger<MemoryCompactor>.Instance);
+        await compactor.StartAsync(CancellationToken.None);
+        var kept = new List<byte[]>();
+        for (var i = 0; i < 32 * 16; i++)
+            kept.Add(new byte[64 * 1024]);
+        GC.Collect(1, GCCollectionMode.Forced, blocking: true);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(0, compactor.Count);
+        GC.KeepAlive(kept);
+        await compactor.StopAsync(CancellationToken.None);
+    }
+}
