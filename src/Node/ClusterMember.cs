@@ -27,7 +27,7 @@ public sealed class ClusterMember : IHostedService
     private readonly IReadOnlyList<HTable> _tables;
     private readonly HTableNode _node;
     private readonly TableEvents _events;
-    private readonly NodeHost.Readiness _readiness;
+    private readonly Readiness _readiness;
     private readonly ReplicationOptions _replicationOptions;
     private readonly ILoggerFactory _loggerFactory;
     private readonly IHostApplicationLifetime _lifetime;
@@ -40,7 +40,7 @@ public sealed class ClusterMember : IHostedService
 
     /// <summary>Creates the member (started by the outer host).</summary>
     public ClusterMember(NodeSettings settings, IReadOnlyList<HTable> tables, HTableNode node, TableEvents events,
-        NodeHost.Readiness readiness, ReplicationOptions replicationOptions, ILoggerFactory loggerFactory, IHostApplicationLifetime lifetime)
+        Readiness readiness, ReplicationOptions replicationOptions, ILoggerFactory loggerFactory, IHostApplicationLifetime lifetime)
     {
         _settings = settings;
         _tables = tables;

@@ -28,7 +28,7 @@ internal sealed class IdentityGuardActor : ReceiveActor
                 return; // the other one leaves
             _refused = true;
             var message = $"node id '{nodeId}' is already used by the cluster member at {m.Address}; this node leaves";
-            Context.GetLogger().Error("{0}", message);
+            Context.GetLogger().Error("{Refusal}", message);
             _cluster.Leave(_cluster.SelfAddress);
             refuse(message);
         });

@@ -1,7 +1,3 @@
-using System.Buffers;
-using System.Globalization;
-using System.IO.Pipelines;
-using System.Text.Json;
 using HTableCluster.Node.Configuration;
 using HTableCluster.Node.Rpc;
 using HTableCluster.Node.Tables;
@@ -25,7 +21,7 @@ public static class NodeHost
     public static WebApplication Build(NodeSettings settings, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        EnsureClusterPortFree(settings.Node);
+        ClusterPortProbe.EnsureFree(settings.Node);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -60,6 +56,7 @@ public static class NodeHost
         var tables = settings.Tables.Select(t => new HTable(t, clock, settings.Node.Partitions, replicate && t.DmqReplicate, grace, replicaId)).ToList();
         var node = new HTableNode();
         var readiness = new Readiness();
+        _ = node.Started.ContinueWith(_ => readiness.MarkTablesStarted(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         var replicationOptions = new ReplicationOptions
         {
             NodeId = settings.Node.EffectiveNodeId,
@@ -107,25 +104,13 @@ public static class NodeHost
                 : next(ctx));
         app.UseRouting();
         app.MapGet("/health/live", () => Results.Text("live\n"));
-        app.MapGet("/health/ready", () => readiness.IsReady && node.IsStarted
-            ? Results.Text("ready\n")
-            : Results.Text("not ready\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapGet("/health/ready", () => readiness.Reasons() is { Count: > 0 } reasons
+            ? Results.Text("not ready: " + string.Join("; ", reasons) + "\n", statusCode: StatusCodes.Status503ServiceUnavailable)
+            : Results.Text("ready\n"));
         app.MapMetrics("/metrics");
         var stream = app.Services.GetRequiredService<EventStream>();
         app.MapGet("/events", (RequestDelegate)stream.ServeAsync);
-        var items = Metrics.CreateGauge("htcluster_table_items", "Items stored per table (including expired ones not yet collected).", "table");
-        var expired = Metrics.CreateGauge("htcluster_expired_items_collected", "Items removed by expiry since start.");
-        var events = app.Services.GetRequiredService<TableEvents>();
-        var member = app.Services.GetRequiredService<ClusterMember>();
-        var replicationCounters = ReplicationMetrics(() => member.Replication);
-        Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
-        {
-            foreach (var t in node.Tables)
-                items.WithLabels(t.Name).Set(t.Table.RawCount);
-            expired.Set(events.ExpiredCount);
-            foreach (var (gauge, read) in replicationCounters)
-                gauge.Set(read());
-        });
+        NodeMetrics.Register(node, app.Services.GetRequiredService<TableEvents>(), app.Services.GetRequiredService<ClusterMember>());
         foreach (var note in settings.Notes)
             app.Logger.LogInformation("{Note}", note);
         app.Logger.LogInformation("Node {NodeId}: tables {Tables}", settings.Node.EffectiveNodeId,
@@ -134,82 +119,4 @@ public static class NodeHost
     }
 
     private static string ResolveBind(string bind) => bind == "localhost" ? "127.0.0.1" : bind;
-
-    // The cluster transport listens with SO_REUSEPORT, so a second node on the same port would start
-    // and silently share incoming connections with the first. A plain listener (without it) fails
-    // when the port is taken, which turns that mistake into a start-up error.
-    private static void EnsureClusterPortFree(NodeOptions node)
-    {
-        if (node.ClusterPort == 0)
-            return;
-        System.Net.IPAddress address;
-        try
-        {
-            address = System.Net.IPAddress.TryParse(node.Host, out var ip) ? ip : System.Net.Dns.GetHostAddresses(node.Host)[0];
-        }
-        catch (System.Net.Sockets.SocketException ex)
-        {
-            throw new OptionsException("Node:Host", node.Host, "cannot be resolved: " + ex.Message);
-        }
-        try
-        {
-            var probe = new System.Net.Sockets.TcpListener(address, node.ClusterPort);
-            probe.Start();
-            probe.Stop();
-        }
-        catch (System.Net.Sockets.SocketException ex)
-        {
-            throw new OptionsException("Node:ClusterPort", node.ClusterPort.ToString(CultureInfo.InvariantCulture),
-                $"cannot listen on {address}: {ex.Message}");
-        }
-    }
-
-    private static List<(Gauge Gauge, Func<long> Read)> ReplicationMetrics(Func<ReplicationStatus> current) =>
-    [
-        (Metrics.CreateGauge("htcluster_replication_batches_sent", "Live batches published."), () => current().BatchesSent),
-        (Metrics.CreateGauge("htcluster_replication_items_sent", "Items published."), () => current().ItemsSent),
-        (Metrics.CreateGauge("htcluster_replication_batches_received", "Batches received from peers (live and resent)."), () => current().BatchesReceived),
-        (Metrics.CreateGauge("htcluster_replication_items_applied", "Received items handed to the writers (duplicates excluded)."), () => current().ItemsApplied),
-        (Metrics.CreateGauge("htcluster_replication_gaps_detected", "Missing batch ranges re-requested."), () => current().GapsDetected),
-        (Metrics.CreateGauge("htcluster_replication_batches_resent", "Batches sent again on a peer's request."), () => current().BatchesResent),
-        (Metrics.CreateGauge("htcluster_replication_resends_gone", "Re-requests beyond the retransmit buffer (repaired by snapshot)."), () => current().ResendsGone),
-        (Metrics.CreateGauge("htcluster_replication_syncs_completed", "Snapshots merged from peers."), () => current().SyncsCompleted),
-        (Metrics.CreateGauge("htcluster_replication_sync_items", "Items received in snapshots."), () => current().SyncItems),
-        (Metrics.CreateGauge("htcluster_replication_mismatched", "Batches ignored: the sender defines the table differently."), () => current().Mismatched),
-        (Metrics.CreateGauge("htcluster_replication_malformed_items", "Received items dropped as malformed."), () => current().Malformed),
-        (Metrics.CreateGauge("htcluster_replication_oversized_items", "Local items too large to replicate (kept on this node only)."), () => current().OversizedItems),
-    ];
-
-    /// <summary>Tracks cluster membership and the initial sync for /health/ready.</summary>
-    public sealed class Readiness
-    {
-        private volatile bool _joined;
-        private volatile ReplicationStatus? _replication;
-        private volatile bool _downed;
-
-        /// <summary>True once this node is an Up member and its replicated tables are synced.</summary>
-        public bool IsReady => _joined && (_replication is not { } r || r.IsReady);
-
-        /// <summary>Why the cluster refused this node (its id is taken), or null.</summary>
-        public string? Refused { get; private set; }
-
-        /// <summary>True while the node, downed by the cluster, rebuilds its actor system (still true if that failed).</summary>
-        public bool Downed => _downed;
-
-        internal void Use(ReplicationStatus? replication)
-        {
-            _replication = replication;
-            _joined = false;
-        }
-
-        internal void Refuse(string reason) => Refused = reason;
-
-        internal void MarkJoined() => _joined = true;
-
-        internal void MarkLeft() => _joined = false;
-
-        internal void MarkDowned() => _downed = true;
-
-        internal void ClearDowned() => _downed = false;
-    }
 }

@@ -71,7 +71,7 @@ public static class ServeCommand
             }
             try
             {
-                var readiness = app.Services.GetRequiredService<NodeHost.Readiness>();
+                var readiness = app.Services.GetRequiredService<Readiness>();
                 await app.RunAsync(cancellationToken).ConfigureAwait(false);
                 if (readiness.Refused is { } refused)
                 {

@@ -152,7 +152,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             else
             {
                 state.Synced = true;
-                _log.Info("Table {0}: initial sync disabled (dmq_init_sync=0)", state.Table.Name);
+                _log.Info("Table {Table}: initial sync disabled (dmq_init_sync=0)", state.Table.Name);
             }
         }
         CheckReady();
@@ -168,7 +168,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             {
                 // Larger than a remote frame can carry: it stays on this node, loudly.
                 _status.Oversized();
-                _log.Error("Table {0}: an item of {1} bytes exceeds the replication limit of {2} bytes and is not replicated", m.Table, item.Length, _options.MaxItemBytes);
+                _log.Error("Table {Table}: an item of {Bytes} bytes exceeds the replication limit of {Limit} bytes and is not replicated", m.Table, item.Length, _options.MaxItemBytes);
                 continue;
             }
             state.Pending.Add(item);
@@ -317,7 +317,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             return true;
         _status.Mismatch();
         if (state.MismatchReported.Add(origin))
-            _log.Error("Table {0} is defined differently on {1}; it does not replicate with that node (here: {2})", table, origin.NodeId, Describe(state.Table.Options));
+            _log.Error("Table {Table} is defined differently on {Node}; it does not replicate with that node (here: {Definition})", table, origin.NodeId, Describe(state.Table.Options));
         return false;
     }
 
@@ -374,7 +374,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         if (!_tables.TryGetValue(g.Table, out var state) || !state.Peers.TryGetValue(g.Origin, out var peer) || peer.Ref is null)
             return;
         _status.Gone();
-        _log.Warning("Table {0}: {1} no longer holds batch {2}; repairing with a snapshot from it", g.Table, g.Origin.NodeId, g.FromSeq);
+        _log.Warning("Table {Table}: {Origin} no longer holds batch {Batch}; repairing with a snapshot from it", g.Table, g.Origin.NodeId, g.FromSeq);
         StartSync(g.Table, initial: false, done: null, donor: peer.Ref);
     }
 
@@ -516,17 +516,17 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             {
                 // No peer at all: nothing to sync with.
                 if (run.Initial)
-                    _log.Info("Table {0}: no peer to sync from; ready with local content", table);
+                    _log.Info("Table {Table}: no peer to sync from; ready with local content", table);
                 FinishSync(state, run, null);
             }
             else if (run.Initial && run.NotReady.Count == 0)
             {
-                _log.Warning("Table {0}: no peer can serve a snapshot ({1}); ready with local content", table, run.LastError);
+                _log.Warning("Table {Table}: no peer can serve a snapshot ({Reason}); ready with local content", table, run.LastError);
                 FinishSync(state, run, null);
             }
             else if (run.Initial && IsOlderThan(run.NotReady))
             {
-                _log.Info("Table {0}: no ready peer; this node is the oldest member and serves its own content", table);
+                _log.Info("Table {Table}: no ready peer; this node is the oldest member and serves its own content", table);
                 FinishSync(state, run, null);
             }
             else if (run.Initial)
@@ -538,7 +538,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             }
             else
             {
-                _log.Warning("Table {0}: sync failed: {1}", table, run.LastError ?? "no peer could serve a snapshot");
+                _log.Warning("Table {Table}: sync failed: {Reason}", table, run.LastError ?? "no peer could serve a snapshot");
                 foreach (var d in run.Done)
                     d(run.LastError ?? "no peer could serve a snapshot");
                 // A table still waiting for its first snapshot keeps asking.
@@ -567,7 +567,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     {
         if (!_tables.TryGetValue(r.Table, out var state) || state.Sync?.RequestId != r.RequestId)
             return;
-        _log.Debug("Table {0}: {1} refused a snapshot: {2}", r.Table, Sender.Path.Address, r.Reason);
+        _log.Debug("Table {Table}: {Peer} refused a snapshot: {Reason}", r.Table, Sender.Path.Address, r.Reason);
         state.Sync.LastError = r.Reason;
         if (r.NotReady)
             state.Sync.NotReady.Add(Sender.Path.Address);
@@ -578,7 +578,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     {
         if (!_tables.TryGetValue(t.Table, out var state) || state.Sync?.RequestId != t.RequestId)
             return;
-        _log.Warning("Table {0}: snapshot donor {1} did not answer within {2}; trying another", t.Table, state.Sync.Donor?.Path.Address.ToString() ?? "(none yet)", _options.SyncTimeout);
+        _log.Warning("Table {Table}: snapshot donor {Donor} did not answer within {Timeout}; trying another", t.Table, state.Sync.Donor?.Path.Address.ToString() ?? "(none yet)", _options.SyncTimeout);
         state.Sync.LastError = "the donor did not answer";
         NextCandidate(state);
     }
@@ -627,9 +627,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         Fence(state, () =>
         {
             state.Sync = null;
-            run.Merged = true;
             _status.SyncDone();
-            _log.Info("Table {0}: merged a snapshot of {1} items from {2}", c.Table, run.Items, donor.Path.Address);
+            _log.Info("Table {Table}: merged a snapshot of {Items} items from {Donor}", c.Table, run.Items, donor.Path.Address);
             FinishSync(state, run, null);
             foreach (var peer in state.Peers.Values)
                 CheckGap(state, peer, force: true);
@@ -649,7 +648,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             Apply(state, [.. items.Select(i => (byte[])i.Clone())], 0);
             state.Kept = null;
         }
-        _log.Info("Table {0}: publishing its {1} recent items again after rejoining", state.Table.Name, items.Count);
+        _log.Info("Table {Table}: publishing its {Items} recent items again after rejoining", state.Table.Name, items.Count);
         OnChanged(new Changed(state.Table.Name, items, state.Table.ResetVersion));
     }
 
@@ -676,7 +675,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     {
         state.Kept = RecentItems(state);
         state.Resyncing = true;
-        _log.Warning("Table {0}: this node was away longer than deletion markers are kept; replacing its copy by a peer's snapshot, keeping its {1} recent items", state.Table.Name, state.Kept.Count);
+        _log.Warning("Table {Table}: this node was away longer than deletion markers are kept; replacing its copy by a peer's snapshot, keeping its {Items} recent items", state.Table.Name, state.Kept.Count);
         foreach (var w in state.Writers)
             w.Tell(new ClearReplica(state.Table.Name));
         Fence(state, () =>
@@ -691,7 +690,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         var batches = state.Buffer.Range(from, state.Seq);
         if (batches is null)
         {
-            _log.Warning("Table {0}: this node's batches from {1} are no longer held; changes made here just before the resync may be missing", state.Table.Name, from);
+            _log.Warning("Table {Table}: this node's batches from {From} are no longer held; changes made here just before the resync may be missing", state.Table.Name, from);
             return;
         }
         foreach (var b in batches)
@@ -726,7 +725,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         }
         if (q.Fingerprint != state.Fingerprint)
         {
-            _log.Error("Table {0}: a peer asked for a snapshot but defines the table differently (here: {1})", q.Table, Describe(state.Table.Options));
+            _log.Error("Table {Table}: a peer asked for a snapshot but defines the table differently (here: {Definition})", q.Table, Describe(state.Table.Options));
             Sender.Tell(new SyncRefused(q.Table, q.RequestId, $"table {q.Table} is defined differently on {_options.NodeId}: {Describe(state.Table.Options)}", NotReady: false));
             return;
         }
@@ -951,8 +950,6 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         public HashSet<Address> NotReady { get; } = [];
 
         public bool Replace { get; init; }
-
-        public bool Merged { get; set; }
     }
 
     private sealed class DonorSession(long id, IActorRef requester, List<OriginMark> marks, IEnumerator<ReadOnlyMemory<byte>> items)

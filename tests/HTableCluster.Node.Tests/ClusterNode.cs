@@ -23,7 +23,7 @@ public sealed class ClusterNode(string nodeId, IReadOnlyList<string> tables, IDi
 
     public ReplicationStatus Replication => Member.Replication;
 
-    public bool IsReady => Services.GetRequiredService<NodeHost.Readiness>().IsReady;
+    public bool IsReady => Services.GetRequiredService<Readiness>().IsReady;
 
     /// <summary>Starts a node that joins through <paramref name="seed"/> (none: it forms a cluster alone).</summary>
     public static async Task<ClusterNode> StartAsync(string nodeId, IReadOnlyList<string> tables, ClusterNode? seed = null, IDictionary<string, string?>? settings = null)

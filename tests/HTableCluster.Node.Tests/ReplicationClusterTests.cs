@@ -306,7 +306,7 @@ public sealed class DowningTests
         await n2.ResultAsync("htable.sets", "l", "local", "kept");
         await n2.ResultAsync("htable.inc", "r", "n", 2);
         await ClusterNode.EventuallyAsync(async () => Assert.Equal(2, (await n1.ResultAsync("htable.value", "r", "n")).GetInt64()));
-        var readiness = n2.Services.GetRequiredService<NodeHost.Readiness>();
+        var readiness = n2.Services.GetRequiredService<Readiness>();
         var firstSystem = n2.System;
 
         Akka.Cluster.Cluster.Get(n1.System).Down(Akka.Cluster.Cluster.Get(n2.System).SelfAddress);

@@ -32,9 +32,6 @@ public sealed class WriteSink
     /// <summary>A sink for one batch.</summary>
     public static WriteSink ForBatch() => new(true, false);
 
-    /// <summary>True when writes are waiting for <see cref="FlushAsync"/>.</summary>
-    public bool HasPending => _pending is { Count: > 0 };
-
     /// <summary>Queues (batch) or sends (single) one write.</summary>
     public Task<WriteResult> Write(TableClient table, WriteOp op)
     {

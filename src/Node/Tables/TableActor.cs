@@ -30,7 +30,7 @@ public sealed class TableActor : ReceiveActor, IWithTimers
         _events = events;
         _replication = partition.Table.Replicated ? replication : null;
         if (partition.Table.Replicated && replication is null)
-            Context.GetLogger().Warning("Table {0} is marked replicated but no replication actor runs; its changes stay here", partition.Table.Name);
+            Context.GetLogger().Warning("Table {Table} is marked replicated but no replication actor runs; its changes stay here", partition.Table.Name);
         Receive<Apply>(cmd =>
         {
             var results = PartitionWriter.Apply(_partition, cmd.Ops);

@@ -1,0 +1,77 @@
+using HTableCluster.Replication;
+
+namespace HTableCluster.Node;
+
+/// <summary>
+/// What <c>/health/ready</c> answers, from named inputs: this node is an Up cluster member, its
+/// table writers have started, its replicated tables have their initial snapshot, and no table is
+/// still loading from its database. <see cref="Reasons"/> says which input is missing (the body of a
+/// 503). Also carries what the cluster member learned about the node's fate (refused id, downed).
+/// </summary>
+public sealed class Readiness
+{
+    private readonly object _gate = new();
+    private readonly SortedSet<string> _loading = new(StringComparer.Ordinal);
+    private volatile bool _memberUp;
+    private volatile bool _tablesStarted;
+    private volatile ReplicationStatus? _replication;
+    private volatile bool _downed;
+
+    /// <summary>True when every input is met.</summary>
+    public bool IsReady => Reasons().Count == 0;
+
+    /// <summary>Why the node is not ready (empty when it is), one line each.</summary>
+    public IReadOnlyList<string> Reasons()
+    {
+        var reasons = new List<string>();
+        if (!_memberUp)
+            reasons.Add("not an Up cluster member yet");
+        if (!_tablesStarted)
+            reasons.Add("table writers not started");
+        if (_replication is { IsReady: false })
+            reasons.Add("initial sync of replicated tables not done");
+        lock (_gate)
+        {
+            foreach (var table in _loading)
+                reasons.Add($"table {table} still loading");
+        }
+        return reasons;
+    }
+
+    /// <summary>Why the cluster refused this node (its id is taken), or null.</summary>
+    public string? Refused { get; private set; }
+
+    /// <summary>True while the node, downed by the cluster, rebuilds its actor system (still true if that failed).</summary>
+    public bool Downed => _downed;
+
+    /// <summary>A new actor system (incarnation) starts: it is not yet a member; its sync state is <paramref name="replication"/> (null: nothing to sync).</summary>
+    internal void Use(ReplicationStatus? replication)
+    {
+        _replication = replication;
+        _memberUp = false;
+    }
+
+    internal void MarkTablesStarted() => _tablesStarted = true;
+
+    /// <summary>A table starts (true) or finishes (false) loading from its database.</summary>
+    internal void SetLoading(string table, bool loading)
+    {
+        lock (_gate)
+        {
+            if (loading)
+                _loading.Add(table);
+            else
+                _loading.Remove(table);
+        }
+    }
+
+    internal void Refuse(string reason) => Refused = reason;
+
+    internal void MarkJoined() => _memberUp = true;
+
+    internal void MarkLeft() => _memberUp = false;
+
+    internal void MarkDowned() => _downed = true;
+
+    internal void ClearDowned() => _downed = false;
+}
