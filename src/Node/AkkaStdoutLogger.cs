@@ -20,6 +20,9 @@ public sealed class AkkaStdoutLogger : MinimalLogger
         set => HostFactory = value;
     }
 
+    /// <summary>Forgets <paramref name="factory"/> if it is the current one (its host stops).</summary>
+    internal static void Release(ILoggerFactory factory) => Interlocked.CompareExchange(ref HostFactory, null, factory);
+
     /// <inheritdoc />
     protected override void Log(object message)
     {
@@ -27,8 +30,16 @@ public sealed class AkkaStdoutLogger : MinimalLogger
             return;
         if (HostFactory is { } factory)
         {
-            AkkaLogForwarder.Write(factory.CreateLogger(AkkaLogForwarder.Category(e.LogClass)), e);
-            return;
+            try
+            {
+                AkkaLogForwarder.Write(factory.CreateLogger(AkkaLogForwarder.Category(e.LogClass)), e);
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                // The host that handed the factory over has gone (several nodes in one process).
+                Interlocked.CompareExchange(ref HostFactory, null, factory);
+            }
         }
         // No host logging (an actor system started outside a node): warnings and errors only.
         if (e.LogLevel() >= Akka.Event.LogLevel.WarningLevel)

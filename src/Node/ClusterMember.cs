@@ -82,6 +82,7 @@ public sealed class ClusterMember : IHostedService
                 await _inner.StopAsync(cancellationToken).ConfigureAwait(false);
                 _inner.Dispose();
                 _inner = null;
+                AkkaStdoutLogger.Release(_loggerFactory);
             }
         }
         finally

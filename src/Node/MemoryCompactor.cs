@@ -8,10 +8,10 @@ namespace HTableCluster.Node;
 /// requests allocated (and the old arrays of the maps that grew) until a full collection that may
 /// not come while the node is quiet; a flush leaves the freed items likewise. Once a second the
 /// compactor compares the managed heap (as the last collection left it) with its size after the last compaction; when it moved by
-/// <c>Node:CompactAfterMiB</c> or more and the last second allocated little (writes went quiet),
-/// it runs one blocking, compacting collection in the GC's aggressive mode, which also returns the
-/// free memory to the OS. Readers and writers pause for that collection (tens of milliseconds per
-/// 100 MiB of heap here), which is why it waits for a quiet second.
+/// <c>Node:CompactAfterMiB</c> or more, the last three seconds allocated little (writes went quiet)
+/// and the last compaction is at least a minute ago, it runs one blocking, compacting collection in the GC's aggressive mode, which also returns the
+/// free memory to the OS. Readers and writers pause for that collection (the log line gives its
+/// duration), which is why it waits for quiet seconds.
 /// </summary>
 public sealed partial class MemoryCompactor(Configuration.NodeSettings settings, ILogger<MemoryCompactor> logger) : BackgroundService
 {
@@ -20,8 +20,13 @@ public sealed partial class MemoryCompactor(Configuration.NodeSettings settings,
     private int _count;
     private long _baseline;
 
-    // Allocation in the last interval below which the node counts as quiet.
+    // Allocation per interval below which the node counts as quiet, and for how many intervals in a row.
     private const long QuietBytes = 4L << 20;
+    private const int QuietIntervals = 3;
+
+    // At most one compaction per this interval: a node that keeps changing under light load is not
+    // paused over and over.
+    private static readonly TimeSpan MinimumGap = TimeSpan.FromMinutes(1);
 
     /// <summary>Compactions run by this instance.</summary>
     public int Count => Volatile.Read(ref _count);
@@ -42,15 +47,19 @@ public sealed partial class MemoryCompactor(Configuration.NodeSettings settings,
             return;
         var baseline = _baseline;
         var allocated = GC.GetTotalAllocatedBytes();
+        var quietFor = 0;
+        var last = long.MinValue / 2;
         using var timer = new PeriodicTimer(Interval);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
             var nowAllocated = GC.GetTotalAllocatedBytes();
-            var quiet = nowAllocated - allocated < QuietBytes;
+            quietFor = nowAllocated - allocated < QuietBytes ? quietFor + 1 : 0;
             allocated = nowAllocated;
             var heap = HeapAfterLastCollection();
-            if (!quiet || Math.Abs(heap - baseline) < threshold)
+            if (quietFor < QuietIntervals || Math.Abs(heap - baseline) < threshold
+                || Environment.TickCount64 - last < (long)MinimumGap.TotalMilliseconds)
                 continue;
+            last = Environment.TickCount64;
             var started = Environment.TickCount64;
             GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
@@ -62,8 +71,13 @@ public sealed partial class MemoryCompactor(Configuration.NodeSettings settings,
         }
     }
 
-    // The heap as the last collection left it: steady against what gen0 collects anyway.
-    private static long HeapAfterLastCollection() => GC.GetGCMemoryInfo(GCKind.Any).HeapSizeBytes;
+    // Live heap as the last collection left it (free space inside it excluded, so a flush that a
+    // background collection swept counts as a change): steady against what gen0 collects anyway.
+    private static long HeapAfterLastCollection()
+    {
+        var info = GC.GetGCMemoryInfo(GCKind.Any);
+        return info.HeapSizeBytes - info.FragmentedBytes;
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Heap compacted after a bulk change: {BeforeMiB} MiB -> {AfterMiB} MiB in {Ms} ms")]
     private static partial void LogCompacted(ILogger logger, long beforeMiB, long afterMiB, long ms);

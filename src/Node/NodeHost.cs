@@ -95,7 +95,7 @@ public static class NodeHost
         builder.Services.AddHostedService<MemoryCompactor>();
 
         var app = builder.Build();
-        var rpc = new RpcEndpoint(app.Services.GetRequiredService<RpcDispatcher>(), settings.Rpc.MaxBodyBytes);
+        var rpc = new RpcEndpoint(app.Services.GetRequiredService<RpcDispatcher>(), settings.Rpc.MaxBodyBytes, app.Services.GetRequiredService<ILogger<RpcEndpoint>>());
         // JSON-RPC is answered before routing (the hot path); like Kamailio's xhttp route, any path
         // under /RPC is accepted.
         app.Use((ctx, next) =>

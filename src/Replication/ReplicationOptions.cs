@@ -50,5 +50,5 @@ public sealed record ReplicationOptions
     internal bool PublishWhenAlone { get; init; }
 
     /// <summary>How long deletion markers are kept; a node away longer resyncs (default 5 minutes).</summary>
-    public TimeSpan TombstoneGrace { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan TombstoneGrace { get; set; } = Storage.HTable.DefaultTombstoneGrace;
 }

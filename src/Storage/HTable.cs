@@ -16,6 +16,9 @@ public sealed class HTable
     private readonly TablePartition[] _partitions;
     private int _sequence;
 
+    /// <summary>How long deletion markers are kept unless told otherwise (the one default of <c>Replication:TombstoneGraceSeconds</c>).</summary>
+    public static readonly TimeSpan DefaultTombstoneGrace = TimeSpan.FromMinutes(5);
+
     /// <summary>
     /// Creates an empty table. A <paramref name="replicated"/> table records every local change for
     /// replication, keeps deletion markers for <paramref name="tombstoneGrace"/> (default 5 minutes)
@@ -34,7 +37,7 @@ public sealed class HTable
         ReplicaId = replicaId ?? Convert.ToHexString(BitConverter.GetBytes(Random.Shared.NextInt64()));
         if (System.Text.Encoding.UTF8.GetByteCount(ReplicaId) > byte.MaxValue)
             throw new ArgumentException("replica id longer than 255 bytes", nameof(replicaId));
-        TombstoneGraceMs = (long)(tombstoneGrace ?? TimeSpan.FromMinutes(5)).TotalMilliseconds;
+        TombstoneGraceMs = (long)(tombstoneGrace ?? DefaultTombstoneGrace).TotalMilliseconds;
         _partitions = new TablePartition[Math.Min(partitionCount, SlotCount)];
         for (var i = 0; i < _partitions.Length; i++)
             _partitions[i] = new TablePartition(this, i);

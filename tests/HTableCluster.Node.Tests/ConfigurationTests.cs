@@ -69,8 +69,12 @@ public sealed class ConfigurationTests
         Assert.Equal("0", r.Values["FlatStore:Flush"]);
         Assert.Contains(r.Notes, n => n.Contains("event_callback", StringComparison.Ordinal));
 
-        var settings = NodeSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(r.Values.Where(kv => !kv.Key.StartsWith("FlatStore", StringComparison.Ordinal))).Build());
+        var settings = NodeSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(r.Values).Build(), r.Notes);
         Assert.Equal(["k", "v1", "v2"], settings.Tables[1].Cols);
+        // Read but not used yet: said at start-up, never dropped in silence.
+        Assert.Contains(settings.Notes, n => n.StartsWith("FlatStore:Dir = '/var/log/acc' is not applied", StringComparison.Ordinal));
+        Assert.Contains(settings.Notes, n => n.StartsWith("FlatStore:Flush = '0' is not applied", StringComparison.Ordinal));
+        Assert.Contains(settings.Notes, n => n.Contains("event_callback", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -48,13 +48,19 @@ public sealed class MemoryCompactorTests
     {
         using var compactor = new MemoryCompactor(Settings(0), NullLogger<MemoryCompactor>.Instance);
         await compactor.StartAsync(CancellationToken.None);
-        var kept = new List<byte[]>();
-        for (var i = 0; i < 32 * 16; i++)
-            kept.Add(new byte[64 * 1024]);
-        GC.Collect(1, GCCollectionMode.Forced, blocking: true);
-        await Task.Delay(TimeSpan.FromSeconds(3));
-        Assert.Equal(0, compactor.Count);
-        GC.KeepAlive(kept);
-        await compactor.StopAsync(CancellationToken.None);
+        try
+        {
+            var kept = new List<byte[]>();
+            for (var i = 0; i < 32 * 16; i++)
+                kept.Add(new byte[64 * 1024]);
+            GC.Collect(1, GCCollectionMode.Forced, blocking: true);
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            Assert.Equal(0, compactor.Count);
+            GC.KeepAlive(kept);
+        }
+        finally
+        {
+            await compactor.StopAsync(CancellationToken.None);
+        }
     }
 }

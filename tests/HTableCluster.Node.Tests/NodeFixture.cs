@@ -51,6 +51,8 @@ public class NodeFixture : IAsyncLifetime
             ["Node:RpcPort"] = "0",
             ["Node:Partitions"] = "4",
             ["Htable:TimerInterval"] = "1",
+            // Test nodes share one process heap; MemoryCompactorTests covers the compactor.
+            ["Node:CompactAfterMiB"] = "0",
         };
         for (var i = 0; i < Tables.Count; i++)
             values[$"Htable:Tables:{i}"] = Tables[i];

@@ -99,6 +99,25 @@ public sealed class RpcFuzzTests(FuzzNodeFixture node) : IClassFixture<FuzzNodeF
         Assert.Equal(-32600, JsonDocument.Parse(method).RootElement.GetProperty("error").GetProperty("code").GetInt32());
         var (_, param) = await PostBytesAsync("""{"jsonrpc":"2.0","method":"htable.sets","params":["a","k\udc00","v"],"id":1}"""u8.ToArray());
         Assert.Equal(-32602, JsonDocument.Parse(param).RootElement.GetProperty("error").GetProperty("code").GetInt32());
+        // Member names with such an escape are compared while looking members up: each request
+        // gets a JSON-RPC reply (an unread member is ignored; a bad "jsonrpc" is -32600).
+        foreach (var body in new[]
+        {
+            """{"jsonrpc":"2.0","method":"htable.get","params":["a","k"],"id":1,"i\ud800":0}""",
+            """{"jsonrpc":"2\ud800","method":"htable.get","params":["a","k"],"id":1}""",
+            """{"j\ud800":"2.0","jsonrpc":"2.0","method":"htable.get","params":["a","k"],"id":1}""",
+            """{"jsonrpc":"2.0","m\ud800thod":"x","method":"htable.get","params":["a","k"],"id":1}""",
+        })
+        {
+            var (status, text) = await PostBytesAsync(Encoding.UTF8.GetBytes(body));
+            Assert.True(Judge(status, text) is null, $"{Judge(status, text)} for {body} (HTTP {status}): {text}");
+        }
+        var (_, version) = await PostBytesAsync("""{"jsonrpc":"2\ud800","method":"htable.get","params":["a","k"],"id":1}"""u8.ToArray());
+        Assert.Equal(-32600, JsonDocument.Parse(version).RootElement.GetProperty("error").GetProperty("code").GetInt32());
+        var (_, batch) = await PostBytesAsync("""[{"jsonrpc":"2.0","m\ud800":"x","id":1},{"jsonrpc":"2.0","method":"htable.listTables","id":2}]"""u8.ToArray());
+        var replies = JsonDocument.Parse(batch).RootElement.EnumerateArray().ToList();
+        Assert.Equal(-32600, replies[0].GetProperty("error").GetProperty("code").GetInt32());
+        Assert.True(replies[1].TryGetProperty("result", out _));
         var (_, id) = await PostBytesAsync("""{"jsonrpc":"2.0","method":"htable.get","params":["a","k"],"id":"\ud800"}"""u8.ToArray());
         var reply = JsonDocument.Parse(id).RootElement;
         Assert.Equal(-32600, reply.GetProperty("error").GetProperty("code").GetInt32());

@@ -151,5 +151,5 @@ public sealed class ReplicationTuning
     public int WriteConcernTimeoutMs { get; set; } = 5000;
 
     /// <summary>Seconds deletion markers of replicated tables are kept (default 300).</summary>
-    public int TombstoneGraceSeconds { get; set; } = 300;
+    public int TombstoneGraceSeconds { get; set; } = (int)Storage.HTable.DefaultTombstoneGrace.TotalSeconds;
 }

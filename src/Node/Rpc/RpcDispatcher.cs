@@ -123,8 +123,7 @@ public sealed partial class RpcDispatcher
         {
             // Consecutive writes are grouped; a read first waits for the writes queued before it,
             // so a batch behaves as if its calls ran in order.
-            var groupable = call.ValueKind == JsonValueKind.Object && call.TryGetProperty("method", out var m)
-                && RpcJson.TryGetString(m, out var name) && _methods.TryGetValue(name, out var method) && method.GroupableWrite;
+            var groupable = IsGroupableWrite(call);
             if (groupable)
             {
                 calls[i++] = CallAsync(call, sink).AsTask();
@@ -158,40 +157,23 @@ public sealed partial class RpcDispatcher
         return 200;
     }
 
+    private bool IsGroupableWrite(JsonElement call)
+    {
+        try
+        {
+            return call.ValueKind == JsonValueKind.Object && call.TryGetProperty("method", out var m)
+                && RpcJson.TryGetString(m, out var name) && _methods.TryGetValue(name, out var method) && method.GroupableWrite;
+        }
+        catch (InvalidOperationException ex) when (RpcJson.IsInvalidText(ex))
+        {
+            return false; // answered as an invalid request when it runs
+        }
+    }
+
     private async ValueTask<(JsonElement Id, bool HasId, RpcReply Reply)> CallAsync(JsonElement call, WriteSink sink)
     {
-        if (call.ValueKind != JsonValueKind.Object)
-            return (default, false, RpcReply.Fail(InvalidRequest, "Invalid Request: a call must be a JSON object"));
-        var hasId = call.TryGetProperty("id", out var id);
-        if (hasId && id.ValueKind is JsonValueKind.Object or JsonValueKind.Array)
-            return (default, true, RpcReply.Fail(InvalidRequest, "Invalid Request: id must be a string, number or null"));
-        if (hasId && id.ValueKind == JsonValueKind.String && !RpcJson.TryGetString(id, out _))
-            return (default, true, RpcReply.Fail(InvalidRequest, "Invalid Request: id is not valid Unicode (a lone surrogate escape)"));
-        if (!call.TryGetProperty("jsonrpc", out var version) || version.ValueKind != JsonValueKind.String || !version.ValueEquals("2.0"))
-            return (id, true, RpcReply.Fail(InvalidRequest, "Invalid Request: \"jsonrpc\" must be \"2.0\""));
-        if (!call.TryGetProperty("method", out var methodName) || methodName.ValueKind != JsonValueKind.String)
-            return (id, true, RpcReply.Fail(InvalidRequest, "Invalid Request: \"method\" must be a string"));
-        if (!RpcJson.TryGetString(methodName, out var name))
-            return (id, true, RpcReply.Fail(InvalidRequest, "Invalid Request: \"method\" is not valid Unicode (a lone surrogate escape)"));
-        RpcParams parameters;
-        if (!call.TryGetProperty("params", out var ps))
-        {
-            parameters = new RpcParams([]);
-        }
-        else if (ps.ValueKind == JsonValueKind.Array)
-        {
-            parameters = new RpcParams([.. ps.EnumerateArray()]);
-        }
-        else if (ps.ValueKind == JsonValueKind.Object)
-        {
-            // Kamailio reads an object's members by position, ignoring their names.
-            parameters = new RpcParams([.. ps.EnumerateObject().Select(p => p.Value)]);
-        }
-        else
-        {
-            return (id, true, RpcReply.Fail(InvalidRequest, "Invalid Request: \"params\" must be an array or an object"));
-        }
-
+        if (Read(call, out var id, out var hasId, out var name, out var parameters) is { } invalid)
+            return (id, hasId, invalid);
         if (!_methods.TryGetValue(name, out var method))
         {
             Calls.WithLabels("unknown", "error").Inc();
@@ -223,6 +205,57 @@ public sealed partial class RpcDispatcher
         var (ok, failed) = _counters[name];
         (reply.Error is null ? ok : failed).Inc();
         return (id, hasId, reply);
+    }
+
+    // The request object's members. Comparing member names or "jsonrpc" un-escapes them, and
+    // System.Text.Json refuses an escape that is not valid Unicode ("\ud800") with an exception:
+    // that is an invalid request like any other.
+    private static RpcReply? Read(JsonElement call, out JsonElement id, out bool hasId, out string name, out RpcParams parameters)
+    {
+        id = default;
+        hasId = false;
+        name = "";
+        parameters = default;
+        try
+        {
+            if (call.ValueKind != JsonValueKind.Object)
+                return RpcReply.Fail(InvalidRequest, "Invalid Request: a call must be a JSON object");
+            var present = call.TryGetProperty("id", out id);
+            hasId = present;
+            if (hasId && id.ValueKind is JsonValueKind.Object or JsonValueKind.Array)
+            {
+                id = default;
+                return RpcReply.Fail(InvalidRequest, "Invalid Request: id must be a string, number or null");
+            }
+            if (hasId && id.ValueKind == JsonValueKind.String && !RpcJson.TryGetString(id, out _))
+            {
+                id = default;
+                return RpcReply.Fail(InvalidRequest, "Invalid Request: id is not valid Unicode (a lone surrogate escape)");
+            }
+            hasId = true;
+            if (!call.TryGetProperty("jsonrpc", out var version) || version.ValueKind != JsonValueKind.String || !version.ValueEquals("2.0"))
+                return RpcReply.Fail(InvalidRequest, "Invalid Request: \"jsonrpc\" must be \"2.0\"");
+            if (!call.TryGetProperty("method", out var methodName) || methodName.ValueKind != JsonValueKind.String)
+                return RpcReply.Fail(InvalidRequest, "Invalid Request: \"method\" must be a string");
+            if (!RpcJson.TryGetString(methodName, out name))
+                return RpcReply.Fail(InvalidRequest, "Invalid Request: \"method\" is not valid Unicode (a lone surrogate escape)");
+            if (!call.TryGetProperty("params", out var ps))
+                parameters = new RpcParams([]);
+            else if (ps.ValueKind == JsonValueKind.Array)
+                parameters = new RpcParams([.. ps.EnumerateArray()]);
+            else if (ps.ValueKind == JsonValueKind.Object)
+                parameters = new RpcParams([.. ps.EnumerateObject().Select(p => p.Value)]); // by position, as Kamailio reads them
+            else
+                return RpcReply.Fail(InvalidRequest, "Invalid Request: \"params\" must be an array or an object");
+            hasId = present;
+            return null;
+        }
+        catch (InvalidOperationException ex) when (RpcJson.IsInvalidText(ex))
+        {
+            id = default;
+            hasId = true;
+            return RpcReply.Fail(InvalidRequest, "Invalid Request: a member name or value is not valid Unicode (a lone surrogate escape)");
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "RPC call {Method} failed")]

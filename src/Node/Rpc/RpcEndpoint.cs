@@ -12,7 +12,7 @@ namespace HTableCluster.Node.Rpc;
 /// arrive in several segments are copied into a pooled buffer, and reply buffers are reused, so a
 /// bulk load over RPC leaves no large garbage behind.
 /// </summary>
-public sealed class RpcEndpoint(RpcDispatcher dispatcher, int maxBodyBytes)
+public sealed partial class RpcEndpoint(RpcDispatcher dispatcher, int maxBodyBytes, ILogger<RpcEndpoint> logger)
 {
     private const int InlineBodyBytes = 2048;
 
@@ -55,7 +55,19 @@ public sealed class RpcEndpoint(RpcDispatcher dispatcher, int maxBodyBytes)
                 buffer.CopyTo(rented);
                 body = rented.AsMemory(0, length);
             }
-            var status = await dispatcher.ProcessAsync(body, output.Writer).ConfigureAwait(false);
+            int status;
+            try
+            {
+                status = await dispatcher.ProcessAsync(body, output.Writer).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A fault outside any one call (the dispatcher answers those itself): the request
+                // still gets a JSON-RPC reply and the connection stays usable.
+                LogRequestFailed(logger, ex);
+                await FailedAsync(ctx).ConfigureAwait(false);
+                return;
+            }
             await output.Writer.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
             ctx.Response.StatusCode = status;
             if (status == StatusCodes.Status204NoContent)
@@ -72,6 +84,16 @@ public sealed class RpcEndpoint(RpcDispatcher dispatcher, int maxBodyBytes)
                 ArrayPool<byte>.Shared.Return(rented);
             ReplyBuffer.Return(output);
         }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "JSON-RPC request failed")]
+    private static partial void LogRequestFailed(ILogger logger, Exception exception);
+
+    private static Task FailedAsync(HttpContext ctx)
+    {
+        ctx.Response.StatusCode = StatusCodes.Status500InternalServerError;
+        ctx.Response.ContentType = "application/json";
+        return ctx.Response.WriteAsync("{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32603,\"message\":\"Internal error: the request could not be processed\"},\"id\":null}", ctx.RequestAborted);
     }
 
     private Task TooLargeAsync(HttpContext ctx)
