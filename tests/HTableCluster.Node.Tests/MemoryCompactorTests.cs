@@ -14,6 +14,16 @@ public sealed class MemoryCompactorTests
     private static NodeSettings Settings(int mib) =>
         NodeSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Node:CompactAfterMiB"] = mib.ToString(System.Globalization.CultureInfo.InvariantCulture) }).Build());
 
+    // Allocates MiB that stay alive, promoted by a collection so the heap as last collected shows them.
+    private static List<byte[]> Load(int mib)
+    {
+        var kept = new List<byte[]>();
+        for (var i = 0; i < mib * 16; i++)
+            kept.Add(new byte[64 * 1024]);
+        GC.Collect(1, GCCollectionMode.Forced, blocking: true);
+        return kept;
+    }
+
     [Fact]
     public async Task Compacts_once_after_a_bulk_change_then_waits_for_the_next()
     {
@@ -23,11 +33,8 @@ public sealed class MemoryCompactorTests
         await compactor.StartAsync(CancellationToken.None);
         try
         {
-            // A bulk load: 48 MiB that stays, promoted by a collection so the heap shows it.
-            var kept = new List<byte[]>();
-            for (var i = 0; i < 48 * 16; i++)
-                kept.Add(new byte[64 * 1024]);
-            GC.Collect(1, GCCollectionMode.Forced, blocking: true);
+            // A bulk load: 48 MiB that stays.
+            var kept = Load(48);
             var deadline = DateTime.UtcNow.AddSeconds(20);
             while (compactor.Count == 0 && DateTime.UtcNow < deadline)
                 await Task.Delay(200);
@@ -50,10 +57,7 @@ public sealed class MemoryCompactorTests
         await compactor.StartAsync(CancellationToken.None);
         try
         {
-            var kept = new List<byte[]>();
-            for (var i = 0; i < 32 * 16; i++)
-                kept.Add(new byte[64 * 1024]);
-            GC.Collect(1, GCCollectionMode.Forced, blocking: true);
+            var kept = Load(32);
             await Task.Delay(TimeSpan.FromSeconds(5));
             Assert.Equal(0, compactor.Count);
             GC.KeepAlive(kept);

@@ -209,7 +209,8 @@ public sealed partial class RpcDispatcher
 
     // The request object's members. Comparing member names or "jsonrpc" un-escapes them, and
     // System.Text.Json refuses an escape that is not valid Unicode ("\ud800") with an exception:
-    // that is an invalid request like any other.
+    // that is an invalid request like any other. An invalid request is answered whether or not it
+    // has an id, so hasId only matters when the call is valid.
     private static RpcReply? Read(JsonElement call, out JsonElement id, out bool hasId, out string name, out RpcParams parameters)
     {
         id = default;
@@ -220,8 +221,7 @@ public sealed partial class RpcDispatcher
         {
             if (call.ValueKind != JsonValueKind.Object)
                 return RpcReply.Fail(InvalidRequest, "Invalid Request: a call must be a JSON object");
-            var present = call.TryGetProperty("id", out id);
-            hasId = present;
+            hasId = call.TryGetProperty("id", out id);
             if (hasId && id.ValueKind is JsonValueKind.Object or JsonValueKind.Array)
             {
                 id = default;
@@ -232,7 +232,6 @@ public sealed partial class RpcDispatcher
                 id = default;
                 return RpcReply.Fail(InvalidRequest, "Invalid Request: id is not valid Unicode (a lone surrogate escape)");
             }
-            hasId = true;
             if (!call.TryGetProperty("jsonrpc", out var version) || version.ValueKind != JsonValueKind.String || !version.ValueEquals("2.0"))
                 return RpcReply.Fail(InvalidRequest, "Invalid Request: \"jsonrpc\" must be \"2.0\"");
             if (!call.TryGetProperty("method", out var methodName) || methodName.ValueKind != JsonValueKind.String)
@@ -247,13 +246,11 @@ public sealed partial class RpcDispatcher
                 parameters = new RpcParams([.. ps.EnumerateObject().Select(p => p.Value)]); // by position, as Kamailio reads them
             else
                 return RpcReply.Fail(InvalidRequest, "Invalid Request: \"params\" must be an array or an object");
-            hasId = present;
             return null;
         }
         catch (InvalidOperationException ex) when (RpcJson.IsInvalidText(ex))
         {
             id = default;
-            hasId = true;
             return RpcReply.Fail(InvalidRequest, "Invalid Request: a member name or value is not valid Unicode (a lone surrogate escape)");
         }
     }

@@ -97,10 +97,7 @@ public sealed class TableClient
     {
         ArgumentNullException.ThrowIfNull(ops);
         foreach (var op in ops)
-        {
-            if (op.Kind is WriteKind.Reset or WriteKind.RemoveByName or WriteKind.RemoveByValue)
-                throw new ArgumentException($"{op.Kind} spans every partition: use ResetAsync or RemoveWhereAsync", nameof(ops));
-        }
+            EnsureSingleKey(op, nameof(ops));
         if (ops.Count == 1)
             return [await ApplyOneAsync(ops[0]).ConfigureAwait(false)];
         var groups = new List<WriteOp>?[_writers.Length];
@@ -130,14 +127,19 @@ public sealed class TableClient
     /// <summary>Applies one single-key write (one message, no lists): the single-call RPC path.</summary>
     internal Task<WriteResult> ApplyOneAsync(WriteOp op, bool completeInline = false)
     {
-        if (op.Kind is WriteKind.Reset or WriteKind.RemoveByName or WriteKind.RemoveByValue)
-            throw new ArgumentException($"{op.Kind} spans every partition: use ResetAsync or RemoveWhereAsync", nameof(op));
+        EnsureSingleKey(op, nameof(op));
         if (_closed)
             return Task.FromException<WriteResult>(new NodeUnavailableException());
         var partition = Table.PartitionOf(op.Key);
         var tcs = new TaskCompletionSource<WriteResult>(completeInline ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
         _writers[partition].Tell(new ApplyOne(Name, partition, op, tcs));
         return tcs.Task;
+    }
+
+    private static void EnsureSingleKey(WriteOp op, string parameter)
+    {
+        if (op.Kind is WriteKind.Reset or WriteKind.RemoveByName or WriteKind.RemoveByValue)
+            throw new ArgumentException($"{op.Kind} spans every partition: use ResetAsync or RemoveWhereAsync", parameter);
     }
 
     private async Task<int> BroadcastAsync(WriteOp op)
