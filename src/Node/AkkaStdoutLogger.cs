@@ -13,12 +13,8 @@ public sealed class AkkaStdoutLogger : MinimalLogger
 {
     private static volatile ILoggerFactory? HostFactory;
 
-    /// <summary>The host's logger factory (set before an actor system starts).</summary>
-    internal static ILoggerFactory? Factory
-    {
-        get => HostFactory;
-        set => HostFactory = value;
-    }
+    /// <summary>Hands over the host's logger factory (before an actor system starts).</summary>
+    internal static void Use(ILoggerFactory factory) => HostFactory = factory;
 
     /// <summary>Forgets <paramref name="factory"/> if it is the current one (its host stops).</summary>
     internal static void Release(ILoggerFactory factory) => Interlocked.CompareExchange(ref HostFactory, null, factory);
@@ -38,7 +34,7 @@ public sealed class AkkaStdoutLogger : MinimalLogger
             catch (ObjectDisposedException)
             {
                 // The host that handed the factory over has gone (several nodes in one process).
-                Interlocked.CompareExchange(ref HostFactory, null, factory);
+                Release(factory);
             }
         }
         // No host logging (an actor system started outside a node): warnings and errors only.

@@ -97,7 +97,7 @@ public sealed class ClusterMember : IHostedService
         Replication = status;
         _readiness.Use(Replicate && _tables.Any(t => t.Replicated) ? status : null);
         var options = _replicationOptions with { RepublishOnStart = restart, RepublishSinceMs = republishSinceMs };
-        AkkaStdoutLogger.Factory = _loggerFactory;
+        AkkaStdoutLogger.Use(_loggerFactory);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Services.AddSingleton(_loggerFactory);
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
