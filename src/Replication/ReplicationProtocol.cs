@@ -16,83 +16,107 @@ public readonly record struct Origin(string NodeId, long Incarnation);
 /// <summary>How far a snapshot covers one origin's batches.</summary>
 public readonly record struct OriginMark(Origin Origin, long Seq);
 
-/// <summary>Messages of the replication layer (local ones first, then the wire types).</summary>
+/// <summary>
+/// Messages of the replication layer: the commands its clients send, the wire types exchanged
+/// between the table replicators of different nodes, and the replication actor's internal ones.
+/// The contract with the partition writers is <see cref="WriterProtocol"/>.
+/// </summary>
 public static class ReplicationProtocol
 {
-    /// <summary>The partition writers of every replicated table (sent once by the node at start).</summary>
-    public sealed record Attach(IReadOnlyDictionary<string, IReadOnlyList<IActorRef>> Writers);
-
-    /// <summary>
-    /// Local changes of one partition (from its writer, after applying them). With a write concern,
-    /// <see cref="Confirmed"/> is called once enough peers applied them (null) or when that did not
-    /// happen in time (the reason).
-    /// </summary>
-    public sealed record Changed(string Table, IReadOnlyList<byte[]> Items, long ResetVersion, Action<string?>? Confirmed = null);
-
-    /// <summary>Items from peers for one partition writer to merge (last writer wins), and a reset version (0: none).</summary>
-    public sealed record Merge(string Table, IReadOnlyList<byte[]> Items, long ResetVersion);
-
-    /// <summary>Sent to a partition writer; answered with <see cref="FencePassed"/> once everything sent before it is applied.</summary>
-    public sealed record Fence(string Table, long Id);
-
-    /// <summary>Reply to <see cref="Fence"/>.</summary>
-    public sealed record FencePassed(string Table, long Id);
+    /// <summary>A message for one table's replicator; the replication actor routes it by <see cref="Table"/>.</summary>
+    public interface ITableMessage
+    {
+        /// <summary>The replicated table.</summary>
+        string Table { get; }
+    }
 
     /// <summary>
     /// Take a snapshot of one replicated table (or of all when <see cref="Table"/> is null) from a
     /// ready peer and merge it; with <see cref="Replace"/> (one table) first drop this node's copy.
-    /// <see cref="Reply"/> gets null on success or an error text.
+    /// Answered with <see cref="SyncResult"/>.
     /// </summary>
-    public sealed record SyncCommand(string? Table, TaskCompletionSource<string?> Reply, bool Replace = false);
+    public sealed record SyncCommand(string? Table, bool Replace = false);
 
-    /// <summary>Sent to a partition writer by a resync: drop everything held for the table here, replicating nothing.</summary>
-    public sealed record ClearReplica(string Table);
+    /// <summary>Reply to <see cref="SyncCommand"/>: null on success, otherwise the reason it failed.</summary>
+    public sealed record SyncResult(string? Error);
 
     /// <summary>Live changes of one table from one origin, numbered per (origin, table) from 1.</summary>
-    public sealed record Batch(string Table, uint Fingerprint, Origin Origin, long Seq, long ResetVersion, IReadOnlyList<byte[]> Items, bool WantsAck = false) : IHTableWireMessage;
+    public sealed record Batch(string Table, uint Fingerprint, Origin Origin, long Seq, long ResetVersion, IReadOnlyList<byte[]> Items, bool WantsAck = false) : IHTableWireMessage, ITableMessage;
 
     /// <summary>A peer's confirmation that it applied batch <see cref="Seq"/> (asked for by a write concern).</summary>
-    public sealed record BatchApplied(string Table, long Seq) : IHTableWireMessage;
+    public sealed record BatchApplied(string Table, long Seq) : IHTableWireMessage, ITableMessage;
 
     /// <summary>The last batch number an origin published for a table (periodic; reveals lost tails).</summary>
-    public sealed record Heads(string Table, uint Fingerprint, Origin Origin, long LastSeq) : IHTableWireMessage;
+    public sealed record Heads(string Table, uint Fingerprint, Origin Origin, long LastSeq) : IHTableWireMessage, ITableMessage;
 
     /// <summary>Asks an origin for its batches <see cref="FromSeq"/>..<see cref="ToSeq"/> of a table again.</summary>
-    public sealed record ResendRequest(string Table, long FromSeq, long ToSeq) : IHTableWireMessage;
+    public sealed record ResendRequest(string Table, long FromSeq, long ToSeq) : IHTableWireMessage, ITableMessage;
 
     /// <summary>The origin no longer holds batch <see cref="FromSeq"/>; the asker repairs with a snapshot.</summary>
-    public sealed record ResendGone(string Table, Origin Origin, long FromSeq) : IHTableWireMessage;
+    public sealed record ResendGone(string Table, Origin Origin, long FromSeq) : IHTableWireMessage, ITableMessage;
 
     /// <summary>Asks a peer for a snapshot of a table (chunked, pulled with <see cref="SyncNext"/>).</summary>
-    public sealed record SyncRequest(string Table, uint Fingerprint, long RequestId) : IHTableWireMessage;
+    public sealed record SyncRequest(string Table, uint Fingerprint, long RequestId) : IHTableWireMessage, ITableMessage;
 
     /// <summary>
     /// The peer cannot serve a snapshot: not ready yet (<see cref="NotReady"/>: ask again later), or
     /// never (different definition, table not replicated there).
     /// </summary>
-    public sealed record SyncRefused(string Table, long RequestId, string Reason, bool NotReady) : IHTableWireMessage;
+    public sealed record SyncRefused(string Table, long RequestId, string Reason, bool NotReady) : IHTableWireMessage, ITableMessage;
 
     /// <summary>Asks the donor for the next chunk.</summary>
-    public sealed record SyncNext(string Table, long RequestId) : IHTableWireMessage;
+    public sealed record SyncNext(string Table, long RequestId) : IHTableWireMessage, ITableMessage;
 
     /// <summary>
     /// One chunk of a snapshot. The last one carries the table's reset version and, per origin, the
     /// last batch whose changes the snapshot includes.
     /// </summary>
-    public sealed record SyncChunk(string Table, long RequestId, bool Last, long ResetVersion, IReadOnlyList<OriginMark> Watermarks, IReadOnlyList<byte[]> Items) : IHTableWireMessage;
+    public sealed record SyncChunk(string Table, long RequestId, bool Last, long ResetVersion, IReadOnlyList<OriginMark> Watermarks, IReadOnlyList<byte[]> Items) : IHTableWireMessage, ITableMessage;
 
-    /// <summary>Timer and internal messages of the replication actor.</summary>
-    internal sealed record FlushPending(string Table);
+    /// <summary>The replication actor asks one table replicator for a sync (correlated by <see cref="Id"/>).</summary>
+    internal sealed record SyncTable(string Table, long Id, bool Replace) : ITableMessage;
 
-    internal sealed record SyncTimeout(string Table, long RequestId);
+    /// <summary>A table replicator's answer to <see cref="SyncTable"/>.</summary>
+    internal sealed record TableSyncDone(string Table, long Id, string? Error);
 
-    internal sealed record RetrySync(string Table);
+    /// <summary>A table replicator reports that its table is in sync (the node is ready once every table is).</summary>
+    internal sealed record TableSynced(string Table);
+
+    /// <summary>Timer and internal messages of a table replicator.</summary>
+    internal sealed class FlushPending
+    {
+        public static readonly FlushPending Instance = new();
+
+        private FlushPending()
+        {
+        }
+    }
+
+    internal sealed record SyncTimeout(long RequestId);
+
+    internal sealed class RetrySync
+    {
+        public static readonly RetrySync Instance = new();
+
+        private RetrySync()
+        {
+        }
+    }
 
     internal sealed class Tick
     {
         public static readonly Tick Instance = new();
 
         private Tick()
+        {
+        }
+    }
+
+    internal sealed class MemberUpNow
+    {
+        public static readonly MemberUpNow Instance = new();
+
+        private MemberUpNow()
         {
         }
     }

@@ -5,6 +5,7 @@ using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.TestKit;
 using HTableCluster.Storage;
 using static HTableCluster.Replication.ReplicationProtocol;
+using static HTableCluster.Replication.WriterProtocol;
 
 namespace HTableCluster.Replication.Tests;
 
@@ -38,8 +39,8 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
         {
             w.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
             {
-                if (message is Fence f)
-                    sender.Tell(new FencePassed(f.Table, f.Id));
+                if (message is WriterProtocol.Barrier b)
+                    sender.Tell(new BarrierPassed(b.Id));
                 return AutoPilot.KeepRunning;
             }));
         }
@@ -47,13 +48,23 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
         var actor = Sys.ActorOf(ReplicationActor.Props([table], options, status, mediator), "replication-" + ++_actors);
         if (attach)
         {
-            actor.Tell(new Attach(new Dictionary<string, IReadOnlyList<IActorRef>> { [table.Name] = writers.Select(w => w.Ref).ToArray() }));
+            Attach(actor, table.Name, writers);
             var subscribe = mediator.ExpectMsg<Subscribe>(Wait);
             Assert.Equal("htable:" + table.Name, subscribe.Topic);
             mediator.LastSender.Tell(new SubscribeAck(subscribe));
             AwaitCondition(() => status.IsReady, Wait);
         }
         return new Setup(actor, mediator, writers, table, status, options);
+    }
+
+    // Each writer announces itself, as a table actor does when it starts.
+    private static void Attach(IActorRef replication, string table, TestProbe[] writers)
+    {
+        for (var i = 0; i < writers.Length; i++)
+        {
+            writers[i].Send(replication, new WriterReady(table, i));
+            writers[i].ExpectMsg<WriterAttached>(Wait);
+        }
     }
 
     private Origin SelfOrigin(Setup s) => new(s.Options.NodeId, Cluster.Get(Sys).SelfUniqueAddress.Uid);
@@ -98,7 +109,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal((1L, 2L), (first.Seq, second.Seq));
         Assert.Same(a, first.Items[0]);
         Assert.Equal(SelfOrigin(s), first.Origin);
-        Assert.Equal(ReplicationActor.Fingerprint(s.Table.Options), first.Fingerprint);
+        Assert.Equal(TableFingerprint.Of(s.Table.Options), first.Fingerprint);
         Assert.Equal(2, s.Status.ItemsSent);
     }
 
@@ -135,7 +146,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
         var s = Start();
         var src = Source();
         var items = Enumerable.Range(0, 20).Select(i => Item(src, "k" + i, "v")).ToArray();
-        var batch = new Batch("t", ReplicationActor.Fingerprint(s.Table.Options), _peer, 1, 0, items);
+        var batch = new Batch("t", TableFingerprint.Of(s.Table.Options), _peer, 1, 0, items);
 
         s.Actor.Tell(batch);
         var merged = new List<byte[]>();
@@ -158,7 +169,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     public void A_replicated_reset_reaches_every_writer()
     {
         var s = Start();
-        s.Actor.Tell(new Batch("t", ReplicationActor.Fingerprint(s.Table.Options), _peer, 1, 999, []));
+        s.Actor.Tell(new Batch("t", TableFingerprint.Of(s.Table.Options), _peer, 1, 999, []));
         foreach (var w in s.Writers)
             Assert.Equal(999, w.ExpectMsg<Merge>(Wait).ResetVersion);
     }
@@ -167,7 +178,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     public void A_missing_batch_is_asked_for_again_from_its_origin()
     {
         var s = Start();
-        var fp = ReplicationActor.Fingerprint(s.Table.Options);
+        var fp = TableFingerprint.Of(s.Table.Options);
         s.Actor.Tell(new Batch("t", fp, _peer, 1, 0, []));
         s.Actor.Tell(new Batch("t", fp, _peer, 4, 0, []));
 
@@ -180,7 +191,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     public void An_announced_head_reveals_a_lost_last_batch()
     {
         var s = Start();
-        var fp = ReplicationActor.Fingerprint(s.Table.Options);
+        var fp = TableFingerprint.Of(s.Table.Options);
         s.Actor.Tell(new Batch("t", fp, _peer, 1, 0, []));
         s.Actor.Tell(new Heads("t", fp, _peer, 2));
 
@@ -213,7 +224,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     public void What_an_origin_no_longer_holds_is_repaired_with_a_snapshot_from_it()
     {
         var s = Start();
-        var fp = ReplicationActor.Fingerprint(s.Table.Options);
+        var fp = TableFingerprint.Of(s.Table.Options);
         var src = Source();
         s.Actor.Tell(new Batch("t", fp, _peer, 1, 0, []));
 
@@ -244,7 +255,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     public void Without_init_sync_a_new_origin_is_tracked_from_its_first_batch()
     {
         var s = Start(new ReplicationOptions { NodeId = "me", PublishWhenAlone = true, InitSync = false });
-        var fp = ReplicationActor.Fingerprint(s.Table.Options);
+        var fp = TableFingerprint.Of(s.Table.Options);
         s.Actor.Tell(new Batch("t", fp, _peer, 5, 0, []));
         s.Actor.Tell(new Heads("t", fp, new Origin("other", 1), 40));
         ExpectNoMsg(TimeSpan.FromMilliseconds(300));
@@ -256,9 +267,8 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     public async Task Resync_without_a_peer_is_refused_and_clears_nothing()
     {
         var s = Start();
-        var reply = new TaskCompletionSource<string?>();
-        s.Actor.Tell(new SyncCommand("t", reply, Replace: true));
-        Assert.Contains("no peer", await reply.Task.WaitAsync(Wait), StringComparison.Ordinal);
+        var reply = await s.Actor.Ask<SyncResult>(new SyncCommand("t", Replace: true), Wait);
+        Assert.Contains("no peer", reply.Error, StringComparison.Ordinal);
         s.Writers[0].ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 
@@ -279,9 +289,9 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
         var mediator = CreateTestProbe();
         var writers = new[] { CreateTestProbe(), CreateTestProbe() };
         foreach (var w in writers)
-            w.SetAutoPilot(new DelegateAutoPilot((sender, m) => { if (m is Fence f) sender.Tell(new FencePassed(f.Table, f.Id)); return AutoPilot.KeepRunning; }));
+            w.SetAutoPilot(new DelegateAutoPilot((sender, m) => { if (m is WriterProtocol.Barrier b) sender.Tell(new BarrierPassed(b.Id)); return AutoPilot.KeepRunning; }));
         var actor = Sys.ActorOf(ReplicationActor.Props([table], options, new ReplicationStatus(), mediator), "replication-rebuilt");
-        actor.Tell(new Attach(new Dictionary<string, IReadOnlyList<IActorRef>> { ["t"] = writers.Select(w => w.Ref).ToArray() }));
+        Attach(actor, "t", writers);
         var subscribe = mediator.ExpectMsg<Subscribe>(Wait);
         mediator.LastSender.Tell(new SubscribeAck(subscribe));
 
@@ -303,13 +313,13 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
         table.Partition(0).TakeChanges();
         var mediator = CreateTestProbe();
         var writer = CreateTestProbe();
-        writer.SetAutoPilot(new DelegateAutoPilot((sender, m) => { if (m is Fence f) sender.Tell(new FencePassed(f.Table, f.Id)); return AutoPilot.KeepRunning; }));
+        writer.SetAutoPilot(new DelegateAutoPilot((sender, m) => { if (m is WriterProtocol.Barrier b) sender.Tell(new BarrierPassed(b.Id)); return AutoPilot.KeepRunning; }));
         var actor = Sys.ActorOf(ReplicationActor.Props([table], options, new ReplicationStatus(), mediator), "replication-replacing");
-        actor.Tell(new Attach(new Dictionary<string, IReadOnlyList<IActorRef>> { ["t"] = [writer.Ref] }));
+        Attach(actor, "t", [writer]);
         var subscribe = mediator.ExpectMsg<Subscribe>(Wait);
         mediator.LastSender.Tell(new SubscribeAck(subscribe));
 
-        writer.ExpectMsg<ClearReplica>(Wait);
+        writer.ExpectMsg<Clear>(Wait);
         var back = writer.FishForMessage<Merge>(m => m.Items.Count > 0, Wait);
         Assert.Equal(["recent"], back.Items.Select(i => Encoding.UTF8.GetString(i, 24, i[20])));
         Assert.Equal(["recent"], PublishedBatch(mediator).Items.Select(i => Encoding.UTF8.GetString(i, 24, i[20])));
@@ -337,7 +347,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
         }
         var k0 = HTable.MakeKey("key0");
         s.Table.Partition(s.Table.PartitionOf(k0)).Delete(k0); // a deletion marker travels too
-        var fp = ReplicationActor.Fingerprint(s.Table.Options);
+        var fp = TableFingerprint.Of(s.Table.Options);
 
         s.Actor.Tell(new SyncRequest("t", fp, 5));
         var chunks = new List<SyncChunk>();
@@ -375,7 +385,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     public void A_node_that_is_not_ready_refuses_for_now()
     {
         var s = Start(attach: false);
-        s.Actor.Tell(new SyncRequest("t", ReplicationActor.Fingerprint(s.Table.Options), 1));
+        s.Actor.Tell(new SyncRequest("t", TableFingerprint.Of(s.Table.Options), 1));
         Assert.True(ExpectMsg<SyncRefused>(Wait).NotReady);
         Assert.False(s.Status.IsReady);
     }
@@ -395,7 +405,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     {
         var s = Start();
         var good = Item(Source(), "a", "1");
-        s.Actor.Tell(new Batch("t", ReplicationActor.Fingerprint(s.Table.Options), _peer, 1, 0, [new byte[5], good]));
+        s.Actor.Tell(new Batch("t", TableFingerprint.Of(s.Table.Options), _peer, 1, 0, [new byte[5], good]));
         var merge = s.Writers[s.Table.PartitionOfItem(good)].ExpectMsg<Merge>(Wait);
         Assert.Same(good, Assert.Single(merge.Items));
         Assert.Equal(1, s.Status.Malformed);
@@ -405,12 +415,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     public async Task Sync_command_without_peers_succeeds_at_once()
     {
         var s = Start();
-        var reply = new TaskCompletionSource<string?>();
-        s.Actor.Tell(new SyncCommand(null, reply));
-        Assert.Null(await reply.Task.WaitAsync(Wait));
-
-        var unknown = new TaskCompletionSource<string?>();
-        s.Actor.Tell(new SyncCommand("nope", unknown));
-        Assert.Null(await unknown.Task.WaitAsync(Wait));
+        Assert.Null((await s.Actor.Ask<SyncResult>(new SyncCommand(null), Wait)).Error);
+        Assert.Null((await s.Actor.Ask<SyncResult>(new SyncCommand("nope"), Wait)).Error);
     }
 }

@@ -15,7 +15,7 @@ namespace HTableCluster.Node.Rpc;
 /// 64-bit, expired-but-uncollected items count as missing everywhere, and an explicit expiry
 /// (setex/setxs/setxi) takes effect on every table, not only on autoexpire tables.
 /// </summary>
-public sealed class KamailioMethods(HTableNode node, NodeSettings settings, ClusterMember member)
+public sealed class KamailioMethods(HTableNode node, NodeSettings settings)
 {
     /// <summary>Kamailio's fault code for most htable errors.</summary>
     public const int Fault = 500;
@@ -226,13 +226,11 @@ public sealed class KamailioMethods(HTableNode node, NodeSettings settings, Clus
 
     private async ValueTask<RpcReply> SyncAsync(string? table, bool replace = false)
     {
-        if (member.Registry is not { } registry || !registry.TryGet<ReplicationActor>(out var replication))
+        if (node.Replication is not { } replication)
             return RpcReply.Fail(Fault, "HTable DMQ Sync Failed");
-        var reply = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        replication.Tell(new ReplicationProtocol.SyncCommand(table, reply, replace), Akka.Actor.ActorRefs.NoSender);
         try
         {
-            var error = await reply.Task.WaitAsync(SyncWait).ConfigureAwait(false);
+            var error = await replication.SyncAsync(table, replace, SyncWait).ConfigureAwait(false);
             return error is null ? RpcReply.Ok("Ok") : RpcReply.Fail(Fault, "HTable DMQ Sync Failed");
         }
         catch (TimeoutException)

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Akka.Actor;
+using HTableCluster.Replication;
 
 namespace HTableCluster.Node.Tables;
 
@@ -29,9 +30,16 @@ public sealed class HTableNode
     /// <summary>The table; throws <see cref="ArgumentException"/> when it is not defined.</summary>
     public TableClient Table(string name) => Find(name) ?? throw new ArgumentException($"no table '{name}'", nameof(name));
 
-    internal void Start(IReadOnlyList<TableClient> tables)
+    /// <summary>
+    /// The replication layer of the current actor system (null when nothing replicates, and while
+    /// the actor system stops or is rebuilt).
+    /// </summary>
+    public ReplicationClient? Replication { get; private set; }
+
+    internal void Start(IReadOnlyList<TableClient> tables, ReplicationClient? replication)
     {
         Tables = tables;
+        Replication = replication;
         _tables = tables.ToFrozenDictionary(t => t.Name, StringComparer.Ordinal);
         _started.TrySetResult();
     }
@@ -43,9 +51,10 @@ public sealed class HTableNode
     internal async Task SuspendAsync()
     {
         var tables = Tables;
+        Replication = null;
         foreach (var t in tables)
             t.Close();
-        var drains = tables.SelectMany(t => t.Writers).Select(w => w.Ask<TableProtocol.Drained>(TableProtocol.Drain.Instance, DrainTimeout));
+        var drains = tables.SelectMany(t => t.Writers).Select(w => w.Ask<WriterProtocol.BarrierPassed>(new WriterProtocol.Barrier(0), DrainTimeout));
         try
         {
             await Task.WhenAll(drains).ConfigureAwait(false);

@@ -17,11 +17,14 @@ public sealed class TableActor : ReceiveActor, IWithTimers
     private readonly TableEvents _events;
     private readonly IActorRef? _replication;
     private readonly bool _writeConcern;
+    private readonly Dictionary<long, Action<string?>> _awaitingPeers = [];
+    private IActorRef? _replicator;
+    private long _confirmIds;
 
     /// <summary>
-    /// Creates the actor; <paramref name="replication"/> is null for a table that stays local. With
-    /// <paramref name="writeConcern"/> a write to a replicated table is answered once the replication
-    /// layer says enough peers applied it.
+    /// Creates the actor; <paramref name="replication"/> (the replication actor) is null for a table
+    /// that stays local. With <paramref name="writeConcern"/> a write to a replicated table is
+    /// answered once the replication layer says enough peers applied it.
     /// </summary>
     public TableActor(TablePartition partition, TimeSpan sweepInterval, TableEvents events, IActorRef? replication, bool writeConcern = false)
     {
@@ -29,6 +32,7 @@ public sealed class TableActor : ReceiveActor, IWithTimers
         _partition = partition;
         _events = events;
         _replication = partition.Table.Replicated ? replication : null;
+        _replicator = _replication;
         if (partition.Table.Replicated && replication is null)
             Context.GetLogger().Warning("Table {Table} is marked replicated but no replication actor runs; its changes stay here", partition.Table.Name);
         Receive<Apply>(cmd =>
@@ -46,16 +50,21 @@ public sealed class TableActor : ReceiveActor, IWithTimers
             var result = cmd.Update(_partition);
             Publish(cmd.Reply, result);
         });
-        Receive<ReplicationProtocol.Merge>(m =>
+        Receive<WriterProtocol.Merge>(m =>
         {
             foreach (var item in m.Items)
                 _partition.Merge(item);
             if (m.ResetVersion != 0)
                 _partition.MergeReset(m.ResetVersion);
         });
-        Receive<ReplicationProtocol.ClearReplica>(_ => _partition.Clear());
-        Receive<Drain>(_ => Sender.Tell(Drained.Instance));
-        Receive<ReplicationProtocol.Fence>(f => Sender.Tell(new ReplicationProtocol.FencePassed(f.Table, f.Id)));
+        Receive<WriterProtocol.Clear>(_ => _partition.Clear());
+        Receive<WriterProtocol.Barrier>(b => Sender.Tell(new WriterProtocol.BarrierPassed(b.Id)));
+        Receive<WriterProtocol.WriterAttached>(_ => _replicator = Sender);
+        Receive<WriterProtocol.Confirmed>(c =>
+        {
+            if (_awaitingPeers.Remove(c.ConfirmId, out var answer))
+                answer(c.Error);
+        });
         Receive<Sweep>(_ => _events.OnExpired(_partition.Table, _partition.CollectExpired(_partition.Table.Clock.NowMs)));
         SweepInterval = sweepInterval;
     }
@@ -66,7 +75,13 @@ public sealed class TableActor : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <inheritdoc />
-    protected override void PreStart() => Timers.StartPeriodicTimer("sweep", Sweep.Instance, SweepInterval);
+    protected override void PreStart()
+    {
+        Timers.StartPeriodicTimer("sweep", Sweep.Instance, SweepInterval);
+        // The table's replicator answers with WriterAttached; until then changes go through the
+        // replication actor, which routes them to it.
+        _replication?.Tell(new WriterProtocol.WriterReady(_partition.Table.Name, _partition.Index));
+    }
 
     /// <inheritdoc />
     protected override void PreRestart(Exception reason, object message)
@@ -80,6 +95,10 @@ public sealed class TableActor : ReceiveActor, IWithTimers
             one.Reply.TrySetException(reason);
         else if (message is Atomic at)
             at.Reply.TrySetException(reason);
+        // The new instance cannot match the peers' confirmations to these writes any more.
+        foreach (var answer in _awaitingPeers.Values)
+            answer("applied on this node; its writer restarted before the peers confirmed it (write concern)");
+        _awaitingPeers.Clear();
         base.PreRestart(reason, message);
     }
 
@@ -89,7 +108,7 @@ public sealed class TableActor : ReceiveActor, IWithTimers
     {
         // Drained even without a replication actor, so recorded changes never pile up.
         if (_partition.TakeChanges() is { } c)
-            _replication?.Tell(new ReplicationProtocol.Changed(_partition.Table.Name, c.Items, c.ResetVersion));
+            _replicator?.Tell(new WriterProtocol.Changed(_partition.Table.Name, c.Items, c.ResetVersion));
     }
 
     private void Publish<T>(TaskCompletionSource<T> reply, T result)
@@ -100,15 +119,15 @@ public sealed class TableActor : ReceiveActor, IWithTimers
             reply.TrySetResult(result);
             return;
         }
-        // Confirmed on the replication actor's thread: the caller's continuation (which may run
-        // inline, see TableClient.ApplyOneAsync) goes to the thread pool instead.
-        _replication!.Tell(new ReplicationProtocol.Changed(_partition.Table.Name, c.Items, c.ResetVersion, error => Task.Run(() =>
+        var id = ++_confirmIds;
+        _awaitingPeers[id] = error =>
         {
             if (error is null)
                 reply.TrySetResult(result);
             else
                 reply.TrySetException(new WriteConcernException(error));
-        })));
+        };
+        _replicator!.Tell(new WriterProtocol.Changed(_partition.Table.Name, c.Items, c.ResetVersion, id));
     }
 
     /// <summary>Props for a partition.</summary>

@@ -70,28 +70,6 @@ public static class TableProtocol
     /// <summary>Runs a function on the partition's single writer (embedded atomic update, as sht_lock).</summary>
     public sealed record Atomic(string Table, int Partition, Func<TablePartition, object?> Update, TaskCompletionSource<object?> Reply) : ITableCommand;
 
-    /// <summary>Answered with <see cref="Drained"/> once everything sent to the writer before it is applied.</summary>
-    public sealed record Drain
-    {
-        /// <summary>The instance.</summary>
-        public static readonly Drain Instance = new();
-
-        private Drain()
-        {
-        }
-    }
-
-    /// <summary>Reply to <see cref="Drain"/>.</summary>
-    public sealed record Drained
-    {
-        /// <summary>The instance.</summary>
-        public static readonly Drained Instance = new();
-
-        private Drained()
-        {
-        }
-    }
-
     /// <summary>Periodic expiry sweep (timer message).</summary>
     public sealed record Sweep
     {

@@ -1,0 +1,356 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Event;
+using HTableCluster.Storage;
+using static HTableCluster.Replication.ReplicationProtocol;
+using static HTableCluster.Replication.WriterProtocol;
+
+namespace HTableCluster.Replication;
+
+/// <summary>
+/// Replication of one table (a child of <see cref="ReplicationActor"/>): publishes the partition
+/// writers' changes in numbered batches on the table's topic (<see cref="Outbox{TWaiter}"/>,
+/// <see cref="RetransmitBuffer"/>), answers writes that wait for a write concern
+/// (<see cref="WriteConcernTracker{TWaiter,TPeer}"/>), merges peers' batches through the writers and
+/// re-requests what is missing (<see cref="InboundPeers{TRef}"/>), takes snapshots from peers
+/// (<see cref="SnapshotRun"/>: at join, for repair, <c>htable.dmqsync</c>/<c>dmqresync</c>, after a
+/// rebuild) and serves them (<see cref="SnapshotDonor{TRequester}"/>).
+/// </summary>
+public sealed partial class TableReplicator : ReceiveActor, IWithTimers
+{
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
+    private const string SyncTimer = "sync";
+    private const string RetryTimer = "retry";
+
+    private readonly HTable _table;
+    private readonly ReplicationOptions _options;
+    private readonly ReplicationStatus _status;
+    private readonly IActorRef _mediator;
+    private readonly Cluster _cluster;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly uint _fingerprint;
+    private readonly string _topic;
+    private readonly IActorRef?[] _writers;
+    private readonly Outbox<(IActorRef Writer, long Id)> _outbox;
+    private readonly RetransmitBuffer _buffer;
+    private readonly InboundPeers<IActorRef> _peers;
+    private readonly WriteConcernTracker<(IActorRef Writer, long Id), Address> _confirms;
+    private readonly SnapshotDonor<IActorRef> _donor;
+    private readonly BarrierWaits _barriers = new();
+    private readonly List<long> _waiting = [];
+    private readonly List<long> _queuedResyncs = [];
+    private Origin _self;
+    private int _writersReady;
+    private bool _subscribeSent;
+    private bool _subscribed;
+    private bool _memberUp;
+    private bool _initialSyncStarted;
+    private bool _flushScheduled;
+    private long _seq;
+    private long _requestIds;
+    private bool _synced;
+    private SnapshotRun? _sync;
+    private bool _resyncing;
+    private bool _republished;
+    private List<byte[]>? _kept;
+
+    /// <summary>Creates the replicator of <paramref name="table"/>.</summary>
+    public TableReplicator(HTable table, ReplicationOptions options, ReplicationStatus status, IActorRef mediator)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(options);
+        _table = table;
+        _options = options;
+        _status = status;
+        _mediator = mediator;
+        _cluster = Cluster.Get(Context.System);
+        _fingerprint = TableFingerprint.Of(table.Options);
+        _topic = "htable:" + table.Name;
+        _writers = new IActorRef?[table.PartitionCount];
+        _outbox = new(options.MaxBatchBytes, options.MaxItemBytes);
+        _buffer = new(options.RetransmitBytes);
+        _peers = new(trackFromFirstSeen: !options.InitSync);
+        _confirms = new(options.WriteConcernTimeout);
+        _donor = new(table, options.MaxBatchBytes);
+
+        Receive<WriterReady>(OnWriterReady);
+        Receive<SubscribeAck>(_ =>
+        {
+            _subscribed = true;
+            MaybeStartInitialSync();
+        });
+        Receive<MemberUpNow>(_ =>
+        {
+            _memberUp = true;
+            MaybeStartInitialSync();
+        });
+        Receive<Changed>(OnChanged);
+        Receive<FlushPending>(_ => Flush(scheduled: true));
+        Receive<Batch>(OnBatch);
+        Receive<BatchApplied>(a =>
+        {
+            _confirms.Acked(a.Seq, Sender.Path.Address);
+            AnswerConfirms(DateTime.UtcNow);
+        });
+        Receive<Heads>(OnHeads);
+        Receive<ResendRequest>(OnResendRequest);
+        Receive<ResendGone>(OnResendGone);
+        Receive<SyncRequest>(OnSyncRequest);
+        Receive<SyncNext>(n => SendChunk(Sender, n.RequestId));
+        Receive<SyncChunk>(OnSyncChunk);
+        Receive<SyncRefused>(OnSyncRefused);
+        Receive<SyncTimeout>(OnSyncTimeout);
+        Receive<RetrySync>(_ => StartSync(initial: true, waiter: null, donor: null));
+        Receive<SyncTable>(OnSyncTable);
+        Receive<BarrierPassed>(b => _barriers.Passed(b.Id));
+        Receive<Tick>(_ => OnTick());
+        Receive<ClusterEvent.MemberRemoved>(m => _peers.Forget(m.Member.UniqueAddress.Uid));
+        Receive<ClusterEvent.IMemberEvent>(_ => { });
+    }
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private bool Attached => _writersReady == _writers.Length;
+
+    /// <summary>Props for the replicator.</summary>
+    public static Props Props(HTable table, ReplicationOptions options, ReplicationStatus status, IActorRef mediator) =>
+        Akka.Actor.Props.Create(() => new TableReplicator(table, options, status, mediator));
+
+    /// <inheritdoc />
+    protected override void PreStart()
+    {
+        _self = new Origin(_options.NodeId, _cluster.SelfUniqueAddress.Uid);
+        var self = Self;
+        _cluster.RegisterOnMemberUp(() => self.Tell(MemberUpNow.Instance));
+        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent));
+        Timers.StartPeriodicTimer("tick", Tick.Instance, _options.HeadsInterval);
+    }
+
+    /// <inheritdoc />
+    protected override void PostStop()
+    {
+        _cluster.Unsubscribe(Self);
+        _donor.DropIdle(DateTime.MaxValue);
+    }
+
+    // Every partition's writer announces itself (again after a restart). Once all are there the
+    // table subscribes to its topic, then takes its snapshot: whatever is published meanwhile
+    // reaches this node too.
+    private void OnWriterReady(WriterReady w)
+    {
+        if (w.Partition < 0 || w.Partition >= _writers.Length)
+            return;
+        if (_writers[w.Partition] is null)
+            _writersReady++;
+        _writers[w.Partition] = Sender;
+        Sender.Tell(WriterAttached.Instance);
+        if (Attached && !_subscribeSent)
+        {
+            _subscribeSent = true;
+            _mediator.Tell(new Subscribe(_topic, Self));
+        }
+    }
+
+    private void MaybeStartInitialSync()
+    {
+        if (_initialSyncStarted || !Attached || !_memberUp || !_subscribed)
+            return;
+        _initialSyncStarted = true;
+        if (_options.RepublishOnStart && _table.Clock.NowMs - _options.RepublishSinceMs > _options.TombstoneGrace.TotalMilliseconds)
+        {
+            StartReplacingSync();
+        }
+        else if (_options.InitSync || _options.RepublishOnStart)
+        {
+            StartSync(initial: true, waiter: null, donor: null);
+        }
+        else
+        {
+            _log.Info("Table {Table}: initial sync disabled (dmq_init_sync=0)", _table.Name);
+            MarkSynced();
+        }
+    }
+
+    private void MarkSynced()
+    {
+        _synced = true;
+        Context.Parent.Tell(new TableSynced(_table.Name));
+    }
+
+    private void OnChanged(Changed m)
+    {
+        foreach (var bytes in _outbox.Add(m.Items, m.ResetVersion))
+        {
+            // Larger than a remote frame can carry: it stays on this node, loudly.
+            _status.Oversized();
+            _log.Error("Table {Table}: an item of {Bytes} bytes exceeds the replication limit of {Limit} bytes and is not replicated", _table.Name, bytes, _options.MaxItemBytes);
+        }
+        if (m.ConfirmId != 0)
+            _outbox.AddWaiter((Sender, m.ConfirmId));
+        if (_outbox.IsFull)
+        {
+            Flush(scheduled: false);
+        }
+        else if (!_flushScheduled)
+        {
+            // Queued behind the changes already in the mailbox: a lone change goes out at once,
+            // a burst is coalesced into few batches.
+            _flushScheduled = true;
+            Self.Tell(FlushPending.Instance);
+        }
+    }
+
+    private void Flush(bool scheduled)
+    {
+        if (scheduled)
+            _flushScheduled = false;
+        var waiters = _outbox.TakeWaiters();
+        // Writes waiting for a write concern are confirmed once enough peers applied every batch
+        // of this flush.
+        var needed = waiters.Count == 0 || _outbox.IsEmpty ? 0 : Math.Min(_options.WriteConcern, UpPeers().Count);
+        if (needed == 0)
+        {
+            foreach (var (writer, id) in waiters)
+                writer.Tell(new Confirmed(id, null));
+        }
+        if (_outbox.IsEmpty)
+            return;
+        var firstSeq = _seq + 1;
+        foreach (var (items, resetVersion) in _outbox.TakeBatches())
+        {
+            var batch = new Batch(_table.Name, _fingerprint, _self, ++_seq, resetVersion, items, WantsAck: needed > 0);
+            // Alone in the cluster, nobody listens: the batch is only kept (a node that joins later
+            // takes a snapshot, and the announcements reveal anything after it).
+            if (HasPeers())
+                _mediator.Tell(new Publish(_topic, batch));
+            _buffer.Add(batch);
+            _status.Sent(items.Count);
+        }
+        if (needed > 0)
+            _confirms.Add(firstSeq, _seq, needed, DateTime.UtcNow, waiters);
+    }
+
+    private void AnswerConfirms(DateTime now)
+    {
+        foreach (var ((writer, id), error) in _confirms.Due(now))
+            writer.Tell(new Confirmed(id, error));
+    }
+
+    private void OnBatch(Batch b)
+    {
+        if (b.Origin == _self || !Accept(b.Fingerprint, b.Origin))
+            return;
+        var peer = _peers.Of(b.Origin, SenderOrNull(), b.Seq - 1);
+        if (!peer.Tracker.Receive(b.Seq))
+        {
+            _status.Received(b.Items.Count, applied: false);
+            if (b.WantsAck)
+                Sender.Tell(new BatchApplied(b.Table, b.Seq)); // applied when it came the first time
+            return;
+        }
+        Apply(b.Items, b.ResetVersion);
+        _status.Received(b.Items.Count, applied: true);
+        AskForGap(peer, force: false);
+        if (b.WantsAck)
+        {
+            var origin = Sender;
+            AfterBarrier(() => origin.Tell(new BatchApplied(b.Table, b.Seq)));
+        }
+    }
+
+    private void OnHeads(Heads h)
+    {
+        if (h.Origin == _self || !Accept(h.Fingerprint, h.Origin))
+            return;
+        var peer = _peers.Of(h.Origin, SenderOrNull(), h.LastSeq);
+        peer.Tracker.Announced(h.LastSeq);
+        AskForGap(peer, force: false);
+    }
+
+    private IActorRef? SenderOrNull() => Sender.IsNobody() ? null : Sender;
+
+    private bool Accept(uint fingerprint, Origin origin)
+    {
+        if (fingerprint == _fingerprint)
+            return true;
+        _status.Mismatch();
+        if (_peers.FirstMismatch(origin))
+            _log.Error("Table {Table} is defined differently on {Node}; it does not replicate with that node (here: {Definition})", _table.Name, origin.NodeId, TableFingerprint.Describe(_table.Options));
+        return false;
+    }
+
+    // Missing batches are asked for only once the table is synced: before that the snapshot will
+    // cover them (its watermarks say how far).
+    private void AskForGap(InboundPeers<IActorRef>.Peer peer, bool force)
+    {
+        if (!_synced || _sync is not null || InboundPeers<IActorRef>.GapToAsk(peer, DateTime.UtcNow, force) is not var (from, to))
+            return;
+        _status.Gap();
+        peer.Ref!.Tell(new ResendRequest(_table.Name, from, to));
+    }
+
+    private void OnResendRequest(ResendRequest r)
+    {
+        var batches = _buffer.Range(r.FromSeq, Math.Min(r.ToSeq, _seq));
+        if (batches is null)
+        {
+            Sender.Tell(new ResendGone(r.Table, _self, r.FromSeq));
+            return;
+        }
+        foreach (var b in batches)
+            Sender.Tell(b);
+        _status.Resent(batches.Count);
+    }
+
+    private void Apply(IReadOnlyList<byte[]> items, long resetVersion)
+    {
+        if (!Attached)
+            return;
+        var groups = new List<byte[]>?[_writers.Length];
+        foreach (var item in items)
+        {
+            if (!HTable.IsWellFormedItem(item))
+            {
+                _status.MalformedItem();
+                continue;
+            }
+            (groups[_table.PartitionOfItem(item)] ??= []).Add(item);
+        }
+        for (var p = 0; p < _writers.Length; p++)
+        {
+            if (groups[p] is not null || resetVersion != 0)
+                _writers[p]!.Tell(new Merge(_table.Name, (IReadOnlyList<byte[]>?)groups[p] ?? [], resetVersion));
+        }
+    }
+
+    private void TellWriters(object message)
+    {
+        foreach (var w in _writers)
+            w?.Tell(message);
+    }
+
+    private void AfterBarrier(Action then)
+    {
+        if (!Attached)
+        {
+            then();
+            return;
+        }
+        var barrier = new WriterProtocol.Barrier(_barriers.Open(_writers.Length, then));
+        TellWriters(barrier);
+    }
+
+    private void OnTick()
+    {
+        var now = DateTime.UtcNow;
+        if (_seq > 0 && HasPeers())
+            _mediator.Tell(new Publish(_topic, new Heads(_table.Name, _fingerprint, _self, _seq)));
+        foreach (var peer in _peers.All)
+            AskForGap(peer, force: false);
+        if (_confirms.IsWaiting)
+            AnswerConfirms(now);
+        _donor.DropIdle(now);
+    }
+}
