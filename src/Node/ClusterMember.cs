@@ -28,7 +28,7 @@ public sealed class ClusterMember : IHostedService
     private readonly HTableNode _node;
     private readonly TableEvents _events;
     private readonly Readiness _readiness;
-    private readonly ReplicationOptions _replicationOptions;
+    private readonly ReplicaStart _replicaStart;
     private readonly ILoggerFactory _loggerFactory;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<ClusterMember> _log;
@@ -40,14 +40,14 @@ public sealed class ClusterMember : IHostedService
 
     /// <summary>Creates the member (started by the outer host).</summary>
     public ClusterMember(NodeSettings settings, IReadOnlyList<HTable> tables, HTableNode node, TableEvents events,
-        Readiness readiness, ReplicationOptions replicationOptions, ILoggerFactory loggerFactory, IHostApplicationLifetime lifetime)
+        Readiness readiness, ReplicaStart replicaStart, ILoggerFactory loggerFactory, IHostApplicationLifetime lifetime)
     {
         _settings = settings;
         _tables = tables;
         _node = node;
         _events = events;
         _readiness = readiness;
-        _replicationOptions = replicationOptions;
+        _replicaStart = replicaStart;
         _loggerFactory = loggerFactory;
         _lifetime = lifetime;
         _log = loggerFactory.CreateLogger<ClusterMember>();
@@ -96,7 +96,7 @@ public sealed class ClusterMember : IHostedService
         var status = new ReplicationStatus();
         Replication = status;
         _readiness.Use(Replicate && _tables.Any(t => t.Replicated) ? status : null);
-        var options = _replicationOptions with { RepublishOnStart = restart, RepublishSinceMs = republishSinceMs };
+        var start = _replicaStart with { RepublishOnStart = restart, RepublishSinceMs = republishSinceMs };
         AkkaStdoutLogger.Use(_loggerFactory);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Services.AddSingleton(_loggerFactory);
@@ -124,7 +124,7 @@ public sealed class ClusterMember : IHostedService
                 SplitBrainResolver = new Akka.Cluster.Hosting.SBR.KeepMajorityOption(),
             });
             if (Replicate)
-                akka.WithReplication([.. _tables.Where(t => t.Replicated)], options, status);
+                akka.WithReplication([.. _tables.Where(t => t.Replicated)], _settings.Replication, start, status);
             akka.WithTables(_tables, _node, _events, TimeSpan.FromSeconds(_settings.Htable.TimerInterval), raiseModInit: !restart,
                 writeConcern: _settings.Replication.WriteConcern > 0);
             akka.WithActors((system, _) => Watch(system, seeds, rejoinVia));

@@ -57,18 +57,11 @@ public static class NodeHost
         var node = new HTableNode();
         var readiness = new Readiness();
         _ = node.Started.ContinueWith(_ => readiness.MarkTablesStarted(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        var replicationOptions = new ReplicationOptions
+        var replicaStart = new ReplicaStart
         {
             NodeId = settings.Node.EffectiveNodeId,
             InitSync = settings.Htable.DmqInitSync == 1,
-            MaxBatchBytes = settings.Replication.MaxBatchBytes,
             MaxItemBytes = Hocon.MaxItemBytes(settings),
-            RetransmitBytes = settings.Replication.RetransmitMiB * 1024L * 1024,
-            HeadsInterval = TimeSpan.FromMilliseconds(settings.Replication.HeadsIntervalMs),
-            SyncTimeout = TimeSpan.FromSeconds(settings.Replication.SyncTimeoutSeconds),
-            TombstoneGrace = grace,
-            WriteConcern = settings.Replication.WriteConcern,
-            WriteConcernTimeout = TimeSpan.FromMilliseconds(settings.Replication.WriteConcernTimeoutMs),
         };
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(clock);
@@ -88,9 +81,8 @@ public static class NodeHost
             sp.GetRequiredService<ILogger<RpcDispatcher>>(),
             inlineWrites: settings.Rpc.InlineIo));
 
-        builder.Services.AddSingleton(replicationOptions);
         builder.Services.AddSingleton(sp => new ClusterMember(settings, tables, node, sp.GetRequiredService<TableEvents>(), readiness,
-            replicationOptions, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IHostApplicationLifetime>()));
+            replicaStart, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IHostApplicationLifetime>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterMember>());
         builder.Services.AddHostedService<MemoryCompactor>();
 

@@ -15,6 +15,7 @@ public sealed class ReplicationActor : ReceiveActor
 {
     private readonly IReadOnlyList<HTable> _tables;
     private readonly ReplicationOptions _options;
+    private readonly ReplicaStart _start;
     private readonly ReplicationStatus _status;
     private readonly IActorRef _mediator;
     private readonly Dictionary<string, IActorRef> _replicators = new(StringComparer.Ordinal);
@@ -23,11 +24,12 @@ public sealed class ReplicationActor : ReceiveActor
     private long _commandIds;
 
     /// <summary>Creates the actor for the given replicated tables.</summary>
-    public ReplicationActor(IReadOnlyList<HTable> tables, ReplicationOptions options, ReplicationStatus status, IActorRef mediator)
+    public ReplicationActor(IReadOnlyList<HTable> tables, ReplicationOptions options, ReplicaStart start, ReplicationStatus status, IActorRef mediator)
     {
         ArgumentNullException.ThrowIfNull(tables);
         _tables = tables;
         _options = options;
+        _start = start;
         _status = status;
         _mediator = mediator;
         Receive<SyncCommand>(OnSyncCommand);
@@ -42,8 +44,8 @@ public sealed class ReplicationActor : ReceiveActor
     }
 
     /// <summary>Props for the actor.</summary>
-    public static Props Props(IReadOnlyList<HTable> tables, ReplicationOptions options, ReplicationStatus status, IActorRef mediator) =>
-        Akka.Actor.Props.Create(() => new ReplicationActor(tables, options, status, mediator));
+    public static Props Props(IReadOnlyList<HTable> tables, ReplicationOptions options, ReplicaStart start, ReplicationStatus status, IActorRef mediator) =>
+        Akka.Actor.Props.Create(() => new ReplicationActor(tables, options, start, status, mediator));
 
     /// <summary>The name of a table's replicator under <c>/user/replication</c> (actor names allow a limited character set).</summary>
     public static string ChildName(string table) => ActorNames.ForTable(table);
@@ -52,7 +54,7 @@ public sealed class ReplicationActor : ReceiveActor
     protected override void PreStart()
     {
         foreach (var t in _tables)
-            _replicators[t.Name] = Context.ActorOf(TableReplicator.Props(t, _options, _status, _mediator), ChildName(t.Name));
+            _replicators[t.Name] = Context.ActorOf(TableReplicator.Props(t, _options, _start, _status, _mediator), ChildName(t.Name));
         if (_replicators.Count == 0)
             _status.MarkReady();
     }
@@ -62,7 +64,7 @@ public sealed class ReplicationActor : ReceiveActor
         if (_replicators.TryGetValue(m.Table, out var replicator))
             replicator.Forward(m);
         else if (m is SyncRequest q)
-            Sender.Tell(new SyncRefused(q.Table, q.RequestId, $"table {q.Table} is not replicated on {_options.NodeId}", NotReady: false));
+            Sender.Tell(new SyncRefused(q.Table, q.RequestId, $"table {q.Table} is not replicated on {_start.NodeId}", NotReady: false));
     }
 
     // A sync of every table (or of one) answers once each table's replicator did; the first error wins.

@@ -16,11 +16,12 @@ public static class ReplicationAkkaExtensions
     /// are created: they report their changes to it.
     /// </summary>
     public static AkkaConfigurationBuilder WithReplication(this AkkaConfigurationBuilder builder,
-        IReadOnlyList<HTable> tables, ReplicationOptions options, ReplicationStatus status)
+        IReadOnlyList<HTable> tables, ReplicationOptions options, ReplicaStart start, ReplicationStatus status)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(tables);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(start);
         ArgumentNullException.ThrowIfNull(status);
         return builder
             .WithDistributedPubSub(role: null!)
@@ -28,7 +29,7 @@ public static class ReplicationAkkaExtensions
             .WithActors((system, registry) =>
             {
                 var mediator = DistributedPubSub.Get(system).Mediator;
-                registry.Register<ReplicationActor>(system.ActorOf(ReplicationActor.Props(tables, options, status, mediator), "replication"));
+                registry.Register<ReplicationActor>(system.ActorOf(ReplicationActor.Props(tables, options, start, status, mediator), "replication"));
             });
     }
 }

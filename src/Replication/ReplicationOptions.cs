@@ -1,19 +1,23 @@
 namespace HTableCluster.Replication;
 
 /// <summary>
-/// Replication settings of one node (configuration section <c>Replication</c>; <c>enable_dmq</c> and
-/// <c>dmq_init_sync</c> come from the <c>Htable</c> section under their Kamailio names).
+/// Replication tuning, bound as it is from the configuration section <c>Replication</c> (keys
+/// <c>Replication:MaxBatchBytes</c> and so on; the node validates the ranges). What the node
+/// derives itself for each start is <see cref="ReplicaStart"/>.
 /// </summary>
 public sealed record ReplicationOptions
 {
-    /// <summary>This node's id (stamped on everything it publishes).</summary>
-    public string NodeId { get; set; } = "";
-
-    /// <summary>Take a snapshot of every replicated table from a ready peer at join (default true).</summary>
-    public bool InitSync { get; set; } = true;
-
-    /// <summary>Largest live batch in item bytes; a batch is published when full or when the writers go idle (default 256 KiB).</summary>
+    /// <summary>Largest live batch in item bytes; a batch is published when full or when the writers go idle (default 262144).</summary>
     public int MaxBatchBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Published batches kept per table for peers that missed some, in MiB (default 16).</summary>
+    public int RetransmitMiB { get; set; } = 16;
+
+    /// <summary>Milliseconds between announcements of each table's last batch number, so a peer that missed the tail notices (default 1000).</summary>
+    public int HeadsIntervalMs { get; set; } = 1000;
+
+    /// <summary>Seconds a sync waits for a donor's next chunk before trying another donor (default 10).</summary>
+    public int SyncTimeoutSeconds { get; set; } = 10;
 
     /// <summary>
     /// Write concern: a write to a replicated table is answered once this many peers (at most the
@@ -21,34 +25,27 @@ public sealed record ReplicationOptions
     /// </summary>
     public int WriteConcern { get; set; }
 
-    /// <summary>How long a write waits for its write concern before it is answered with an error (it stays applied here).</summary>
-    public TimeSpan WriteConcernTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>Milliseconds a write waits for its write concern before it is answered with an error; it stays applied here (default 5000).</summary>
+    public int WriteConcernTimeoutMs { get; set; } = 5000;
 
-    /// <summary>Largest item replicated (an item beyond it would not fit a remote frame; it stays local, counted and logged).</summary>
-    public int MaxItemBytes { get; set; } = 2 * 1024 * 1024;
+    /// <summary>Seconds deletion markers of replicated tables are kept; a node away longer resyncs (default 300).</summary>
+    public int TombstoneGraceSeconds { get; set; } = (int)Storage.HTable.DefaultTombstoneGrace.TotalSeconds;
 
-    /// <summary>Published batches kept per table for peers that missed some, in item bytes (default 16 MiB).</summary>
-    public long RetransmitBytes { get; set; } = 16L * 1024 * 1024;
+    /// <summary><see cref="RetransmitMiB"/> in bytes.</summary>
+    internal long RetransmitBytes => RetransmitBytesOverride ?? RetransmitMiB * 1024L * 1024;
 
-    /// <summary>How often each node announces the last batch number of each table, so a peer that missed the tail notices (default 1 s).</summary>
-    public TimeSpan HeadsInterval { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary><see cref="HeadsIntervalMs"/>.</summary>
+    internal TimeSpan HeadsInterval => TimeSpan.FromMilliseconds(HeadsIntervalMs);
 
-    /// <summary>How long a sync waits for the next chunk from a donor before trying another one (default 10 s).</summary>
-    public TimeSpan SyncTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary><see cref="SyncTimeoutSeconds"/>.</summary>
+    internal TimeSpan SyncTimeout => TimeSpan.FromSeconds(SyncTimeoutSeconds);
 
-    /// <summary>
-    /// Publish the items of each replicated table once the initial sync is done (set when the node
-    /// rejoins after being downed: what it wrote while cut off reaches the others). The node then
-    /// takes a snapshot even with <see cref="InitSync"/> off.
-    /// </summary>
-    public bool RepublishOnStart { get; set; }
+    /// <summary><see cref="WriteConcernTimeoutMs"/>.</summary>
+    internal TimeSpan WriteConcernTimeout => TimeSpan.FromMilliseconds(WriteConcernTimeoutMs);
 
-    /// <summary>With <see cref="RepublishOnStart"/>: only items stamped at or after this Unix time (ms) are published again (0: all).</summary>
-    public long RepublishSinceMs { get; set; }
+    /// <summary><see cref="TombstoneGraceSeconds"/>.</summary>
+    internal TimeSpan TombstoneGrace => TimeSpan.FromSeconds(TombstoneGraceSeconds);
 
-    /// <summary>Publish even with no other member (tests observe publications through a probe).</summary>
-    internal bool PublishWhenAlone { get; init; }
-
-    /// <summary>How long deletion markers are kept; a node away longer resyncs (default 5 minutes).</summary>
-    public TimeSpan TombstoneGrace { get; set; } = Storage.HTable.DefaultTombstoneGrace;
+    /// <summary>A retransmit buffer smaller than a MiB (tests fill it with a few batches).</summary>
+    internal long? RetransmitBytesOverride { get; init; }
 }

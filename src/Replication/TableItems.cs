@@ -29,7 +29,7 @@ public static class TableItems
         while (all.MoveNext())
         {
             var item = AsArray(all.Current);
-            if (HTable.VersionOfItem(item) >= since || HTable.IsCounterItem(item))
+            if (ItemBuffer.VersionOf(item) >= since || ItemBuffer.IsCounter(item))
                 items.Add(item);
         }
         return items;

@@ -91,7 +91,7 @@ public sealed partial class TableReplicator
         new(UpPeers().Select(m => (ICanTell)Context.ActorSelection(new RootActorPath(m.Address) / "user" / Context.Parent.Path.Name)));
 
     // Any other member, whatever its status (a joining one is about to need the batches).
-    private bool HasPeers() => _options.PublishWhenAlone || _cluster.State.Members.Count > 1;
+    private bool HasPeers() => _start.PublishWhenAlone || _cluster.State.Members.Count > 1;
 
     // Up members other than this node, oldest first (the oldest has been ready longest).
     private List<Member> UpPeers()
@@ -227,7 +227,7 @@ public sealed partial class TableReplicator
     private void Republish()
     {
         _republished = true;
-        var items = _kept ?? TableItems.Recent(_table, _options.RepublishSinceMs);
+        var items = _kept ?? TableItems.Recent(_table, _start.RepublishSinceMs);
         if (_kept is not null)
         {
             // The table was replaced by the snapshot: this node's own recent writes go back in.
@@ -243,7 +243,7 @@ public sealed partial class TableReplicator
     // recent writes are kept (put back and published once the snapshot is in).
     private void StartReplacingSync()
     {
-        _kept = TableItems.Recent(_table, _options.RepublishSinceMs);
+        _kept = TableItems.Recent(_table, _start.RepublishSinceMs);
         _resyncing = true;
         _log.Warning("Table {Table}: this node was away longer than deletion markers are kept; replacing its copy by a peer's snapshot, keeping its {Items} recent items", _table.Name, _kept.Count);
         TellWriters(new Clear(_table.Name));
@@ -271,7 +271,7 @@ public sealed partial class TableReplicator
         if (error is null && !_synced)
         {
             MarkSynced();
-            if (_options.RepublishOnStart && !_republished)
+            if (_start.RepublishOnStart && !_republished)
                 Republish();
         }
         Answer(run, error);
@@ -289,12 +289,12 @@ public sealed partial class TableReplicator
         {
             var definition = TableFingerprint.Describe(_table.Options);
             _log.Error("Table {Table}: a peer asked for a snapshot but defines the table differently (here: {Definition})", _table.Name, definition);
-            Sender.Tell(new SyncRefused(q.Table, q.RequestId, $"table {q.Table} is defined differently on {_options.NodeId}: {definition}", NotReady: false));
+            Sender.Tell(new SyncRefused(q.Table, q.RequestId, $"table {q.Table} is defined differently on {_start.NodeId}: {definition}", NotReady: false));
             return;
         }
         if (!_synced || !Attached)
         {
-            Sender.Tell(new SyncRefused(q.Table, q.RequestId, $"{_options.NodeId} is not ready", NotReady: true));
+            Sender.Tell(new SyncRefused(q.Table, q.RequestId, $"{_start.NodeId} is not ready", NotReady: true));
             return;
         }
         // The watermarks are taken now; the barrier makes sure every batch counted in them has

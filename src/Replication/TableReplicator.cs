@@ -25,6 +25,7 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
 
     private readonly HTable _table;
     private readonly ReplicationOptions _options;
+    private readonly ReplicaStart _start;
     private readonly ReplicationStatus _status;
     private readonly IActorRef _mediator;
     private readonly Cluster _cluster;
@@ -56,21 +57,23 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
     private List<byte[]>? _kept;
 
     /// <summary>Creates the replicator of <paramref name="table"/>.</summary>
-    public TableReplicator(HTable table, ReplicationOptions options, ReplicationStatus status, IActorRef mediator)
+    public TableReplicator(HTable table, ReplicationOptions options, ReplicaStart start, ReplicationStatus status, IActorRef mediator)
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(start);
         _table = table;
         _options = options;
+        _start = start;
         _status = status;
         _mediator = mediator;
         _cluster = Cluster.Get(Context.System);
         _fingerprint = TableFingerprint.Of(table.Options);
         _topic = "htable:" + table.Name;
         _writers = new IActorRef?[table.PartitionCount];
-        _outbox = new(options.MaxBatchBytes, options.MaxItemBytes);
+        _outbox = new(options.MaxBatchBytes, start.MaxItemBytes);
         _buffer = new(options.RetransmitBytes);
-        _peers = new(trackFromFirstSeen: !options.InitSync);
+        _peers = new(trackFromFirstSeen: !start.InitSync);
         _confirms = new(options.WriteConcernTimeout);
         _donor = new(table, options.MaxBatchBytes);
 
@@ -115,13 +118,13 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
     private bool Attached => _writersReady == _writers.Length;
 
     /// <summary>Props for the replicator.</summary>
-    public static Props Props(HTable table, ReplicationOptions options, ReplicationStatus status, IActorRef mediator) =>
-        Akka.Actor.Props.Create(() => new TableReplicator(table, options, status, mediator));
+    public static Props Props(HTable table, ReplicationOptions options, ReplicaStart start, ReplicationStatus status, IActorRef mediator) =>
+        Akka.Actor.Props.Create(() => new TableReplicator(table, options, start, status, mediator));
 
     /// <inheritdoc />
     protected override void PreStart()
     {
-        _self = new Origin(_options.NodeId, _cluster.SelfUniqueAddress.Uid);
+        _self = new Origin(_start.NodeId, _cluster.SelfUniqueAddress.Uid);
         var self = Self;
         _cluster.RegisterOnMemberUp(() => self.Tell(MemberUpNow.Instance));
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent));
@@ -158,11 +161,11 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         if (_initialSyncStarted || !Attached || !_memberUp || !_subscribed)
             return;
         _initialSyncStarted = true;
-        if (_options.RepublishOnStart && _table.Clock.NowMs - _options.RepublishSinceMs > _options.TombstoneGrace.TotalMilliseconds)
+        if (_start.RepublishOnStart && _table.Clock.NowMs - _start.RepublishSinceMs > _options.TombstoneGrace.TotalMilliseconds)
         {
             StartReplacingSync();
         }
-        else if (_options.InitSync || _options.RepublishOnStart)
+        else if (_start.InitSync || _start.RepublishOnStart)
         {
             StartSync(initial: true, waiter: null, donor: null);
         }
@@ -185,7 +188,7 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         {
             // Larger than a remote frame can carry: it stays on this node, loudly.
             _status.Oversized();
-            _log.Error("Table {Table}: an item of {Bytes} bytes exceeds the replication limit of {Limit} bytes and is not replicated", _table.Name, bytes, _options.MaxItemBytes);
+            _log.Error("Table {Table}: an item of {Bytes} bytes exceeds the replication limit of {Limit} bytes and is not replicated", _table.Name, bytes, _start.MaxItemBytes);
         }
         if (m.ConfirmId != 0)
             _outbox.AddWaiter((Sender, m.ConfirmId));
@@ -311,7 +314,7 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         var groups = new List<byte[]>?[_writers.Length];
         foreach (var item in items)
         {
-            if (!HTable.IsWellFormedItem(item))
+            if (!ItemBuffer.IsWellFormed(item))
             {
                 _status.MalformedItem();
                 continue;

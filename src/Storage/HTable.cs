@@ -70,6 +70,12 @@ public sealed class HTable
     /// <summary>Table-wide creation counter (see <see cref="Entry.Sequence"/>).</summary>
     internal int NextSequence() => Interlocked.Increment(ref _sequence);
 
+    /// <summary>
+    /// Starts new contents for this table, staged off to the side and swapped in partition by
+    /// partition (<see cref="StagedContents"/>, <see cref="TablePartition.Swap"/>).
+    /// </summary>
+    public StagedContents StageContents() => new(this);
+
     /// <summary>Partition <paramref name="index"/>; its methods may only be called by its owner.</summary>
     public TablePartition Partition(int index) => _partitions[index];
 
@@ -87,18 +93,9 @@ public sealed class HTable
         return new KeyRef(utf8, KeyHash.Of(utf8));
     }
 
-    /// <summary>True when <paramref name="item"/> has the layout of an item buffer (checked before <see cref="TablePartition.Merge"/>).</summary>
-    public static bool IsWellFormedItem(ReadOnlySpan<byte> item) => Entry.IsWellFormed(item);
-
-    /// <summary>True when a well-formed item buffer is a counter (see <see cref="Entry.IsCounter"/>).</summary>
-    public static bool IsCounterItem(ReadOnlySpan<byte> item) => Entry.IsCounterOf(item);
-
-    /// <summary>The version of a well-formed item buffer.</summary>
-    public static long VersionOfItem(ReadOnlySpan<byte> item) => System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(item);
-
     /// <summary>The partition owning the key of a well-formed item buffer.</summary>
     public int PartitionOfItem(ReadOnlySpan<byte> item) =>
-        KeyHash.PartitionOf(KeyHash.Of(Entry.KeyOf(item)), _partitions.Length);
+        KeyHash.PartitionOf(KeyHash.Of(ItemBuffer.KeyOf(item)), _partitions.Length);
 
     /// <summary>
     /// Every stored item buffer of a partition for a snapshot, deletion markers and expired items
@@ -140,7 +137,7 @@ public sealed class HTable
     }
 
     /// <summary>Kamailio's slot of a key.</summary>
-    public int SlotOf(in KeyRef key) => (int)(KamailioHash.Compute(key.Utf8) & (uint)(SlotCount - 1));
+    public int SlotOf(in KeyRef key) => KamailioHash.SlotOf(key.Utf8, SlotCount);
 
     /// <summary>The partition owning a key.</summary>
     public int PartitionOf(in KeyRef key) => KeyHash.PartitionOf(key.Hash64, _partitions.Length);
@@ -150,7 +147,7 @@ public sealed class HTable
     {
         var hash = KeyHash.Of(key);
         var item = _partitions[KeyHash.PartitionOf(hash, _partitions.Length)].Map.Find((int)hash, key);
-        return item is null || Entry.IsExpired(item, Clock.NowMs) ? null : new Entry(item);
+        return item is null || ItemBuffer.IsExpired(item, Clock.NowMs) ? null : new Entry(item);
     }
 
     /// <summary>The live item for a key given as text, or null.</summary>
@@ -207,7 +204,7 @@ public sealed class HTable
         {
             foreach (var item in p.Map.Snapshot())
             {
-                if (!Entry.IsExpired(item, now))
+                if (!ItemBuffer.IsExpired(item, now))
                     yield return new Entry(item);
             }
         }
@@ -272,7 +269,7 @@ public sealed class HTable
         var bySlot = new SortedDictionary<int, List<Entry>>();
         foreach (var e in Items())
         {
-            var slot = (int)(KamailioHash.Compute(e.KeyUtf8) & (uint)(SlotCount - 1));
+            var slot = KamailioHash.SlotOf(e.KeyUtf8, SlotCount);
             if (!bySlot.TryGetValue(slot, out var list))
                 bySlot[slot] = list = [];
             list.Add(e);
@@ -299,7 +296,7 @@ public sealed class HTable
         var total = 0;
         foreach (var e in Items())
         {
-            var slot = (int)(KamailioHash.Compute(e.KeyUtf8) & (uint)(SlotCount - 1));
+            var slot = KamailioHash.SlotOf(e.KeyUtf8, SlotCount);
             counts[slot] = counts.GetValueOrDefault(slot) + 1;
             total++;
         }
@@ -338,10 +335,12 @@ public sealed class HTable
             // of the whole partition); the extra one tells whether the page would split a hash group.
             var room = limit - items.Count;
             var heap = new PriorityQueue<byte[], uint>(Math.Min(room, 4096) + 2, DescendingHash);
-            foreach (var item in _partitions[partition].Map.Snapshot())
+            // One read of the map per partition: a reload swap in between then cannot mix two contents in a page.
+            var map = _partitions[partition].Map;
+            foreach (var item in map.Snapshot())
             {
-                var h = (uint)Entry.HashOf(item);
-                if (h < from || Entry.IsExpired(item, now))
+                var h = (uint)ItemBuffer.HashOf(item);
+                if (h < from || ItemBuffer.IsExpired(item, now))
                     continue;
                 if (heap.Count <= room)
                     heap.Enqueue(item, h);
@@ -373,9 +372,9 @@ public sealed class HTable
             if (items.Count > before)
                 return (items, ((ulong)(uint)partition << 32) | next);
             // One hash group larger than the page: it is returned whole.
-            foreach (var item in _partitions[partition].Map.Snapshot())
+            foreach (var item in map.Snapshot())
             {
-                if ((uint)Entry.HashOf(item) == next && !Entry.IsExpired(item, now))
+                if ((uint)ItemBuffer.HashOf(item) == next && !ItemBuffer.IsExpired(item, now))
                     items.Add(new Entry(item));
             }
             if (next < uint.MaxValue)

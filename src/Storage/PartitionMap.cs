@@ -9,7 +9,7 @@ namespace HTableCluster.Storage;
 /// </summary>
 internal sealed class PartitionMap
 {
-    private static readonly byte[] Tombstone = new byte[Entry.HeaderSize];
+    private static readonly byte[] Tombstone = new byte[ItemBuffer.HeaderSize];
     private const int MinCapacity = 16;
 
     private byte[]?[] _slots = new byte[]?[MinCapacity];
@@ -28,7 +28,7 @@ internal sealed class PartitionMap
             var e = Volatile.Read(ref slots[i]);
             if (e is null)
                 return null;
-            if (!ReferenceEquals(e, Tombstone) && Entry.KeyEquals(e, key))
+            if (!ReferenceEquals(e, Tombstone) && ItemBuffer.KeyEquals(e, key))
                 return e;
             i = (i + 1) & mask;
         }
@@ -40,7 +40,7 @@ internal sealed class PartitionMap
     {
         var slots = _slots;
         var mask = slots.Length - 1;
-        var key = Entry.KeyOf(item);
+        var key = ItemBuffer.KeyOf(item);
         var i = hash & mask;
         var firstFree = -1;
         for (var probes = 0; probes < slots.Length; probes++)
@@ -57,7 +57,7 @@ internal sealed class PartitionMap
                 if (firstFree < 0)
                     firstFree = i;
             }
-            else if (Entry.KeyEquals(e, key))
+            else if (ItemBuffer.KeyEquals(e, key))
             {
                 Volatile.Write(ref slots[i], item);
                 return e;
@@ -85,7 +85,7 @@ internal sealed class PartitionMap
             var e = slots[i];
             if (e is null)
                 return null;
-            if (!ReferenceEquals(e, Tombstone) && Entry.KeyEquals(e, key))
+            if (!ReferenceEquals(e, Tombstone) && ItemBuffer.KeyEquals(e, key))
             {
                 Volatile.Write(ref slots[i], Tombstone);
                 Volatile.Write(ref _count, _count - 1);
@@ -129,7 +129,7 @@ internal sealed class PartitionMap
         {
             if (e is null || ReferenceEquals(e, Tombstone))
                 continue;
-            var i = Entry.HashOf(e) & mask;
+            var i = ItemBuffer.HashOf(e) & mask;
             while (fresh[i] is not null)
                 i = (i + 1) & mask;
             fresh[i] = e;

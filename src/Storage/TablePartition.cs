@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace HTableCluster.Storage;
 
 /// <summary>Outcome of an increment.</summary>
@@ -28,7 +30,11 @@ public sealed class TablePartition
         Index = index;
     }
 
-    internal PartitionMap Map { get; } = new();
+    // Replaced only by Swap, on the writer's thread; readers read it once per operation.
+    private volatile PartitionMap _map = new();
+
+    /// <summary>The current contents; a reader reads this once per operation (see <see cref="Swap"/>).</summary>
+    internal PartitionMap Map => _map;
 
     /// <summary>Position among the table's partitions.</summary>
     public int Index { get; }
@@ -47,23 +53,74 @@ public sealed class TablePartition
     /// <summary>Sets a string value (<c>$sht(t=&gt;k) = "v"</c>, <c>htable.sets</c>).</summary>
     public Entry SetString(in KeyRef key, ReadOnlySpan<byte> value, long? expireSeconds = null)
     {
-        var now = _table.Clock.NowMs;
-        var existing = Live(key, now);
-        var expires = ExpiryFor(existing, expireSeconds, now);
-        var e = Entry.CreateString(key.Utf8, value, expires, _table.Clock.Next(), SequenceFor(existing));
-        Put(key.Hash, e.Buffer);
-        return e;
+        var (expires, sequence) = PlaceSet(key, expireSeconds);
+        return Store(key, Entry.CreateString(key.Utf8, value, expires, _table.Clock.Next(), sequence));
     }
 
     /// <summary>Sets an integer value (<c>$sht(t=&gt;k) = 1</c>, <c>htable.seti</c>).</summary>
     public Entry SetInteger(in KeyRef key, long value, long? expireSeconds = null)
     {
+        var (expires, sequence) = PlaceSet(key, expireSeconds);
+        return Store(key, Entry.CreateInteger(key.Utf8, value, expires, _table.Clock.Next(), sequence));
+    }
+
+    /// <summary>
+    /// Loads rows from a database into this partition (Kamailio's preload at start): stored at
+    /// version 0, so that anything a peer replicates wins over them, and not recorded for replication
+    /// (<see cref="TakeChanges"/> does not return them). Expiry as described on <see cref="LoadedItem"/>.
+    /// A row is skipped when its expiry has passed; when its key holds an item with a version above 0
+    /// (a local write or a replicated item, deletion markers included; in a table that does not
+    /// replicate an expired item counts as missing); and when a reset has been seen here
+    /// (<see cref="ResetVersion"/> above 0), since version 0 is older than any reset. A row replaces an
+    /// earlier loaded item of the same key in its place; a new one goes after every item created
+    /// before it. Every key must belong to this partition (<see cref="HTable.PartitionOf"/>).
+    /// Returns how many rows were stored.
+    /// </summary>
+    public int Load(IEnumerable<LoadedItem> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var map = Map;
         var now = _table.Clock.NowMs;
-        var existing = Live(key, now);
-        var expires = ExpiryFor(existing, expireSeconds, now);
-        var e = Entry.CreateInteger(key.Utf8, value, expires, _table.Clock.Next(), SequenceFor(existing));
-        Put(key.Hash, e.Buffer);
-        return e;
+        var n = 0;
+        foreach (var row in rows)
+        {
+            var buffer = row.ToBuffer(Options, now);
+            var hash = KeyHash.Of(row.KeyUtf8);
+            if (KeyHash.PartitionOf(hash, _table.PartitionCount) != Index)
+                throw new ArgumentException($"key '{Encoding.UTF8.GetString(row.KeyUtf8)}' belongs to another partition", nameof(rows));
+            if (buffer is null || ResetVersion > 0)
+                continue;
+            var existing = map.Find((int)hash, row.KeyUtf8);
+            if (existing is not null && ItemBuffer.VersionOf(existing) > 0
+                && (_table.Replicated || !ItemBuffer.IsExpired(existing, now)))
+                continue;
+            var keepPlace = existing is not null && ItemBuffer.VersionOf(existing) == 0;
+            ItemBuffer.SetSequence(buffer, keepPlace ? ItemBuffer.SequenceOf(existing!) : _table.NextSequence());
+            map.Put((int)hash, buffer);
+            n++;
+        }
+        return n;
+    }
+
+    /// <summary>
+    /// Installs this partition's part of <paramref name="contents"/> (<c>htable.reload</c>) with one
+    /// reference assignment: a concurrent reader sees either everything that was here or everything
+    /// staged, never a mix. What was here goes as with <see cref="Clear"/>: items, deletion markers and
+    /// expired items not yet collected, without expired events and without being recorded for
+    /// replication; the swapped-in items (version 0) are not recorded either, and the reset version
+    /// stays. Changes recorded before the swap and not yet taken stay pending and are returned by the
+    /// next <see cref="TakeChanges"/>: they are local writes already acknowledged, which peers must
+    /// still receive. Each partition swaps a given contents in once. Returns how many items the
+    /// partition holds now.
+    /// </summary>
+    public int Swap(StagedContents contents)
+    {
+        ArgumentNullException.ThrowIfNull(contents);
+        if (!ReferenceEquals(contents.Table, _table))
+            throw new ArgumentException("contents staged for another table", nameof(contents));
+        var map = contents.Take(Index);
+        _map = map;
+        return map.Count;
     }
 
     /// <summary>
@@ -92,7 +149,7 @@ public sealed class TablePartition
             return live;
         }
         var removed = Map.Remove(key.Hash, key.Utf8);
-        return removed is null || Entry.IsExpired(removed, now) ? null : new Entry(removed);
+        return removed is null || ItemBuffer.IsExpired(removed, now) ? null : new Entry(removed);
     }
 
     /// <summary>
@@ -122,8 +179,8 @@ public sealed class TablePartition
         {
             return (AddStatus.Overflow, start);
         }
-        var expires = ExpiryFor(existing, null, now);
-        Put(key.Hash, Entry.CreateInteger(key.Utf8, value, expires, _table.Clock.Next(), SequenceFor(existing)).Buffer);
+        var expires = ExpiryFor(existing?.Buffer, null, now);
+        Put(key.Hash, Entry.CreateInteger(key.Utf8, value, expires, _table.Clock.Next(), SequenceFor(existing?.Buffer)).Buffer);
         return (AddStatus.Applied, value);
     }
 
@@ -133,14 +190,14 @@ public sealed class TablePartition
     {
         var now = _table.Clock.NowMs;
         var raw = Map.Find(key.Hash, key.Utf8);
-        var live = raw is null || Entry.IsExpired(raw, now) ? null : new Entry(raw);
+        var live = raw is null || ItemBuffer.IsExpired(raw, now) ? null : new Entry(raw);
         CounterState counter;
         long baseVersion;
         if (live is null)
         {
             // A missing key starts a new base just after whatever was there (a deletion marker, an
             // expired item, a reset): every node that knows the same past picks the same base.
-            baseVersion = Math.Max(raw is null ? 0 : Entry.VersionOf(raw), ResetVersion) + 1;
+            baseVersion = Math.Max(raw is null ? 0 : ItemBuffer.VersionOf(raw), ResetVersion) + 1;
             counter = CounterState.Start(Options.InitVal ?? 0);
         }
         else if (!live.IsInteger)
@@ -150,13 +207,13 @@ public sealed class TablePartition
         else
         {
             baseVersion = live.Version;
-            counter = live.IsCounter ? Entry.CounterOf(raw!) : CounterState.Start(live.IntValue);
+            counter = live.IsCounter ? ItemBuffer.CounterOf(raw!) : CounterState.Start(live.IntValue);
         }
         var current = counter.Value() ?? 0;
         if (!counter.Add(_table.ReplicaId, delta))
             return (AddStatus.Overflow, current);
         var value = counter.Value()!.Value;
-        var e = Entry.CreateCounter(key.Utf8, counter, value, ExpiryFor(live, null, now), baseVersion, SequenceFor(live));
+        var e = Entry.CreateCounter(key.Utf8, counter, value, ExpiryFor(live?.Buffer, null, now), baseVersion, SequenceFor(live?.Buffer));
         Put(key.Hash, e.Buffer);
         return (AddStatus.Applied, value);
     }
@@ -169,7 +226,7 @@ public sealed class TablePartition
         var victims = new List<Entry>();
         foreach (var item in Map.Snapshot())
         {
-            if (Entry.IsExpired(item, now))
+            if (ItemBuffer.IsExpired(item, now))
                 continue;
             var e = new Entry(item);
             if (byValue ? matcher.IsValueMatch(e) : matcher.IsMatch(e.KeyUtf8))
@@ -201,39 +258,39 @@ public sealed class TablePartition
     }
 
     /// <summary>
-    /// Applies an item from another node (last writer wins, <see cref="Entry.CompareVersions"/>):
+    /// Applies an item from another node (last writer wins, <see cref="ItemBuffer.CompareVersions"/>):
     /// stored when newer than what is here and not older than the last reset. Takes ownership of
-    /// <paramref name="item"/>, which must be a well-formed item buffer (<see cref="HTable.IsWellFormedItem"/>).
+    /// <paramref name="item"/>, which must be a well-formed item buffer (<see cref="ItemBuffer.IsWellFormed"/>).
     /// Returns true when stored. Not recorded as a local change.
     /// </summary>
     public bool Merge(byte[] item)
     {
         ArgumentNullException.ThrowIfNull(item);
-        if (!Entry.IsWellFormed(item))
+        if (!ItemBuffer.IsWellFormed(item))
             throw new ArgumentException("not an item buffer", nameof(item));
-        var version = Entry.VersionOf(item);
+        var version = ItemBuffer.VersionOf(item);
         if (!_table.IsPlausible(version))
             return false;
         _table.Clock.Observe(version);
         if (version < ResetVersion)
             return false;
-        var key = Entry.KeyOf(item);
+        var key = ItemBuffer.KeyOf(item);
         var hash = (int)KeyHash.Of(key);
         var existing = Map.Find(hash, key);
         if (existing is not null)
         {
-            var sameBase = Entry.VersionOf(existing) == version;
-            if (sameBase && Entry.IsCounterOf(item) && !Entry.IsTombstoneOf(existing) && new Entry(existing).IsInteger)
+            var sameBase = ItemBuffer.VersionOf(existing) == version;
+            if (sameBase && ItemBuffer.IsCounter(item) && !ItemBuffer.IsTombstone(existing) && new Entry(existing).IsInteger)
                 return MergeCounter(hash, item, existing);
             // The set a counter was built on, arriving after the counter: already included.
-            if (sameBase && Entry.IsCounterOf(existing))
+            if (sameBase && ItemBuffer.IsCounter(existing))
                 return false;
-            if (Entry.CompareVersions(item, existing) <= 0)
+            if (ItemBuffer.CompareVersions(item, existing) <= 0)
                 return false;
         }
         // A replaced live item keeps its place in dump order; a new (or re-created) one goes last.
-        var keepPlace = existing is not null && !Entry.IsTombstoneOf(existing) && !Entry.IsTombstoneOf(item);
-        Entry.SetSequence(item, keepPlace ? Entry.SequenceOf(existing!) : _table.NextSequence());
+        var keepPlace = existing is not null && !ItemBuffer.IsTombstone(existing) && !ItemBuffer.IsTombstone(item);
+        ItemBuffer.SetSequence(item, keepPlace ? ItemBuffer.SequenceOf(existing!) : _table.NextSequence());
         Map.Put(hash, item);
         return true;
     }
@@ -242,12 +299,12 @@ public sealed class TablePartition
     // order or number of times states arrive.
     private bool MergeCounter(int hash, byte[] item, byte[] existing)
     {
-        var state = Entry.IsCounterOf(existing) ? Entry.CounterOf(existing) : CounterState.Start(new Entry(existing).IntValue);
-        state.MergeFrom(Entry.CounterOf(item));
+        var state = ItemBuffer.IsCounter(existing) ? ItemBuffer.CounterOf(existing) : CounterState.Start(new Entry(existing).IntValue);
+        state.MergeFrom(ItemBuffer.CounterOf(item));
         if (state.Value() is not { } value)
             return false;
-        var expires = Math.Max(Entry.ExpiresAtMsOf(existing), Entry.ExpiresAtMsOf(item));
-        var merged = Entry.CreateCounter(Entry.KeyOf(item), state, value, expires, Entry.VersionOf(item), Entry.SequenceOf(existing)).Buffer;
+        var expires = Math.Max(ItemBuffer.ExpiresAtMsOf(existing), ItemBuffer.ExpiresAtMsOf(item));
+        var merged = Entry.CreateCounter(ItemBuffer.KeyOf(item), state, value, expires, ItemBuffer.VersionOf(item), ItemBuffer.SequenceOf(existing)).Buffer;
         if (merged.AsSpan().SequenceEqual(existing))
             return false;
         Map.Put(hash, merged);
@@ -273,7 +330,7 @@ public sealed class TablePartition
         var n = 0;
         foreach (var item in Map.Snapshot())
         {
-            if (!Entry.IsExpired(item, now))
+            if (!ItemBuffer.IsExpired(item, now))
                 n++;
         }
         Map.Clear();
@@ -308,12 +365,12 @@ public sealed class TablePartition
         var graceMs = _table.TombstoneGraceMs;
         foreach (var item in Map.Snapshot())
         {
-            if (Entry.IsTombstoneOf(item))
+            if (ItemBuffer.IsTombstone(item))
             {
-                if (Entry.ExpiresAtMsOf(item) <= nowMs - graceMs)
+                if (ItemBuffer.ExpiresAtMsOf(item) <= nowMs - graceMs)
                     (buried ??= []).Add(item);
             }
-            else if (Entry.IsExpired(item, nowMs))
+            else if (ItemBuffer.IsExpired(item, nowMs))
             {
                 (expired ??= []).Add(new Entry(item));
             }
@@ -321,7 +378,7 @@ public sealed class TablePartition
         if (buried is not null)
         {
             foreach (var item in buried)
-                Map.Remove(Entry.HashOf(item), Entry.KeyOf(item));
+                Map.Remove(ItemBuffer.HashOf(item), ItemBuffer.KeyOf(item));
         }
         if (expired is null)
             return [];
@@ -341,16 +398,16 @@ public sealed class TablePartition
         List<byte[]>? victims = null;
         foreach (var item in Map.Snapshot())
         {
-            if (Entry.VersionOf(item) >= version)
+            if (ItemBuffer.VersionOf(item) >= version)
                 continue;
             (victims ??= []).Add(item);
-            if (!Entry.IsExpired(item, now))
+            if (!ItemBuffer.IsExpired(item, now))
                 n++;
         }
         if (victims is not null)
         {
             foreach (var item in victims)
-                Map.Remove(Entry.HashOf(item), Entry.KeyOf(item));
+                Map.Remove(ItemBuffer.HashOf(item), ItemBuffer.KeyOf(item));
         }
         if (version > ResetVersion)
             ResetVersion = version;
@@ -373,26 +430,47 @@ public sealed class TablePartition
     private static long ExpiryAt(long now, long seconds) =>
         seconds >= (long.MaxValue - now) / 1000 ? long.MaxValue : now + (seconds * 1000);
 
+    /// <summary>The expiry the table's autoexpire gives a new item at <paramref name="now"/> (0 without autoexpire).</summary>
+    internal static long AutoExpiry(TableOptions options, long now) =>
+        options.AutoExpire > 0 ? now + (options.AutoExpire * 1000L) : 0;
+
+    // Expiry and place of a set, by the table's rules.
+    private (long Expires, int Sequence) PlaceSet(in KeyRef key, long? expireSeconds)
+    {
+        // The raw buffer, not an Entry view: a set allocates only the new item.
+        var now = _table.Clock.NowMs;
+        var existing = Map.Find(key.Hash, key.Utf8);
+        if (existing is not null && ItemBuffer.IsExpired(existing, now))
+            existing = null;
+        return (ExpiryFor(existing, expireSeconds, now), SequenceFor(existing));
+    }
+
+    private Entry Store(in KeyRef key, Entry e)
+    {
+        Put(key.Hash, e.Buffer);
+        return e;
+    }
+
     // An update keeps the item's place; a new item goes after every item created before it in the
     // table (keys of one Kamailio slot may live in different partitions).
-    private int SequenceFor(Entry? existing) => existing?.Sequence ?? _table.NextSequence();
+    private int SequenceFor(byte[]? existing) => existing is null ? _table.NextSequence() : ItemBuffer.SequenceOf(existing);
 
     private Entry? Live(in KeyRef key, long now)
     {
         var item = Map.Find(key.Hash, key.Utf8);
-        return item is null || Entry.IsExpired(item, now) ? null : new Entry(item);
+        return item is null || ItemBuffer.IsExpired(item, now) ? null : new Entry(item);
     }
 
     // Kamailio's rule: a new item gets autoexpire; an update restarts it when updateexpire=1
     // (with no autoexpire that clears any expiry set by setex) and keeps it otherwise.
-    private long ExpiryFor(Entry? existing, long? explicitSeconds, long now)
+    private long ExpiryFor(byte[]? existing, long? explicitSeconds, long now)
     {
         // An explicit lifetime <= 0 falls back to the table's rule (Kamailio's ht_set_cell_ex).
         if (explicitSeconds is > 0 and var s)
             return ExpiryAt(now, s);
-        var auto = Options.AutoExpire > 0 ? now + (Options.AutoExpire * 1000L) : 0;
+        var auto = AutoExpiry(Options, now);
         if (existing is null || Options.UpdateExpire)
             return auto;
-        return existing.ExpiresAtMs;
+        return ItemBuffer.ExpiresAtMsOf(existing);
     }
 }

@@ -1,3 +1,4 @@
+using HTableCluster.Storage;
 using HTableCluster.Node.Configuration;
 using Microsoft.Extensions.Configuration;
 
@@ -34,6 +35,26 @@ public sealed class ConfigurationTests
     {
         var ex = Assert.Throws<OptionsException>(() => Load((key, value)));
         Assert.Contains(named, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Replication_keys_bind_to_the_replication_options_themselves()
+    {
+        var s = Load(("Replication:RetransmitMiB", "2"), ("Replication:HeadsIntervalMs", "250"), ("Replication:TombstoneGraceSeconds", "60"));
+        Assert.Equal(2L * 1024 * 1024, s.Replication.RetransmitBytes);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), s.Replication.HeadsInterval);
+        Assert.Equal(TimeSpan.FromMinutes(1), s.Replication.TombstoneGrace);
+        Assert.Equal(HTable.DefaultTombstoneGrace, Load().Replication.TombstoneGrace);
+    }
+
+    [Theory]
+    [InlineData("Replication:NodeId")]
+    [InlineData("Replication:RetransmitBytes")]
+    [InlineData("Replication:InitSync")]
+    public void Replication_values_the_node_derives_are_not_keys(string key)
+    {
+        var ex = Assert.Throws<OptionsException>(() => Load((key, "1")));
+        Assert.Contains("Replication", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

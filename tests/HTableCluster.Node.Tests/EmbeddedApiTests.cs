@@ -28,6 +28,29 @@ public sealed class EmbeddedApiTests(NodeFixture node) : IClassFixture<NodeFixtu
     }
 
     [Fact]
+    public async Task A_cancelled_wait_ends_the_wait_and_the_write_still_applies()
+    {
+        var t = node.Node.Table("a");
+        // Hold the partition's writer so the write waits in its mailbox.
+        using var hold = new SemaphoreSlim(0);
+        var blocker = t.UpdateAsync("cancel-blocker", (_, _) => hold.Wait(TimeSpan.FromSeconds(10)));
+        var partition = t.Table.PartitionOf(HTable.MakeKey("cancel-blocker"));
+        var key = Enumerable.Range(0, 10_000).Select(i => "cancelled-wait-" + i).First(k => t.Table.PartitionOf(HTable.MakeKey(k)) == partition);
+        using var cts = new CancellationTokenSource();
+        var write = t.SetStringAsync(key, "v", cancellationToken: cts.Token);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => write);
+        Assert.Null(t.Get(key));
+
+        hold.Release();
+        Assert.True(await blocker.WaitAsync(TimeSpan.FromSeconds(10)));
+        // Queued behind the cancelled write on the same writer: once it ran, so had that write.
+        using var live = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        Assert.True(await t.UpdateAsync(key, (_, _) => true, live.Token));
+        Assert.Equal("v", t.Get(key)!.StringValue);
+    }
+
+    [Fact]
     public async Task Concurrent_atomic_updates_lose_nothing()
     {
         var t = node.Node.Table("a");

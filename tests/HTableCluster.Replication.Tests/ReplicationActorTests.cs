@@ -27,11 +27,14 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
         AwaitCondition(() => cluster.SelfMember.Status == MemberStatus.Up, Wait);
     }
 
-    private sealed record Setup(IActorRef Actor, TestProbe Mediator, TestProbe[] Writers, HTable Table, ReplicationStatus Status, ReplicationOptions Options);
+    private sealed record Setup(IActorRef Actor, TestProbe Mediator, TestProbe[] Writers, HTable Table, ReplicationStatus Status, ReplicaStart Start);
 
-    private Setup Start(ReplicationOptions? options = null, string definition = "t=>dmqreplicate=1", bool attach = true)
+    private static readonly ReplicaStart Me = new() { NodeId = "me", PublishWhenAlone = true };
+
+    private Setup Start(ReplicationOptions? options = null, ReplicaStart? start = null, string definition = "t=>dmqreplicate=1", bool attach = true)
     {
-        options ??= new ReplicationOptions { NodeId = "me", PublishWhenAlone = true };
+        options ??= new ReplicationOptions();
+        start ??= Me;
         var table = new HTable(TableOptions.Parse(definition), new HybridClock(TimeProvider.System), 2, replicated: true);
         var mediator = CreateTestProbe();
         var writers = new[] { CreateTestProbe(), CreateTestProbe() };
@@ -45,7 +48,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
             }));
         }
         var status = new ReplicationStatus();
-        var actor = Sys.ActorOf(ReplicationActor.Props([table], options, status, mediator), "replication-" + ++_actors);
+        var actor = Sys.ActorOf(ReplicationActor.Props([table], options, start, status, mediator), "replication-" + ++_actors);
         if (attach)
         {
             Attach(actor, table.Name, writers);
@@ -54,7 +57,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
             mediator.LastSender.Tell(new SubscribeAck(subscribe));
             AwaitCondition(() => status.IsReady, Wait);
         }
-        return new Setup(actor, mediator, writers, table, status, options);
+        return new Setup(actor, mediator, writers, table, status, start);
     }
 
     // Each writer announces itself, as a table actor does when it starts.
@@ -67,7 +70,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
         }
     }
 
-    private Origin SelfOrigin(Setup s) => new(s.Options.NodeId, Cluster.Get(Sys).SelfUniqueAddress.Uid);
+    private Origin SelfOrigin(Setup s) => new(s.Start.NodeId, Cluster.Get(Sys).SelfUniqueAddress.Uid);
 
     private static byte[] Item(HTable source, string key, string value)
     {
@@ -116,7 +119,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void Large_changes_are_split_into_batches_under_the_byte_limit()
     {
-        var s = Start(new ReplicationOptions { NodeId = "me", PublishWhenAlone = true, MaxBatchBytes = 1024 });
+        var s = Start(new ReplicationOptions { MaxBatchBytes = 1024 });
         var src = Source();
         var items = Enumerable.Range(0, 10).Select(i => Item(src, "k" + i, new string('x', 270))).ToList();
 
@@ -202,7 +205,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void Held_batches_are_sent_again_and_dropped_ones_are_reported_gone()
     {
-        var s = Start(new ReplicationOptions { NodeId = "me", PublishWhenAlone = true, RetransmitBytes = 200 });
+        var s = Start(new ReplicationOptions { RetransmitBytesOverride = 200 });
         var src = Source();
         for (var i = 0; i < 4; i++)
         {
@@ -254,7 +257,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void Without_init_sync_a_new_origin_is_tracked_from_its_first_batch()
     {
-        var s = Start(new ReplicationOptions { NodeId = "me", PublishWhenAlone = true, InitSync = false });
+        var s = Start(start: Me with { InitSync = false });
         var fp = TableFingerprint.Of(s.Table.Options);
         s.Actor.Tell(new Batch("t", fp, _peer, 5, 0, []));
         s.Actor.Tell(new Heads("t", fp, new Origin("other", 1), 40));
@@ -275,7 +278,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void After_a_rebuild_recent_items_and_counters_are_published_again()
     {
-        var options = new ReplicationOptions { NodeId = "me", PublishWhenAlone = true, RepublishOnStart = true, RepublishSinceMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000 };
+        var start = Me with { RepublishOnStart = true, RepublishSinceMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000 };
         var table = new HTable(TableOptions.Parse("t=>dmqreplicate=1"), new HybridClock(TimeProvider.System), 2, replicated: true);
         var old = Item(Source(), "old", "1");
         old.AsSpan(0, 8).Clear(); // version 0: long before the cut
@@ -290,7 +293,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
         var writers = new[] { CreateTestProbe(), CreateTestProbe() };
         foreach (var w in writers)
             w.SetAutoPilot(new DelegateAutoPilot((sender, m) => { if (m is WriterProtocol.Barrier b) sender.Tell(new BarrierPassed(b.Id)); return AutoPilot.KeepRunning; }));
-        var actor = Sys.ActorOf(ReplicationActor.Props([table], options, new ReplicationStatus(), mediator), "replication-rebuilt");
+        var actor = Sys.ActorOf(ReplicationActor.Props([table], new ReplicationOptions(), start, new ReplicationStatus(), mediator), "replication-rebuilt");
         Attach(actor, "t", writers);
         var subscribe = mediator.ExpectMsg<Subscribe>(Wait);
         mediator.LastSender.Tell(new SubscribeAck(subscribe));
@@ -303,7 +306,8 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     public void Away_longer_than_the_marker_grace_the_copy_is_replaced_keeping_recent_writes()
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var options = new ReplicationOptions { NodeId = "me", PublishWhenAlone = true, RepublishOnStart = true, RepublishSinceMs = now - 600_000, TombstoneGrace = TimeSpan.FromMinutes(1) };
+        var options = new ReplicationOptions { TombstoneGraceSeconds = 60 };
+        var start = Me with { RepublishOnStart = true, RepublishSinceMs = now - 600_000 };
         var table = new HTable(TableOptions.Parse("t=>dmqreplicate=1"), new HybridClock(TimeProvider.System), 1, replicated: true);
         var old = Item(Source(), "old", "1");
         old.AsSpan(0, 8).Clear();
@@ -314,7 +318,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
         var mediator = CreateTestProbe();
         var writer = CreateTestProbe();
         writer.SetAutoPilot(new DelegateAutoPilot((sender, m) => { if (m is WriterProtocol.Barrier b) sender.Tell(new BarrierPassed(b.Id)); return AutoPilot.KeepRunning; }));
-        var actor = Sys.ActorOf(ReplicationActor.Props([table], options, new ReplicationStatus(), mediator), "replication-replacing");
+        var actor = Sys.ActorOf(ReplicationActor.Props([table], options, start, new ReplicationStatus(), mediator), "replication-replacing");
         Attach(actor, "t", [writer]);
         var subscribe = mediator.ExpectMsg<Subscribe>(Wait);
         mediator.LastSender.Tell(new SubscribeAck(subscribe));
@@ -328,7 +332,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void Items_too_large_for_a_frame_stay_local_and_are_counted()
     {
-        var s = Start(new ReplicationOptions { NodeId = "me", PublishWhenAlone = true, MaxItemBytes = 100 });
+        var s = Start(start: Me with { MaxItemBytes = 100 });
         var src = Source();
         s.Actor.Tell(new Changed("t", [Item(src, "big", new string('x', 200)), Item(src, "small", "1")], 0));
         var batch = PublishedBatch(s.Mediator);
@@ -339,7 +343,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_donor_streams_its_table_in_pulled_chunks_with_watermarks_last()
     {
-        var s = Start(new ReplicationOptions { NodeId = "me", PublishWhenAlone = true, MaxBatchBytes = 1024 });
+        var s = Start(new ReplicationOptions { MaxBatchBytes = 1024 });
         for (var i = 0; i < 50; i++)
         {
             var k = HTable.MakeKey("key" + i);

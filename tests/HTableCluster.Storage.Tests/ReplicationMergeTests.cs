@@ -265,15 +265,15 @@ public class ReplicationMergeTests
         origin.SetInt("k", 1);
         var good = origin.TakeChanges().Items[0];
 
-        Assert.True(HTable.IsWellFormedItem(good));
-        Assert.False(HTable.IsWellFormedItem(new byte[10]));
-        Assert.False(HTable.IsWellFormedItem(good.AsSpan(0, good.Length - 1))); // integer of 7 bytes
+        Assert.True(ItemBuffer.IsWellFormed(good));
+        Assert.False(ItemBuffer.IsWellFormed(new byte[10]));
+        Assert.False(ItemBuffer.IsWellFormed(good.AsSpan(0, good.Length - 1))); // integer of 7 bytes
         var badKeyLength = (byte[])good.Clone();
         badKeyLength[22] = 0xff;
-        Assert.False(HTable.IsWellFormedItem(badKeyLength));
+        Assert.False(ItemBuffer.IsWellFormed(badKeyLength));
         var badFlags = (byte[])good.Clone();
         badFlags[23] = 0x80;
-        Assert.False(HTable.IsWellFormedItem(badFlags));
+        Assert.False(ItemBuffer.IsWellFormed(badFlags));
         Assert.Throws<ArgumentException>(() => origin.Partition(0).Merge(new byte[10]));
     }
 
@@ -493,11 +493,11 @@ public class ReplicationMergeTests
         var a = Node(_time, "a");
         a.Add("n", 3);
         var good = a.TakeChanges().Items[0];
-        Assert.True(HTable.IsWellFormedItem(good));
+        Assert.True(ItemBuffer.IsWellFormed(good));
         var wrongValue = (byte[])good.Clone();
         wrongValue[24 + 1] ^= 1; // value no longer base + totals
-        Assert.False(HTable.IsWellFormedItem(wrongValue));
-        Assert.False(HTable.IsWellFormedItem(good.AsSpan(0, good.Length - 1)));
+        Assert.False(ItemBuffer.IsWellFormed(wrongValue));
+        Assert.False(ItemBuffer.IsWellFormed(good.AsSpan(0, good.Length - 1)));
     }
 }
 

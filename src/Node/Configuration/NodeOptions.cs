@@ -128,28 +128,3 @@ public sealed class RpcOptions
     /// </summary>
     public bool InlineIo { get; set; } = true;
 }
-
-/// <summary>Replication tuning (configuration section <c>Replication</c>).</summary>
-public sealed class ReplicationTuning
-{
-    /// <summary>Largest live batch in item bytes (default 262144).</summary>
-    public int MaxBatchBytes { get; set; } = 256 * 1024;
-
-    /// <summary>Published batches kept per table for peers that missed some, in MiB (default 16).</summary>
-    public int RetransmitMiB { get; set; } = 16;
-
-    /// <summary>Milliseconds between announcements of each table's last batch number (default 1000).</summary>
-    public int HeadsIntervalMs { get; set; } = 1000;
-
-    /// <summary>Seconds a sync waits for a donor's next chunk before trying another donor (default 10).</summary>
-    public int SyncTimeoutSeconds { get; set; } = 10;
-
-    /// <summary>Peers that must have applied a write before it is answered (0, the default: answered once applied here).</summary>
-    public int WriteConcern { get; set; }
-
-    /// <summary>Milliseconds a write waits for its write concern before it is answered with an error (default 5000).</summary>
-    public int WriteConcernTimeoutMs { get; set; } = 5000;
-
-    /// <summary>Seconds deletion markers of replicated tables are kept (default 300).</summary>
-    public int TombstoneGraceSeconds { get; set; } = (int)Storage.HTable.DefaultTombstoneGrace.TotalSeconds;
-}

@@ -1,4 +1,5 @@
 using System.Globalization;
+using HTableCluster.Replication;
 using HTableCluster.Storage;
 using Microsoft.Extensions.Configuration;
 
@@ -26,8 +27,8 @@ public sealed class NodeSettings
     /// <summary>RPC limits.</summary>
     public required RpcOptions Rpc { get; init; }
 
-    /// <summary>Replication tuning.</summary>
-    public ReplicationTuning Replication { get; init; } = new();
+    /// <summary>Replication tuning (bound as it is: the replication layer's own options type).</summary>
+    public ReplicationOptions Replication { get; init; } = new();
 
     /// <summary>Parsed table definitions (the demo table when none is configured).</summary>
     public required IReadOnlyList<TableOptions> Tables { get; init; }
@@ -43,7 +44,7 @@ public sealed class NodeSettings
         var cluster = Bind<ClusterOptions>(configuration, "Cluster");
         var htable = Bind<HtableOptions>(configuration, "Htable");
         var rpc = Bind<RpcOptions>(configuration, "Rpc");
-        var replication = Bind<ReplicationTuning>(configuration, "Replication");
+        var replication = Bind<ReplicationOptions>(configuration, "Replication");
 
         Port("Node:ClusterPort", node.ClusterPort);
         Port("Node:RpcPort", node.RpcPort);
@@ -118,6 +119,17 @@ public sealed class NodeSettings
         where T : new()
     {
         var options = new T();
+        // Only what an operator may set is a key: a read-only or non-public member of the type
+        // (a derived value) named in the configuration is refused, not ignored.
+        var settable = typeof(T).GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance)
+            .Where(p => p.SetMethod is { IsPublic: true })
+            .Select(p => p.Name)
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var child in configuration.GetSection(section).GetChildren())
+        {
+            if (!settable.Contains(child.Key))
+                throw new OptionsException($"{section}:{child.Key}", child.Value, "not a setting of this section");
+        }
         try
         {
             configuration.GetSection(section).Bind(options, o => o.ErrorOnUnknownConfiguration = true);

@@ -69,7 +69,7 @@ public sealed class KamailioMethods(HTableNode node, NodeSettings settings)
             return RpcReply.Fail(Fault, "Not enough parameters (htable name & key name");
         if (node.Find(name) is not { } t)
             return RpcReply.Fail(Fault, "No such htable");
-        if (CheckKey(key) is { } bad)
+        if (RpcParams.KeyTooLong(key, _limits.MaxKeyBytes) is { } bad)
             return RpcReply.Fail(bad);
         var r = await sink.Write(t, new WriteOp(WriteKind.Delete, HTable.MakeKey(key))).ConfigureAwait(false);
         return r.Status == WriteStatus.Applied ? RpcReply.Ok("Ok. Key deleted.") : RpcReply.Fail(404, "Key not found in htable.");
@@ -99,7 +99,7 @@ public sealed class KamailioMethods(HTableNode node, NodeSettings settings)
             return RpcReply.Fail(Fault, "No such htable");
         if (!inRange)
             return RpcReply.Fail(Fault, "Failed to set the item");
-        if (CheckKey(key) is { } bad)
+        if (RpcParams.KeyTooLong(key, _limits.MaxKeyBytes) is { } bad)
             return RpcReply.Fail(bad);
         // A missing key is not an error (as in Kamailio).
         await sink.Write(t, new WriteOp(WriteKind.SetExpire, HTable.MakeKey(key), null, seconds)).ConfigureAwait(false);
@@ -128,7 +128,7 @@ public sealed class KamailioMethods(HTableNode node, NodeSettings settings)
 
     private async ValueTask<RpcReply> SetAsync(TableClient t, WriteSink sink, string key, string? text, long number, long? expire)
     {
-        if (CheckKey(key) is { } badKey)
+        if (RpcParams.KeyTooLong(key, _limits.MaxKeyBytes) is { } badKey)
             return RpcReply.Fail(badKey);
         WriteOp op;
         if (text is not null)
@@ -263,14 +263,6 @@ public sealed class KamailioMethods(HTableNode node, NodeSettings settings)
             list.Add(new RpcObject().With("name", t.Name).With("slots", t.SlotCount).With("all", items).With("min", min).With("max", max));
         }
         return list.Count == 0 ? RpcReply.Fail(Fault, "No htables").AsTask() : RpcReply.Ok(list).AsTask();
-    }
-
-    internal RpcError? CheckKey(string key)
-    {
-        var n = Encoding.UTF8.GetByteCount(key);
-        return n > _limits.MaxKeyBytes
-            ? new RpcError(RpcParams.Errors.InvalidParams, $"key is {n} bytes, the limit is {_limits.MaxKeyBytes} (Rpc:MaxKeyBytes)")
-            : null;
     }
 
     private static ValueTask<RpcReply> NoSuchTable() => RpcReply.Fail(Fault, "No such htable").AsTask();

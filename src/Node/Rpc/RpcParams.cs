@@ -120,6 +120,15 @@ public readonly struct RpcParams
         return true;
     }
 
+    /// <summary>The error for a key longer than <c>Rpc:MaxKeyBytes</c> in UTF-8, or null when it fits.</summary>
+    public static RpcError? KeyTooLong(string key, int maxKeyBytes)
+    {
+        var n = System.Text.Encoding.UTF8.GetByteCount(key);
+        return n > maxKeyBytes
+            ? new RpcError(Errors.InvalidParams, $"key is {n} bytes, the limit is {maxKeyBytes} (Rpc:MaxKeyBytes)")
+            : null;
+    }
+
     /// <summary>Error texts of the strict accessors.</summary>
     public static class Errors
     {

@@ -259,10 +259,7 @@ public sealed partial class ScriptMethods(HTableNode node, NodeSettings settings
             return bad;
         if (!p.StrictString(1, "key", out key, out var err))
             return err;
-        var n = Encoding.UTF8.GetByteCount(key);
-        return n > _limits.MaxKeyBytes
-            ? new RpcError(Invalid, $"key is {n} bytes, the limit is {_limits.MaxKeyBytes} (Rpc:MaxKeyBytes)")
-            : null;
+        return RpcParams.KeyTooLong(key, _limits.MaxKeyBytes);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "htable {Table} slot {Slot}: {Key} = {Value}")]

@@ -58,6 +58,30 @@ public sealed class TableActor : ReceiveActor, IWithTimers
                 _partition.MergeReset(m.ResetVersion);
         });
         Receive<WriterProtocol.Clear>(_ => _partition.Clear());
+        // A row of another partition or contents staged for another table are the loader's error:
+        // it gets the reason (rows before a bad one stay stored; a refused swap changes nothing).
+        Receive<WriterProtocol.Load>(l =>
+        {
+            try
+            {
+                Sender.Tell(new WriterProtocol.Loaded(l.Id, _partition.Load(l.Rows)));
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+            {
+                Sender.Tell(new WriterProtocol.Loaded(l.Id, 0, ex.Message));
+            }
+        });
+        Receive<WriterProtocol.Swap>(w =>
+        {
+            try
+            {
+                Sender.Tell(new WriterProtocol.Swapped(w.Id, _partition.Swap(w.Contents)));
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+            {
+                Sender.Tell(new WriterProtocol.Swapped(w.Id, 0, ex.Message));
+            }
+        });
         Receive<WriterProtocol.Barrier>(b => Sender.Tell(new WriterProtocol.BarrierPassed(b.Id)));
         Receive<WriterProtocol.WriterAttached>(_ => _replicator = Sender);
         Receive<WriterProtocol.Confirmed>(c =>

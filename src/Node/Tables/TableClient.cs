@@ -30,42 +30,46 @@ public sealed class TableClient
     /// <summary>The live item or null (<c>$sht(t=&gt;k)</c> without initval).</summary>
     public Entry? Get(string key) => Table.Get(key);
 
+    // Every write below takes a CancellationToken: cancelling stops the wait, not the write (once
+    // sent, the partition's writer applies it, and for a replicated table the peers get it).
+
     /// <summary>Sets a string value.</summary>
-    public async Task<Entry> SetStringAsync(string key, string value, long? expireSeconds = null)
+    public async Task<Entry> SetStringAsync(string key, string value, long? expireSeconds = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(value);
-        var r = await ApplyOneAsync(new WriteOp(WriteKind.SetString, HTable.MakeKey(key), Encoding.UTF8.GetBytes(value), 0, expireSeconds)).ConfigureAwait(false);
+        var r = await Until(ApplyOneAsync(new WriteOp(WriteKind.SetString, HTable.MakeKey(key), Encoding.UTF8.GetBytes(value), 0, expireSeconds)), cancellationToken).ConfigureAwait(false);
         return r.Entry!;
     }
 
     /// <summary>Sets an integer value.</summary>
-    public async Task<Entry> SetIntegerAsync(string key, long value, long? expireSeconds = null)
+    public async Task<Entry> SetIntegerAsync(string key, long value, long? expireSeconds = null, CancellationToken cancellationToken = default)
     {
-        var r = await ApplyOneAsync(new WriteOp(WriteKind.SetInteger, HTable.MakeKey(key), null, value, expireSeconds)).ConfigureAwait(false);
+        var r = await Until(ApplyOneAsync(new WriteOp(WriteKind.SetInteger, HTable.MakeKey(key), null, value, expireSeconds)), cancellationToken).ConfigureAwait(false);
         return r.Entry!;
     }
 
     /// <summary>Sets the lifetime of an existing item; false when missing.</summary>
-    public async Task<bool> SetExpireAsync(string key, long seconds) =>
-        (await ApplyOneAsync(new WriteOp(WriteKind.SetExpire, HTable.MakeKey(key), null, seconds)).ConfigureAwait(false)).Status == WriteStatus.Applied;
+    public async Task<bool> SetExpireAsync(string key, long seconds, CancellationToken cancellationToken = default) =>
+        (await Until(ApplyOneAsync(new WriteOp(WriteKind.SetExpire, HTable.MakeKey(key), null, seconds)), cancellationToken).ConfigureAwait(false)).Status == WriteStatus.Applied;
 
     /// <summary>Deletes a key; false when it was missing.</summary>
-    public async Task<bool> DeleteAsync(string key) =>
-        (await ApplyOneAsync(new WriteOp(WriteKind.Delete, HTable.MakeKey(key))).ConfigureAwait(false)).Status == WriteStatus.Applied;
+    public async Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default) =>
+        (await Until(ApplyOneAsync(new WriteOp(WriteKind.Delete, HTable.MakeKey(key))), cancellationToken).ConfigureAwait(false)).Status == WriteStatus.Applied;
 
     /// <summary>Adds to an integer item (negative to subtract); see <see cref="WriteResult.Status"/>.</summary>
-    public Task<WriteResult> AddAsync(string key, long delta) =>
-        ApplyOneAsync(new WriteOp(WriteKind.Add, HTable.MakeKey(key), null, delta));
+    public Task<WriteResult> AddAsync(string key, long delta, CancellationToken cancellationToken = default) =>
+        Until(ApplyOneAsync(new WriteOp(WriteKind.Add, HTable.MakeKey(key), null, delta)), cancellationToken);
 
     /// <summary>Removes items whose name (or value) matches; returns how many.</summary>
-    public Task<int> RemoveWhereAsync(Matcher matcher, bool byValue) =>
-        BroadcastAsync(new WriteOp(byValue ? WriteKind.RemoveByValue : WriteKind.RemoveByName, default, null, 0, null, matcher));
+    public Task<int> RemoveWhereAsync(Matcher matcher, bool byValue, CancellationToken cancellationToken = default) =>
+        Until(BroadcastAsync(new WriteOp(byValue ? WriteKind.RemoveByValue : WriteKind.RemoveByName, default, null, 0, null, matcher)), cancellationToken);
 
     /// <summary>
     /// Removes every item; returns how many. One version is stamped for the whole table, so every
     /// partition (and, for a replicated table, every node) removes exactly what is older.
     /// </summary>
-    public Task<int> ResetAsync() => BroadcastAsync(new WriteOp(WriteKind.Reset, default, null, Table.Clock.Next()));
+    public Task<int> ResetAsync(CancellationToken cancellationToken = default) =>
+        Until(BroadcastAsync(new WriteOp(WriteKind.Reset, default, null, Table.Clock.Next())), cancellationToken);
 
     /// <summary>The writer actors, one per partition, for the replication layer.</summary>
     internal IReadOnlyList<IActorRef> Writers => _writers;
@@ -77,7 +81,7 @@ public sealed class TableClient
     /// Runs <paramref name="update"/> on the single writer of <paramref name="key"/>'s partition, so
     /// nothing else changes that partition meanwhile (the embedded form of sht_lock/sht_unlock).
     /// </summary>
-    public async Task<T> UpdateAsync<T>(string key, Func<TablePartition, KeyRef, T> update)
+    public async Task<T> UpdateAsync<T>(string key, Func<TablePartition, KeyRef, T> update, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(update);
         var k = HTable.MakeKey(key);
@@ -86,20 +90,20 @@ public sealed class TableClient
             throw new NodeUnavailableException();
         var tcs = new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously);
         _writers[partition].Tell(new Atomic(Name, partition, p => update(p, k), tcs));
-        return (T)(await tcs.Task.WaitAsync(WriteTimeout).ConfigureAwait(false))!;
+        return (T)(await tcs.Task.WaitAsync(WriteTimeout, cancellationToken).ConfigureAwait(false))!;
     }
 
     /// <summary>
     /// Applies single-key writes grouped per partition (one message each); results come back in
     /// input order. Writes to one partition apply in input order.
     /// </summary>
-    public async Task<WriteResult[]> ApplyAsync(IReadOnlyList<WriteOp> ops)
+    public async Task<WriteResult[]> ApplyAsync(IReadOnlyList<WriteOp> ops, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ops);
         foreach (var op in ops)
             EnsureSingleKey(op, nameof(ops));
         if (ops.Count == 1)
-            return [await ApplyOneAsync(ops[0]).ConfigureAwait(false)];
+            return [await Until(ApplyOneAsync(ops[0]), cancellationToken).ConfigureAwait(false)];
         var groups = new List<WriteOp>?[_writers.Length];
         var positions = new List<int>?[_writers.Length];
         for (var i = 0; i < ops.Count; i++)
@@ -117,7 +121,7 @@ public sealed class TableClient
         }
         foreach (var (p, task) in pending)
         {
-            var r = await task.ConfigureAwait(false);
+            var r = await Until(task, cancellationToken).ConfigureAwait(false);
             for (var j = 0; j < r.Length; j++)
                 results[positions[p]![j]] = r[j];
         }
@@ -135,6 +139,10 @@ public sealed class TableClient
         _writers[partition].Tell(new ApplyOne(Name, partition, op, tcs));
         return tcs.Task;
     }
+
+    // Without a token that can be cancelled, the write's own task (no extra allocation).
+    private static Task<T> Until<T>(Task<T> task, CancellationToken cancellationToken) =>
+        cancellationToken.CanBeCanceled ? task.WaitAsync(cancellationToken) : task;
 
     private static void EnsureSingleKey(WriteOp op, string parameter)
     {
