@@ -133,6 +133,8 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
 
     private sealed class Writer
     {
+        // Room for the fields that follow a list of items.
+        private const int TrailerRoom = 64;
         private byte[] _buf = new byte[256];
         private int _pos;
 
@@ -175,6 +177,11 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         public Writer Items(IReadOnlyList<byte[]> items)
         {
             Int(items.Count);
+            // Grown once for every item (and the few fields after them), not doubled item by item.
+            long total = 0;
+            foreach (var item in items)
+                total += item.Length + 4;
+            Ensure((int)Math.Min(total + TrailerRoom, int.MaxValue));
             foreach (var item in items)
             {
                 Int(item.Length);
