@@ -20,9 +20,9 @@ public sealed class TableActorTests : Akka.TestKit.Xunit2.TestKit
 
     private static async Task<WriteResult[]> Apply(IActorRef writer, params WriteOp[] ops)
     {
-        var tcs = new TaskCompletionSource<WriteResult[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-        writer.Tell(new Apply("x", 0, ops, tcs));
-        return await tcs.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        var applied = await writer.Ask<Applied>(new Apply("x", 0, ops, 41), TimeSpan.FromSeconds(5));
+        Assert.Equal(41, applied.Id);
+        return applied.Results;
     }
 
     [Fact]
@@ -44,14 +44,13 @@ public sealed class TableActorTests : Akka.TestKit.Xunit2.TestKit
     public async Task Atomic_update_runs_on_the_writer()
     {
         var w = Writer();
-        var tcs = new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        w.Tell(new Atomic("x", 0, p =>
+        var done = await w.Ask<AtomicDone>(new Atomic("x", 0, p =>
         {
             var key = HTable.MakeKey("a");
             var current = _table.Get("a")?.IntValue ?? 0;
             return p.SetInteger(key, current + 10).IntValue;
-        }, tcs));
-        Assert.Equal(10L, await tcs.Task.WaitAsync(TimeSpan.FromSeconds(5)));
+        }, 3), TimeSpan.FromSeconds(5));
+        Assert.Equal((3L, (object?)10L), (done.Id, done.Result));
     }
 
     [Fact]
@@ -75,9 +74,10 @@ public sealed class TableActorTests : Akka.TestKit.Xunit2.TestKit
     public async Task A_failing_atomic_update_fails_its_caller_and_the_writer_goes_on()
     {
         var w = Writer();
-        var tcs = new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        w.Tell(new Atomic("x", 0, _ => throw new InvalidOperationException("boom"), tcs));
-        await Assert.ThrowsAsync<InvalidOperationException>(() => tcs.Task.WaitAsync(TimeSpan.FromSeconds(5)));
+        w.Tell(new Atomic("x", 0, _ => throw new InvalidOperationException("boom"), 5));
+        var failed = ExpectMsg<WriteFailed>();
+        Assert.Equal(5, failed.Id);
+        Assert.IsType<InvalidOperationException>(failed.Error);
         var r = await Apply(w, new WriteOp(WriteKind.SetInteger, HTable.MakeKey("after"), null, 1));
         Assert.Equal(WriteStatus.Applied, r[0].Status);
     }
@@ -102,5 +102,28 @@ public sealed class TableActorTests : Akka.TestKit.Xunit2.TestKit
         w.Tell(new HTableCluster.Replication.WriterProtocol.Swap(9, staged));
         Assert.NotNull(ExpectMsg<HTableCluster.Replication.WriterProtocol.Swapped>().Error);
         Assert.Equal("3", _table.Get("c")!.StringValue);
+    }
+
+    [Fact]
+    public async Task Replies_reach_their_caller_by_id_and_the_rest_fail_when_the_writers_are_gone()
+    {
+        var replies = new WriteReplies(((ExtendedActorSystem)Sys).Provider);
+        var (first, firstReply) = replies.Expect<WriteResult>(completeInline: false);
+        var (second, secondReply) = replies.Expect<WriteResult[]>(completeInline: false);
+        var (third, thirdReply) = replies.Expect<object?>(completeInline: false);
+        var (_, fourthReply) = replies.Expect<object?>(completeInline: false);
+
+        replies.Tell(new Applied(second, [new WriteResult(WriteStatus.NotFound)]));
+        replies.Tell(new AppliedOne(first, new WriteResult(WriteStatus.Applied, null, 7)));
+        replies.Tell(new WriteFailed(third, new WriteConcernException("late")));
+        replies.Tell(new AppliedOne(999, default)); // nobody waits for it
+
+        Assert.Equal(7, (await firstReply.WaitAsync(TimeSpan.FromSeconds(5))).Value);
+        Assert.Equal(WriteStatus.NotFound, (await secondReply.WaitAsync(TimeSpan.FromSeconds(5)))[0].Status);
+        await Assert.ThrowsAsync<WriteConcernException>(() => thirdReply.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(1, replies.Pending);
+        replies.FailAll(new NodeUnavailableException());
+        await Assert.ThrowsAsync<NodeUnavailableException>(() => fourthReply.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(0, replies.Pending);
     }
 }

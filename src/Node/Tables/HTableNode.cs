@@ -63,6 +63,9 @@ public sealed class HTableNode
         {
             // A writer already stopped: its queue went with it.
         }
+        // Whatever is still unanswered will never be: its callers get NodeUnavailableException.
+        foreach (var t in tables)
+            t.FailPending();
     }
 }
 

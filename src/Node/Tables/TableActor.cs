@@ -17,7 +17,7 @@ public sealed class TableActor : ReceiveActor, IWithTimers
     private readonly TableEvents _events;
     private readonly IActorRef? _replication;
     private readonly bool _writeConcern;
-    private readonly Dictionary<long, Action<string?>> _awaitingPeers = [];
+    private readonly Dictionary<long, (IActorRef ReplyTo, long WriteId, object Reply)> _awaitingPeers = [];
     private IActorRef? _replicator;
     private long _confirmIds;
 
@@ -35,20 +35,48 @@ public sealed class TableActor : ReceiveActor, IWithTimers
         _replicator = _replication;
         if (partition.Table.Replicated && replication is null)
             Context.GetLogger().Warning("Table {Table} is marked replicated but no replication actor runs; its changes stay here", partition.Table.Name);
+        // A write that throws is answered with WriteFailed, then the writer restarts (PreRestart).
         Receive<Apply>(cmd =>
         {
-            var results = PartitionWriter.Apply(_partition, cmd.Ops);
-            Publish(cmd.Reply, results);
+            WriteResult[] results;
+            try
+            {
+                results = PartitionWriter.Apply(_partition, cmd.Ops);
+            }
+            catch (Exception ex)
+            {
+                Sender.Tell(new WriteFailed(cmd.Id, ex));
+                throw;
+            }
+            Reply(cmd.Id, new Applied(cmd.Id, results));
         });
         Receive<ApplyOne>(cmd =>
         {
-            var result = PartitionWriter.ApplyOne(_partition, cmd.Op);
-            Publish(cmd.Reply, result);
+            WriteResult result;
+            try
+            {
+                result = PartitionWriter.ApplyOne(_partition, cmd.Op);
+            }
+            catch (Exception ex)
+            {
+                Sender.Tell(new WriteFailed(cmd.Id, ex));
+                throw;
+            }
+            Reply(cmd.Id, new AppliedOne(cmd.Id, result));
         });
         Receive<Atomic>(cmd =>
         {
-            var result = cmd.Update(_partition);
-            Publish(cmd.Reply, result);
+            object? result;
+            try
+            {
+                result = cmd.Update(_partition);
+            }
+            catch (Exception ex)
+            {
+                Sender.Tell(new WriteFailed(cmd.Id, ex));
+                throw;
+            }
+            Reply(cmd.Id, new AtomicDone(cmd.Id, result));
         });
         Receive<WriterProtocol.Merge>(m =>
         {
@@ -86,8 +114,9 @@ public sealed class TableActor : ReceiveActor, IWithTimers
         Receive<WriterProtocol.WriterAttached>(_ => _replicator = Sender);
         Receive<WriterProtocol.Confirmed>(c =>
         {
-            if (_awaitingPeers.Remove(c.ConfirmId, out var answer))
-                answer(c.Error);
+            if (!_awaitingPeers.Remove(c.ConfirmId, out var w))
+                return;
+            w.ReplyTo.Tell(c.Error is null ? w.Reply : new WriteFailed(w.WriteId, new WriteConcernException(c.Error)));
         });
         Receive<Sweep>(_ => _events.OnExpired(_partition.Table, _partition.CollectExpired(_partition.Table.Clock.NowMs)));
         SweepInterval = sweepInterval;
@@ -111,17 +140,12 @@ public sealed class TableActor : ReceiveActor, IWithTimers
     protected override void PreRestart(Exception reason, object message)
     {
         Context.GetLogger().Error(reason, "Table {Table} partition {Partition} restarted after {Message}", _partition.Table.Name, _partition.Index, message.GetType().Name);
-        // What was applied before the failure is still replicated.
+        // What was applied before the failure is still replicated (the failed write itself was
+        // answered by its handler).
         Publish();
-        if (message is Apply a)
-            a.Reply.TrySetException(reason);
-        else if (message is ApplyOne one)
-            one.Reply.TrySetException(reason);
-        else if (message is Atomic at)
-            at.Reply.TrySetException(reason);
         // The new instance cannot match the peers' confirmations to these writes any more.
-        foreach (var answer in _awaitingPeers.Values)
-            answer("applied on this node; its writer restarted before the peers confirmed it (write concern)");
+        foreach (var w in _awaitingPeers.Values)
+            w.ReplyTo.Tell(new WriteFailed(w.WriteId, new WriteConcernException("applied on this node; its writer restarted before the peers confirmed it (write concern)")));
         _awaitingPeers.Clear();
         base.PreRestart(reason, message);
     }
@@ -135,22 +159,16 @@ public sealed class TableActor : ReceiveActor, IWithTimers
             _replicator?.Tell(new WriterProtocol.Changed(_partition.Table.Name, c.Items, c.ResetVersion));
     }
 
-    private void Publish<T>(TaskCompletionSource<T> reply, T result)
+    private void Reply(long writeId, object reply)
     {
         if (!_writeConcern || _partition.TakeChanges() is not { } c)
         {
             Publish();
-            reply.TrySetResult(result);
+            Sender.Tell(reply);
             return;
         }
         var id = ++_confirmIds;
-        _awaitingPeers[id] = error =>
-        {
-            if (error is null)
-                reply.TrySetResult(result);
-            else
-                reply.TrySetException(new WriteConcernException(error));
-        };
+        _awaitingPeers[id] = (Sender, writeId, reply);
         _replicator!.Tell(new WriterProtocol.Changed(_partition.Table.Name, c.Items, c.ResetVersion, id));
     }
 

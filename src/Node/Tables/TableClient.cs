@@ -13,12 +13,14 @@ public sealed class TableClient
 {
     private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(30);
     private readonly IActorRef[] _writers;
+    private readonly WriteReplies _replies;
     private volatile bool _closed;
 
-    internal TableClient(HTable table, IActorRef[] writers)
+    internal TableClient(HTable table, IActorRef[] writers, IActorRefProvider provider)
     {
         Table = table;
         _writers = writers;
+        _replies = new WriteReplies(provider);
     }
 
     /// <summary>The Storage table (thread-safe reads).</summary>
@@ -77,6 +79,9 @@ public sealed class TableClient
     /// <summary>From now on writes fail with <see cref="NodeUnavailableException"/> (the writers are going away).</summary>
     internal void Close() => _closed = true;
 
+    /// <summary>Fails the writes still waiting for a reply (their writers stopped).</summary>
+    internal void FailPending() => _replies.FailAll(new NodeUnavailableException());
+
     /// <summary>
     /// Runs <paramref name="update"/> on the single writer of <paramref name="key"/>'s partition, so
     /// nothing else changes that partition meanwhile (the embedded form of sht_lock/sht_unlock).
@@ -88,9 +93,9 @@ public sealed class TableClient
         var partition = Table.PartitionOf(k);
         if (_closed)
             throw new NodeUnavailableException();
-        var tcs = new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _writers[partition].Tell(new Atomic(Name, partition, p => update(p, k), tcs));
-        return (T)(await tcs.Task.WaitAsync(WriteTimeout, cancellationToken).ConfigureAwait(false))!;
+        var (id, reply) = _replies.Expect<object?>(completeInline: false);
+        _writers[partition].Tell(new Atomic(Name, partition, p => update(p, k), id), _replies);
+        return (T)(await reply.WaitAsync(WriteTimeout, cancellationToken).ConfigureAwait(false))!;
     }
 
     /// <summary>
@@ -135,9 +140,9 @@ public sealed class TableClient
         if (_closed)
             return Task.FromException<WriteResult>(new NodeUnavailableException());
         var partition = Table.PartitionOf(op.Key);
-        var tcs = new TaskCompletionSource<WriteResult>(completeInline ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
-        _writers[partition].Tell(new ApplyOne(Name, partition, op, tcs));
-        return tcs.Task;
+        var (id, reply) = _replies.Expect<WriteResult>(completeInline);
+        _writers[partition].Tell(new ApplyOne(Name, partition, op, id), _replies);
+        return reply;
     }
 
     // Without a token that can be cancelled, the write's own task (no extra allocation).
@@ -165,10 +170,10 @@ public sealed class TableClient
     {
         if (_closed)
             return Task.FromException<WriteResult[]>(new NodeUnavailableException());
-        var tcs = new TaskCompletionSource<WriteResult[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-        // No per-call timer on the hot path: a writer that fails a message completes it with the
-        // exception (TableActor.PreRestart); only a stopped system leaves it pending.
-        _writers[partition].Tell(new Apply(Name, partition, ops, tcs));
-        return tcs.Task;
+        // No per-call timer on the hot path: a writer that fails a message answers WriteFailed, and
+        // the writes still waiting when the actor system stops are failed (HTableNode.SuspendAsync).
+        var (id, reply) = _replies.Expect<WriteResult[]>(completeInline: false);
+        _writers[partition].Tell(new Apply(Name, partition, ops, id), _replies);
+        return reply;
     }
 }

@@ -57,18 +57,37 @@ public static class TableProtocol
 
     /// <summary>
     /// Writes for one partition, applied in order as one message (RPC and embedded batches are grouped
-    /// per partition). The reply completes <see cref="Reply"/>.
+    /// per partition). Answered to the sender with <see cref="Applied"/> or <see cref="WriteFailed"/>,
+    /// correlated by <see cref="Id"/>.
     /// </summary>
-    public sealed record Apply(string Table, int Partition, IReadOnlyList<WriteOp> Ops, TaskCompletionSource<WriteResult[]> Reply) : ITableCommand;
+    public sealed record Apply(string Table, int Partition, IReadOnlyList<WriteOp> Ops, long Id) : ITableCommand;
 
     /// <summary>
-    /// One write for one partition: the single-call RPC and embedded path (no lists for one op). The
-    /// reply completes <see cref="Reply"/>.
+    /// One write for one partition: the single-call RPC and embedded path (no lists for one op).
+    /// Answered with <see cref="AppliedOne"/> or <see cref="WriteFailed"/>.
     /// </summary>
-    public sealed record ApplyOne(string Table, int Partition, WriteOp Op, TaskCompletionSource<WriteResult> Reply) : ITableCommand;
+    public sealed record ApplyOne(string Table, int Partition, WriteOp Op, long Id) : ITableCommand;
 
-    /// <summary>Runs a function on the partition's single writer (embedded atomic update, as sht_lock).</summary>
-    public sealed record Atomic(string Table, int Partition, Func<TablePartition, object?> Update, TaskCompletionSource<object?> Reply) : ITableCommand;
+    /// <summary>
+    /// Runs a function on the partition's single writer (embedded atomic update, as sht_lock).
+    /// Answered with <see cref="AtomicDone"/> or <see cref="WriteFailed"/>.
+    /// </summary>
+    public sealed record Atomic(string Table, int Partition, Func<TablePartition, object?> Update, long Id) : ITableCommand;
+
+    /// <summary>Reply to <see cref="Apply"/>: one result per write, in order.</summary>
+    public sealed record Applied(long Id, WriteResult[] Results);
+
+    /// <summary>Reply to <see cref="ApplyOne"/>.</summary>
+    public sealed record AppliedOne(long Id, WriteResult Result);
+
+    /// <summary>Reply to <see cref="Atomic"/>: what the function returned.</summary>
+    public sealed record AtomicDone(long Id, object? Result);
+
+    /// <summary>
+    /// The write with this id did not complete normally: the writer failed on it (and restarted), or
+    /// it was applied here but its write concern was not met (<see cref="WriteConcernException"/>).
+    /// </summary>
+    public sealed record WriteFailed(long Id, Exception Error);
 
     /// <summary>Periodic expiry sweep (timer message).</summary>
     public sealed record Sweep

@@ -31,7 +31,7 @@ public static class TablesAkkaExtensions
                 var writers = new IActorRef[table.PartitionCount];
                 for (var i = 0; i < writers.Length; i++)
                     writers[i] = system.ActorOf(TableActor.Props(table.Partition(i), sweepInterval, events, replication, writeConcern), $"table-{ActorNames.ForTable(table.Name)}-{i}");
-                clients.Add(new TableClient(table, writers));
+                clients.Add(new TableClient(table, writers, ((ExtendedActorSystem)system).Provider));
             }
             node.Start(clients, replication is null ? null : new ReplicationClient(replication));
             if (raiseModInit)
