@@ -15,6 +15,12 @@ if ! command -v ip >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2
 fi
 
+# The database tests start a private PostgreSQL server (Debian's postgresql package) when no Docker
+# engine answers.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+fi
+
 dotnet restore HTableCluster.sln
 dotnet build HTableCluster.sln -c Release --no-restore
 dotnet format HTableCluster.sln --verify-no-changes --no-restore

@@ -125,7 +125,7 @@ public sealed class ClusterMember : IHostedService
             });
             if (Replicate)
                 akka.WithReplication([.. _tables.Where(t => t.Replicated)], _settings.Replication, start, status);
-            akka.WithTables(_tables, _node, _events, TimeSpan.FromSeconds(_settings.Htable.TimerInterval), raiseModInit: !restart,
+            akka.WithTables(_tables, _node, _events, TimeSpan.FromSeconds(_settings.Htable.TimerInterval),
                 writeConcern: _settings.Replication.WriteConcern > 0);
             akka.WithActors((system, _) => Watch(system, seeds, rejoinVia));
         });

@@ -1,4 +1,5 @@
 using HTableCluster.Node.Configuration;
+using HTableCluster.Node.Database;
 using HTableCluster.Node.Rpc;
 using HTableCluster.Node.Tables;
 using HTableCluster.Replication;
@@ -85,6 +86,8 @@ public static class NodeHost
             replicaStart, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IHostApplicationLifetime>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterMember>());
         builder.Services.AddHostedService<MemoryCompactor>();
+        builder.Services.AddSingleton<TableLoader>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<TableLoader>());
 
         var app = builder.Build();
         var rpc = new RpcEndpoint(app.Services.GetRequiredService<RpcDispatcher>(), settings.Rpc.MaxBodyBytes, app.Services.GetRequiredService<ILogger<RpcEndpoint>>());

@@ -11,7 +11,7 @@ namespace HTableCluster.Node;
 public sealed class Readiness
 {
     private readonly object _gate = new();
-    private readonly SortedSet<string> _loading = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, string?> _loading = new(StringComparer.Ordinal);
     private volatile bool _memberUp;
     private volatile bool _tablesStarted;
     private volatile ReplicationStatus? _replication;
@@ -32,8 +32,8 @@ public sealed class Readiness
             reasons.Add("initial sync of replicated tables not done");
         lock (_gate)
         {
-            foreach (var table in _loading)
-                reasons.Add($"table {table} still loading");
+            foreach (var (table, detail) in _loading)
+                reasons.Add(detail is null ? $"table {table} still loading" : $"table {table} still loading: {detail}");
         }
         return reasons;
     }
@@ -53,13 +53,16 @@ public sealed class Readiness
 
     internal void MarkTablesStarted() => _tablesStarted = true;
 
-    /// <summary>A table starts (true) or finishes (false) loading from its database.</summary>
-    internal void SetLoading(string table, bool loading)
+    /// <summary>
+    /// A table starts (true) or finishes (false) loading from its database; <paramref name="detail"/>
+    /// says why it is still loading (the last error while the database is unreachable).
+    /// </summary>
+    internal void SetLoading(string table, bool loading, string? detail = null)
     {
         lock (_gate)
         {
             if (loading)
-                _loading.Add(table);
+                _loading[table] = detail;
             else
                 _loading.Remove(table);
         }

@@ -26,6 +26,9 @@ public class NodeFixture : IAsyncLifetime
 
     public IServiceProvider Services => _app!.Services;
 
+    /// <summary>The database the node preloads from (null when it has no dbtable).</summary>
+    public string? DbConnectionString { get; private set; }
+
     protected virtual IReadOnlyList<string> Tables =>
     [
         "a=>size=8;autoexpire=0;dmqreplicate=1",
@@ -36,7 +39,6 @@ public class NodeFixture : IAsyncLifetime
 
     protected virtual IDictionary<string, string?> Extra => new Dictionary<string, string?>
     {
-        ["Htable:DbUrl"] = "postgres://kamailio:kamailiorw@127.0.0.1:1/kamailio",
         ["Rpc:MaxKeyBytes"] = "1024",
         ["Rpc:MaxValueBytes"] = "65536",
         ["Rpc:MaxBodyBytes"] = "1048576",
@@ -56,6 +58,9 @@ public class NodeFixture : IAsyncLifetime
         };
         for (var i = 0; i < Tables.Count; i++)
             values[$"Htable:Tables:{i}"] = Tables[i];
+        // A table with a dbtable preloads from a real PostgreSQL (a database of this node's own).
+        if (!values.ContainsKey("Htable:DbUrl") && Tables.Any(t => t.Contains("dbtable=", StringComparison.Ordinal)))
+            values["Htable:DbUrl"] = DbConnectionString = await SharedPostgres.DatabaseAsync();
         var settings = NodeSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
         _app = NodeHost.Build(settings, Time);
         await _app.StartAsync();
@@ -63,6 +68,14 @@ public class NodeFixture : IAsyncLifetime
         RpcUrl = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/RPC");
         Node = _app.Services.GetRequiredService<HTableNode>();
         await Node.Started.WaitAsync(TimeSpan.FromSeconds(30));
+        // The fixture's own database is up: the node is initialized once its preload is in.
+        if (DbConnectionString is not null)
+        {
+            var events = _app.Services.GetRequiredService<TableEvents>();
+            for (var i = 0; i < 600 && !events.Initialized; i++)
+                await Task.Delay(50);
+            Assert.True(events.Initialized, "the preload did not finish within 30 s");
+        }
     }
 
     public async Task DisposeAsync()

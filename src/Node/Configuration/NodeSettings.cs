@@ -68,6 +68,17 @@ public sealed class NodeSettings
         Range("Replication:WriteConcern", replication.WriteConcern, 0, 64);
         Range("Replication:WriteConcernTimeoutMs", replication.WriteConcernTimeoutMs, 10, 600_000);
         Range("Replication:TombstoneGraceSeconds", replication.TombstoneGraceSeconds, 1, 7 * 86_400);
+        if (htable.DbUrl.Length > 0)
+        {
+            try
+            {
+                Storage.Postgres.DbUrl.ToConnectionString(htable.DbUrl);
+            }
+            catch (FormatException ex)
+            {
+                throw new OptionsException("Htable:DbUrl", Storage.Postgres.DbUrl.Redact(htable.DbUrl), ex.Message);
+            }
+        }
         if (System.Text.Encoding.UTF8.GetByteCount(node.EffectiveNodeId) > 200)
             throw new OptionsException("Node:NodeId", node.EffectiveNodeId, "longer than 200 bytes");
         if (string.IsNullOrWhiteSpace(node.Host))

@@ -145,6 +145,40 @@ public sealed class TableClient
         return reply;
     }
 
+    /// <summary>
+    /// Stores database rows at version 0, not recorded for replication (a preload): grouped per
+    /// partition, one message to each writer. Returns how many were stored (a row whose key holds a
+    /// newer item, or an expired row, is not). A row refused by its writer throws
+    /// <see cref="InvalidOperationException"/> with the writer's reason.
+    /// </summary>
+    public async Task<int> LoadAsync(IReadOnlyList<LoadedItem> rows, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        if (_closed)
+            throw new NodeUnavailableException();
+        var groups = new List<LoadedItem>?[_writers.Length];
+        foreach (var row in rows)
+            (groups[Table.PartitionOf(HTable.MakeKey(row.KeyUtf8))] ??= []).Add(row);
+        var pending = new List<Task<Replication.WriterProtocol.Loaded>>();
+        for (var p = 0; p < groups.Length; p++)
+        {
+            if (groups[p] is not { } g)
+                continue;
+            var (id, reply) = _replies.Expect<Replication.WriterProtocol.Loaded>(completeInline: false);
+            _writers[p].Tell(new Replication.WriterProtocol.Load(id, g), _replies);
+            pending.Add(reply);
+        }
+        var stored = 0;
+        foreach (var task in pending)
+        {
+            var loaded = await Until(task, cancellationToken).ConfigureAwait(false);
+            if (loaded.Error is not null)
+                throw new InvalidOperationException($"table {Name}: {loaded.Error}");
+            stored += loaded.Stored;
+        }
+        return stored;
+    }
+
     // Without a token that can be cancelled, the write's own task (no extra allocation).
     private static Task<T> Until<T>(Task<T> task, CancellationToken cancellationToken) =>
         cancellationToken.CanBeCanceled ? task.WaitAsync(cancellationToken) : task;

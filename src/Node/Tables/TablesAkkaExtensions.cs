@@ -16,7 +16,7 @@ public static class TablesAkkaExtensions
     /// (<see cref="WriterProtocol.WriterReady"/>) and hand it their changes.
     /// </summary>
     public static AkkaConfigurationBuilder WithTables(this AkkaConfigurationBuilder builder,
-        IReadOnlyList<HTable> tables, HTableNode node, TableEvents events, TimeSpan sweepInterval, bool raiseModInit = true, bool writeConcern = false)
+        IReadOnlyList<HTable> tables, HTableNode node, TableEvents events, TimeSpan sweepInterval, bool writeConcern = false)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(tables);
@@ -34,8 +34,6 @@ public static class TablesAkkaExtensions
                 clients.Add(new TableClient(table, writers, ((ExtendedActorSystem)system).Provider));
             }
             node.Start(clients, replication is null ? null : new ReplicationClient(replication));
-            if (raiseModInit)
-                events.OnModInit();
         });
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
+using HTableCluster.Replication;
 using static HTableCluster.Node.Tables.TableProtocol;
 
 namespace HTableCluster.Node.Tables;
@@ -56,6 +57,12 @@ internal sealed class WriteReplies(IActorRefProvider provider) : MinimalActorRef
                 break;
             case AtomicDone done:
                 Complete(done.Id, done.Result);
+                break;
+            case WriterProtocol.Loaded loaded:
+                Complete(loaded.Id, loaded);
+                break;
+            case WriterProtocol.Swapped swapped:
+                Complete(swapped.Id, swapped);
                 break;
             case WriteFailed failed when _pending.TryRemove(failed.Id, out var p):
                 p.Fail(failed.Error);

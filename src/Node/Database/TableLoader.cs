@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using HTableCluster.Node.Configuration;
+using HTableCluster.Node.Tables;
+using HTableCluster.Storage;
+using HTableCluster.Storage.Postgres;
+using Npgsql;
+
+namespace HTableCluster.Node.Database;
+
+/// <summary>
+/// Preloads every table with a <c>dbtable</c> from PostgreSQL when the node starts, then raises
+/// <c>htable:mod-init</c>. A service of the outer host: it outlives actor-system rebuilds and reaches
+/// the partition writers through <see cref="TableClient.LoadAsync"/> (bulk batches at version 0, not
+/// replicated; for a replicated table anything a peer sends supersedes them). The node serves every
+/// table meanwhile; <see cref="Readiness"/> lists the tables still loading, with the last database
+/// error, and the loader retries with backoff until the load succeeds.
+/// </summary>
+public sealed partial class TableLoader(NodeSettings settings, HTableNode node, Readiness readiness, TableEvents events, ILogger<TableLoader> log) : BackgroundService
+{
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(30);
+
+    // Batches handed to the writers before the oldest one must be done: the database read and the
+    // writers' work overlap, and memory stays bounded.
+    private const int InFlight = 4;
+
+    /// <summary>Tables loaded so far (for tests and diagnostics).</summary>
+    public int Loaded { get; private set; }
+
+    /// <summary>How <c>Htable</c>'s database parameters and the RPC limits read rows.</summary>
+    public static DbLoadOptions LoadOptions(NodeSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var h = settings.Htable;
+        return new DbLoadOptions
+        {
+            KeyNameColumn = h.KeyNameColumn,
+            KeyTypeColumn = h.KeyTypeColumn,
+            ValueTypeColumn = h.ValueTypeColumn,
+            KeyValueColumn = h.KeyValueColumn,
+            ExpiresColumn = h.ExpiresColumn,
+            ArraySizeSuffix = h.ArraySizeSuffix,
+            FetchRows = h.FetchRows,
+            DbExpires = h.DbExpires == 1,
+            MaxKeyBytes = settings.Rpc.MaxKeyBytes,
+            MaxValueBytes = settings.Rpc.MaxValueBytes,
+        };
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var tables = settings.Tables.Where(t => t.DbTable.Length > 0).ToList();
+        if (tables.Count > 0 && settings.Htable.DbUrl.Length == 0)
+        {
+            LogNoDbUrl(log, string.Join(", ", tables.Select(t => t.Name)));
+            tables.Clear();
+        }
+        foreach (var t in tables)
+            readiness.SetLoading(t.Name, true);
+        await node.Started.WaitAsync(stoppingToken).ConfigureAwait(false);
+        if (tables.Count > 0)
+        {
+            var source = new PostgresTableSource(DbUrl.ToConnectionString(settings.Htable.DbUrl), LoadOptions(settings));
+            foreach (var t in tables)
+                await LoadWithRetriesAsync(source, t, stoppingToken).ConfigureAwait(false);
+        }
+        events.OnModInit();
+    }
+
+    private async Task LoadWithRetriesAsync(PostgresTableSource source, TableOptions table, CancellationToken ct)
+    {
+        var delay = FirstRetry;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await LoadAsync(source, table, ct).ConfigureAwait(false);
+                readiness.SetLoading(table.Name, false);
+                Loaded++;
+                return;
+            }
+            catch (Exception ex) when (IsDatabaseTrouble(ex) && !ct.IsCancellationRequested)
+            {
+                var reason = Describe(ex);
+                readiness.SetLoading(table.Name, true, $"{reason} (attempt {attempt}; retrying in {delay.TotalSeconds:0} s)");
+                LogLoadFailed(log, table.Name, table.DbTable, attempt, reason, delay.TotalSeconds);
+                await Task.Delay(delay, ct).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, LastRetry.Ticks));
+            }
+        }
+    }
+
+    private async Task LoadAsync(PostgresTableSource source, TableOptions table, CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        var pending = new Queue<Task<int>>();
+        long stored = 0;
+        long problems = 0;
+        await foreach (var batch in source.ReadAsync(table, ct).ConfigureAwait(false))
+        {
+            foreach (var p in batch.Problems)
+            {
+                problems++;
+                LogBadRow(log, p);
+            }
+            if (batch.Items.Count == 0)
+                continue;
+            // Found again for every batch: after a rebuild of the actor system the writers are new.
+            pending.Enqueue(node.Table(table.Name).LoadAsync(batch.Items, ct));
+            if (pending.Count >= InFlight)
+                stored += await pending.Dequeue().ConfigureAwait(false);
+        }
+        while (pending.Count > 0)
+            stored += await pending.Dequeue().ConfigureAwait(false);
+        LogLoaded(log, table.Name, stored, table.DbTable, watch.Elapsed.TotalSeconds, problems);
+    }
+
+    private static bool IsDatabaseTrouble(Exception ex) =>
+        ex is NpgsqlException or SocketException or TimeoutException or NodeUnavailableException or IOException
+        || ex is InvalidOperationException { InnerException: NpgsqlException };
+
+    // What an operator needs from the error: the server's message and code, or the network failure.
+    private static string Describe(Exception ex) => ex switch
+    {
+        PostgresException pg => $"{pg.MessageText} ({pg.SqlState})",
+        NpgsqlException { InnerException: SocketException s } => "cannot reach the database: " + s.Message,
+        NpgsqlException { InnerException: { } inner } n => n.Message + ": " + inner.Message,
+        _ => ex.Message,
+    };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tables {Tables} have a dbtable but Htable:DbUrl (db_url) is empty: nothing is loaded")]
+    private static partial void LogNoDbUrl(ILogger logger, string tables);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Table {Table}: loading from {DbTable} failed (attempt {Attempt}): {Reason}; retrying in {Seconds:0} s")]
+    private static partial void LogLoadFailed(ILogger logger, string table, string dbTable, int attempt, string reason, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Problem}")]
+    private static partial void LogBadRow(ILogger logger, string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Table {Table}: loaded {Items} items from {DbTable} in {Seconds:0.0} s ({Skipped} bad rows skipped)")]
+    private static partial void LogLoaded(ILogger logger, string table, long items, string dbTable, double seconds, long skipped);
+}

@@ -1,0 +1,93 @@
+using HTableCluster.Node.Tables;
+using HTableCluster.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace HTableCluster.Node.Tests;
+
+/// <summary>Tables with a dbtable preload from a real PostgreSQL when the node starts.</summary>
+public sealed class DatabasePreloadTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    private static async Task<string> ReadyBodyAsync(NodeFixture node)
+    {
+        using var response = await node.Http.GetAsync(new Uri(node.RpcUrl, "/health/ready"));
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    [Fact]
+    public async Task Kamailio_rows_are_loaded_at_start_and_mod_init_comes_after_them()
+    {
+        var cs = await SharedPostgres.DatabaseAsync();
+        var preloadedWhenModInit = -1L;
+        await using var node = await ClusterNode.StartAsync("pre1", ["db=>size=8;dbtable=htable", "m=>size=4"], settings: new Dictionary<string, string?> { ["Htable:DbUrl"] = cs });
+        var events = node.Services.GetRequiredService<TableEvents>();
+        events.ModInit += () => preloadedWhenModInit = node.Node.Table("db").Table.RawCount;
+        await node.WaitReadyAsync(Wait);
+
+        var db = node.Node.Table("db");
+        Assert.Equal("hello", db.Get("s1")!.StringValue);
+        Assert.Equal(3, db.Get("arr::size")!.IntValue);
+        Assert.Equal(2, db.Get("iarr::size")!.IntValue);
+        Assert.Null(db.Get("badint")); // reported and skipped (Kamailio stores 0)
+        Assert.Equal(0, db.Get("n1")!.Version);
+        Assert.True(events.Initialized);
+        Assert.True(preloadedWhenModInit is -1 or 11, $"mod-init saw {preloadedWhenModInit} items");
+        Assert.Equal(11, db.Table.RawCount);
+
+        // A write after the load wins over the loaded row.
+        await db.SetStringAsync("s1", "mine");
+        Assert.Equal("mine", db.Get("s1")!.StringValue);
+    }
+
+    [Fact]
+    public async Task A_missing_table_leaves_the_node_live_and_not_ready_until_the_table_appears()
+    {
+        var server = await SharedPostgres.GetAsync();
+        var cs = await server.CreateDatabaseAsync("late");
+        await using var node = await ClusterNode.StartAsync("pre2", ["db=>size=8;dbtable=htable", "m=>size=4"], settings: new Dictionary<string, string?> { ["Htable:DbUrl"] = cs });
+
+        await ClusterNode.EventuallyAsync(async () =>
+        {
+            var body = await ReadyBodyAsync(node);
+            Assert.Contains("table db still loading", body, StringComparison.Ordinal);
+            Assert.Contains("does not exist", body, StringComparison.Ordinal);
+        }, Wait);
+        Assert.False(node.Services.GetRequiredService<TableEvents>().Initialized);
+        // Other tables work meanwhile.
+        await node.ResultAsync("htable.sets", "m", "k", "v");
+        Assert.Equal("v", (await node.ResultAsync("htable.get", "m", "k")).GetProperty("item").GetProperty("value").GetString());
+
+        await Storage.Postgres.HtableSchema.CreateAsync(cs);
+        await PostgresServer.ExecuteAsync(cs, SharedPostgres.SeedRows);
+        await node.WaitReadyAsync(Wait);
+        Assert.Equal(42, node.Node.Table("db").Get("n1")!.IntValue);
+        Assert.True(node.Services.GetRequiredService<TableEvents>().Initialized);
+    }
+
+    [Fact]
+    public async Task An_unreachable_database_is_a_reason_on_health_ready()
+    {
+        await using var node = await ClusterNode.StartAsync("pre3", ["db=>size=8;dbtable=htable"], settings: new Dictionary<string, string?> { ["Htable:DbUrl"] = "postgres://u:p@127.0.0.1:1/none" });
+        await ClusterNode.EventuallyAsync(async () =>
+        {
+            var body = await ReadyBodyAsync(node);
+            Assert.StartsWith("not ready:", body, StringComparison.Ordinal);
+            Assert.Contains("table db still loading: cannot reach the database", body, StringComparison.Ordinal);
+        }, Wait);
+        using var live = await node.Http.GetAsync(new Uri(node.RpcUrl, "/health/live"));
+        Assert.Equal(200, (int)live.StatusCode);
+    }
+
+    [Fact]
+    public async Task Db_init_creates_kamailios_schema_and_reports_a_bad_url()
+    {
+        var server = await SharedPostgres.GetAsync();
+        var cs = await server.CreateDatabaseAsync("init");
+        var root = new System.CommandLine.RootCommand { DbCommand.Create() };
+        Assert.Equal(0, await root.Parse(["db", "init", "--db-url", cs]).InvokeAsync());
+        Assert.Equal(0, await root.Parse(["db", "init", "--db-url", cs]).InvokeAsync()); // idempotent
+        await PostgresServer.ExecuteAsync(cs, SharedPostgres.SeedRows);
+        Assert.Equal(1, await root.Parse(["db", "init", "--db-url", "mysql://u:p@h/db"]).InvokeAsync());
+    }
+}
