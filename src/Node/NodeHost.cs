@@ -86,6 +86,8 @@ public static class NodeHost
             replicaStart, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IHostApplicationLifetime>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterMember>());
         builder.Services.AddHostedService<MemoryCompactor>();
+        builder.Services.AddSingleton<TableDatabase>();
+        builder.Services.AddSingleton<TableReloader>();
         builder.Services.AddSingleton<TableLoader>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TableLoader>());
 

@@ -23,6 +23,7 @@ public sealed class StagedContents
     internal StagedContents(HTable table)
     {
         Table = table;
+        StartVersion = table.Clock.Next();
         _maps = new PartitionMap?[table.PartitionCount];
         for (var i = 0; i < _maps.Length; i++)
             _maps[i] = new PartitionMap();
@@ -30,6 +31,12 @@ public sealed class StagedContents
 
     /// <summary>The table these contents are for.</summary>
     public HTable Table { get; }
+
+    /// <summary>
+    /// A version stamped when staging began: what the table holds with a higher version (written,
+    /// deleted or received while the contents were being read) survives the swap.
+    /// </summary>
+    public long StartVersion { get; }
 
     /// <summary>Number of items staged (a key staged twice counts once).</summary>
     public int Count => _count;

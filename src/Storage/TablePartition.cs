@@ -105,10 +105,11 @@ public sealed class TablePartition
     /// <summary>
     /// Installs this partition's part of <paramref name="contents"/> (<c>htable.reload</c>) with one
     /// reference assignment: a concurrent reader sees either everything that was here or everything
-    /// staged, never a mix. What was here goes as with <see cref="Clear"/>: items, deletion markers and
+    /// staged, never a mix. What was here goes as with <see cref="Clear"/> (items, deletion markers and
     /// expired items not yet collected, without expired events and without being recorded for
-    /// replication; the swapped-in items (version 0) are not recorded either, and the reset version
-    /// stays. Changes recorded before the swap and not yet taken stay pending and are returned by the
+    /// replication), except what was stamped after staging began (<see cref="StagedContents.StartVersion"/>):
+    /// a write, deletion or replicated item newer than the reload's start stays over the staged row.
+    /// The swapped-in items (version 0) are not recorded, and the reset version stays. Changes recorded before the swap and not yet taken stay pending and are returned by the
     /// next <see cref="TakeChanges"/>: they are local writes already acknowledged, which peers must
     /// still receive. Each partition swaps a given contents in once. Returns how many items the
     /// partition holds now.
@@ -119,6 +120,12 @@ public sealed class TablePartition
         if (!ReferenceEquals(contents.Table, _table))
             throw new ArgumentException("contents staged for another table", nameof(contents));
         var map = contents.Take(Index);
+        // Writes made since staging began are newer than the database rows: they stay.
+        foreach (var item in _map.Snapshot())
+        {
+            if (ItemBuffer.VersionOf(item) > contents.StartVersion)
+                map.Put(ItemBuffer.HashOf(item), item);
+        }
         _map = map;
         return map.Count;
     }

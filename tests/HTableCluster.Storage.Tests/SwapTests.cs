@@ -110,6 +110,29 @@ public class SwapTests
     }
 
     [Fact]
+    public void Writes_and_deletions_made_while_the_contents_were_staged_survive_the_swap()
+    {
+        var t = TestTables.CreateReplicated("t=>", _time);
+        t.Set("before", "memory");
+        t.Set("gone", "memory");
+        t.Set("changed", "memory");
+        var staged = t.StageContents();
+        // Meanwhile (the database is being read): a new key, a deletion, an update.
+        t.Set("during", "new");
+        t.Owner(HTable.MakeKey("gone")).Delete(HTable.MakeKey("gone"));
+        t.Set("changed", "newer");
+        staged.AddRange([LoadedItem.OfString("before", "db"), LoadedItem.OfString("gone", "db"), LoadedItem.OfString("changed", "db"), LoadedItem.OfString("fresh", "db")]);
+
+        SwapAll(t, staged);
+
+        Assert.Equal("db", t.Get("before")!.StringValue);  // stamped before the reload began
+        Assert.Equal("db", t.Get("fresh")!.StringValue);
+        Assert.Equal("new", t.Get("during")!.StringValue);
+        Assert.Null(t.Get("gone"));                          // its deletion marker is newer
+        Assert.Equal("newer", t.Get("changed")!.StringValue);
+    }
+
+    [Fact]
     public void Contents_are_swapped_in_once_per_partition_and_only_into_their_table()
     {
         var t = TestTables.Create("t=>", _time, partitions: 2);

@@ -1,10 +1,8 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using HTableCluster.Node.Configuration;
 using HTableCluster.Node.Tables;
 using HTableCluster.Storage;
 using HTableCluster.Storage.Postgres;
-using Npgsql;
 
 namespace HTableCluster.Node.Database;
 
@@ -16,7 +14,7 @@ namespace HTableCluster.Node.Database;
 /// table meanwhile; <see cref="Readiness"/> lists the tables still loading, with the last database
 /// error, and the loader retries with backoff until the load succeeds.
 /// </summary>
-public sealed partial class TableLoader(NodeSettings settings, HTableNode node, Readiness readiness, TableEvents events, ILogger<TableLoader> log) : BackgroundService
+public sealed partial class TableLoader(NodeSettings settings, TableDatabase database, HTableNode node, Readiness readiness, TableEvents events, ILogger<TableLoader> log) : BackgroundService
 {
     private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(30);
@@ -28,31 +26,11 @@ public sealed partial class TableLoader(NodeSettings settings, HTableNode node, 
     /// <summary>Tables loaded so far (for tests and diagnostics).</summary>
     public int Loaded { get; private set; }
 
-    /// <summary>How <c>Htable</c>'s database parameters and the RPC limits read rows.</summary>
-    public static DbLoadOptions LoadOptions(NodeSettings settings)
-    {
-        ArgumentNullException.ThrowIfNull(settings);
-        var h = settings.Htable;
-        return new DbLoadOptions
-        {
-            KeyNameColumn = h.KeyNameColumn,
-            KeyTypeColumn = h.KeyTypeColumn,
-            ValueTypeColumn = h.ValueTypeColumn,
-            KeyValueColumn = h.KeyValueColumn,
-            ExpiresColumn = h.ExpiresColumn,
-            ArraySizeSuffix = h.ArraySizeSuffix,
-            FetchRows = h.FetchRows,
-            DbExpires = h.DbExpires == 1,
-            MaxKeyBytes = settings.Rpc.MaxKeyBytes,
-            MaxValueBytes = settings.Rpc.MaxValueBytes,
-        };
-    }
-
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var tables = settings.Tables.Where(t => t.DbTable.Length > 0).ToList();
-        if (tables.Count > 0 && settings.Htable.DbUrl.Length == 0)
+        if (tables.Count > 0 && database.Source is null)
         {
             LogNoDbUrl(log, string.Join(", ", tables.Select(t => t.Name)));
             tables.Clear();
@@ -60,12 +38,8 @@ public sealed partial class TableLoader(NodeSettings settings, HTableNode node, 
         foreach (var t in tables)
             readiness.SetLoading(t.Name, true);
         await node.Started.WaitAsync(stoppingToken).ConfigureAwait(false);
-        if (tables.Count > 0)
-        {
-            var source = new PostgresTableSource(DbUrl.ToConnectionString(settings.Htable.DbUrl), LoadOptions(settings));
-            foreach (var t in tables)
-                await LoadWithRetriesAsync(source, t, stoppingToken).ConfigureAwait(false);
-        }
+        foreach (var t in tables)
+            await LoadWithRetriesAsync(database.Source!, t, stoppingToken).ConfigureAwait(false);
         events.OnModInit();
     }
 
@@ -81,9 +55,9 @@ public sealed partial class TableLoader(NodeSettings settings, HTableNode node, 
                 Loaded++;
                 return;
             }
-            catch (Exception ex) when (IsDatabaseTrouble(ex) && !ct.IsCancellationRequested)
+            catch (Exception ex) when ((TableDatabase.IsTrouble(ex) || ex is NodeUnavailableException) && !ct.IsCancellationRequested)
             {
-                var reason = Describe(ex);
+                var reason = TableDatabase.Describe(ex);
                 readiness.SetLoading(table.Name, true, $"{reason} (attempt {attempt}; retrying in {delay.TotalSeconds:0} s)");
                 LogLoadFailed(log, table.Name, table.DbTable, attempt, reason, delay.TotalSeconds);
                 await Task.Delay(delay, ct).ConfigureAwait(false);
@@ -116,19 +90,6 @@ public sealed partial class TableLoader(NodeSettings settings, HTableNode node, 
             stored += await pending.Dequeue().ConfigureAwait(false);
         LogLoaded(log, table.Name, stored, table.DbTable, watch.Elapsed.TotalSeconds, problems);
     }
-
-    private static bool IsDatabaseTrouble(Exception ex) =>
-        ex is NpgsqlException or SocketException or TimeoutException or NodeUnavailableException or IOException
-        || ex is InvalidOperationException { InnerException: NpgsqlException };
-
-    // What an operator needs from the error: the server's message and code, or the network failure.
-    private static string Describe(Exception ex) => ex switch
-    {
-        PostgresException pg => $"{pg.MessageText} ({pg.SqlState})",
-        NpgsqlException { InnerException: SocketException s } => "cannot reach the database: " + s.Message,
-        NpgsqlException { InnerException: { } inner } n => n.Message + ": " + inner.Message,
-        _ => ex.Message,
-    };
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tables {Tables} have a dbtable but Htable:DbUrl (db_url) is empty: nothing is loaded")]
     private static partial void LogNoDbUrl(ILogger logger, string tables);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using HTableCluster.Node.Configuration;
+using HTableCluster.Node.Database;
 using Akka.Hosting;
 using HTableCluster.Node.Tables;
 using HTableCluster.Replication;
@@ -15,7 +16,7 @@ namespace HTableCluster.Node.Rpc;
 /// 64-bit, expired-but-uncollected items count as missing everywhere, and an explicit expiry
 /// (setex/setxs/setxi) takes effect on every table, not only on autoexpire tables.
 /// </summary>
-public sealed class KamailioMethods(HTableNode node, NodeSettings settings)
+public sealed class KamailioMethods(HTableNode node, NodeSettings settings, TableReloader reloader)
 {
     /// <summary>Kamailio's fault code for most htable errors.</summary>
     public const int Fault = 500;
@@ -36,8 +37,8 @@ public sealed class KamailioMethods(HTableNode node, NodeSettings settings)
         yield return new("htable.setxs", "Set one key in a hash table to a string value and its expire value.", true, SetStringExpire);
         yield return new("htable.setxi", "Set one key in a hash table to an integer value and its expire value.", true, SetIntegerExpire);
         yield return new("htable.dump", "Dump the contents of hash table.", false, Dump, Scans: true);
-        yield return new("htable.reload", "Reload hash table from database.", false, Reload);
-        yield return new("htable.store", "Store hash table to database.", false, Store);
+        yield return new("htable.reload", "Reload hash table from database.", false, Reload, Scans: true);
+        yield return new("htable.store", "Store hash table to database.", false, Store, Scans: true);
         yield return new("htable.flush", "Flush hash table.", false, Flush);
         yield return new("htable.listTables", "List all htables.", false, ListTables, Scans: true);
         yield return new("htable.stats", "Statistics about htables.", false, Stats, Scans: true);
@@ -171,23 +172,32 @@ public sealed class KamailioMethods(HTableNode node, NodeSettings settings)
             ? new RpcObject().With("name", e.Key).With("value", e.IntValue).With("type", "int")
             : new RpcObject().With("name", e.Key).With("value", e.StringValue).With("type", "str");
 
-    private ValueTask<RpcReply> Reload(RpcParams p, WriteSink sink) => DatabaseCommand(p, "Htable reload failed");
-
-    private ValueTask<RpcReply> Store(RpcParams p, WriteSink sink) => DatabaseCommand(p, "Storing htable failed");
-
-    // Kamailio checks the database URL before the parameters. Database preload and write-back are
-    // provided by the PostgreSQL layer; until a table has a database source these fail as Kamailio does.
-    private ValueTask<RpcReply> DatabaseCommand(RpcParams p, string failure)
+    // Kamailio answers only "Htable reload failed"; the reason is in the node's log.
+    private async ValueTask<RpcReply> Reload(RpcParams p, WriteSink sink)
     {
+        if (DatabaseTable(p, out var name) is { } refused)
+            return refused;
+        return await reloader.ReloadAsync(name).ConfigureAwait(false) is null
+            ? RpcReply.Ok("Ok. Htable reloaded.")
+            : RpcReply.Fail(Fault, "Htable reload failed");
+    }
+
+    private ValueTask<RpcReply> Store(RpcParams p, WriteSink sink) =>
+        DatabaseTable(p, out _) is { } refused ? refused.AsTask() : RpcReply.Fail(Fault, "Storing htable failed").AsTask();
+
+    // Kamailio checks the database URL before the parameters, then the table and its dbtable.
+    private RpcReply? DatabaseTable(RpcParams p, out string name)
+    {
+        name = "";
         if (string.IsNullOrEmpty(settings.Htable.DbUrl))
-            return RpcReply.Fail(Fault, "No htable db_url").AsTask();
-        if (!p.KamString(0, false, out var name))
-            return RpcReply.Fail(Fault, "No htable name given").AsTask();
+            return RpcReply.Fail(Fault, "No htable db_url");
+        if (!p.KamString(0, false, out name))
+            return RpcReply.Fail(Fault, "No htable name given");
         if (node.Find(name) is not { } t)
-            return NoSuchTable();
+            return RpcReply.Fail(Fault, "No such htable");
         if (t.Table.Options.DbTable.Length == 0)
-            return RpcReply.Fail(Fault, "No database htable").AsTask();
-        return RpcReply.Fail(Fault, failure).AsTask();
+            return RpcReply.Fail(Fault, "No database htable");
+        return null;
     }
 
     private async ValueTask<RpcReply> Flush(RpcParams p, WriteSink sink)

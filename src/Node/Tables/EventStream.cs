@@ -46,9 +46,16 @@ public sealed class EventStream
                 queue.Writer.TryWrite(Format(table.Name, e));
         }
 
+        void OnReloaded(HTable table)
+        {
+            if (filter.Length == 0 || filter == table.Name)
+                queue.Writer.TryWrite($"event: htable:reloaded:{table.Name}\ndata: {{\"table\":{JsonSerializer.Serialize(table.Name)}}}\n\n");
+        }
+
         ctx.Response.ContentType = "text/event-stream";
         ctx.Response.Headers.CacheControl = "no-cache";
         _events.Expired += OnExpired;
+        _events.Reloaded += OnReloaded;
         using var end = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, _stopping);
         try
         {
@@ -78,6 +85,7 @@ public sealed class EventStream
         finally
         {
             _events.Expired -= OnExpired;
+            _events.Reloaded -= OnReloaded;
         }
     }
 

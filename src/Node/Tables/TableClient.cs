@@ -179,6 +179,34 @@ public sealed class TableClient
         return stored;
     }
 
+    /// <summary>
+    /// Installs staged contents (<c>htable.reload</c>): one message to each writer, which swaps its
+    /// partition in at once. Returns the items the table holds afterwards. A writer that refuses
+    /// (contents of another table, or swapped before) throws <see cref="InvalidOperationException"/>.
+    /// </summary>
+    public async Task<int> SwapAsync(StagedContents contents, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(contents);
+        if (_closed)
+            throw new NodeUnavailableException();
+        var pending = new Task<Replication.WriterProtocol.Swapped>[_writers.Length];
+        for (var p = 0; p < _writers.Length; p++)
+        {
+            var (id, reply) = _replies.Expect<Replication.WriterProtocol.Swapped>(completeInline: false);
+            _writers[p].Tell(new Replication.WriterProtocol.Swap(id, contents), _replies);
+            pending[p] = reply;
+        }
+        var items = 0;
+        string? error = null;
+        foreach (var task in pending)
+        {
+            var swapped = await Until(task, cancellationToken).ConfigureAwait(false);
+            error ??= swapped.Error;
+            items += swapped.Items;
+        }
+        return error is null ? items : throw new InvalidOperationException($"table {Name}: {error}");
+    }
+
     // Without a token that can be cancelled, the write's own task (no extra allocation).
     private static Task<T> Until<T>(Task<T> task, CancellationToken cancellationToken) =>
         cancellationToken.CanBeCanceled ? task.WaitAsync(cancellationToken) : task;

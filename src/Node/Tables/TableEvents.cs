@@ -7,7 +7,9 @@ namespace HTableCluster.Node.Tables;
 /// Table events raised on this node, the counterparts of Kamailio's event routes:
 /// <c>htable:mod-init</c> once the tables are started (<see cref="ModInit"/>), and
 /// <c>htable:expired:&lt;table&gt;</c> for each item the expiry sweep collects (<see cref="Expired"/>,
-/// with the item's key and value as <c>$shtrecord(key)</c>/<c>$shtrecord(value)</c>). Embedded
+/// with the item's key and value as <c>$shtrecord(key)</c>/<c>$shtrecord(value)</c>), and
+/// <c>htable:reloaded:&lt;table&gt;</c> after <c>htable.reload</c> swapped new contents in
+/// (<see cref="Reloaded"/>). Embedded
 /// applications subscribe to the events; remote clients read them from GET /events.
 /// </summary>
 public sealed partial class TableEvents(ILogger<TableEvents> logger)
@@ -18,6 +20,9 @@ public sealed partial class TableEvents(ILogger<TableEvents> logger)
     /// <summary>Raised once when every table is started.</summary>
     public event Action? ModInit;
 
+    /// <summary>Raised after a table's contents were reloaded from its database.</summary>
+    public event Action<HTable>? Reloaded;
+
     /// <summary>True once <see cref="ModInit"/> has been raised.</summary>
     public bool Initialized { get; private set; }
 
@@ -26,6 +31,22 @@ public sealed partial class TableEvents(ILogger<TableEvents> logger)
         LogModInit(logger);
         Initialized = true;
         ModInit?.Invoke();
+    }
+
+    internal void OnReloaded(HTable table)
+    {
+        LogReloaded(logger, table.Name, table.RawCount);
+        foreach (var h in Reloaded?.GetInvocationList() ?? [])
+        {
+            try
+            {
+                ((Action<HTable>)h)(table);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogSubscriberFailed(logger, ex, table.Name);
+            }
+        }
     }
 
     /// <summary>Number of items collected by expiry since start.</summary>
@@ -60,7 +81,10 @@ public sealed partial class TableEvents(ILogger<TableEvents> logger)
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "An htable:expired subscriber failed for {Table}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "htable:reloaded:{Table} ({Items} items)")]
+    private static partial void LogReloaded(ILogger logger, string table, int items);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "An htable event subscriber failed for {Table}")]
     private static partial void LogSubscriberFailed(ILogger logger, Exception exception, string table);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "htable:mod-init")]
