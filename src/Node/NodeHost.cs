@@ -82,11 +82,15 @@ public static class NodeHost
             sp.GetRequiredService<ILogger<RpcDispatcher>>(),
             inlineWrites: settings.Rpc.InlineIo));
 
+        // Registered before the cluster member, so it stops after it: a shutdown store sees every
+        // write the table writers accepted.
+        builder.Services.AddSingleton<TableDatabase>();
+        builder.Services.AddSingleton<TableStore>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<TableStore>());
         builder.Services.AddSingleton(sp => new ClusterMember(settings, tables, node, sp.GetRequiredService<TableEvents>(), readiness,
             replicaStart, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IHostApplicationLifetime>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterMember>());
         builder.Services.AddHostedService<MemoryCompactor>();
-        builder.Services.AddSingleton<TableDatabase>();
         builder.Services.AddSingleton<TableReloader>();
         builder.Services.AddSingleton<TableLoader>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TableLoader>());

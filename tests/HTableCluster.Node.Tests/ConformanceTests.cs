@@ -80,7 +80,7 @@ public sealed class ConformanceTests(NodeFixture node) : IClassFixture<NodeFixtu
     {
         const string Wide = "values are 64-bit here (Kamailio 5.6 truncates to 32 bits); see RpcBehaviourTests.Seti_keeps_64_bit_values";
         const string Protocol = "JSON-RPC 2.0 instead of Kamailio's dropped connection / empty {} result; see ProtocolTests";
-        const string Db = "reload/store need the PostgreSQL layer";
+        const string Db = "the reference loads the seed row badint (value 'notanumber', value_type 1) as 0; here it is reported and skipped, so a reload from the seed rows gives one item less; see DatabasePreloadTests";
         const string Dmq = "htable.dmqsync/dmqresync come from Kamailio 5.7 and are served here; see ReplicationClusterTests";
         const string Expiry = "an explicit expiry takes effect on every table (Kamailio 5.6 ignores it without autoexpire or loses it on a longer value); see RpcBehaviourTests";
         return new Dictionary<string, string>(StringComparer.Ordinal)
@@ -95,9 +95,6 @@ public sealed class ConformanceTests(NodeFixture node) : IClassFixture<NodeFixtu
             ["system.listMethods (full list; htable.* subset is what 5.6 has)"] = "this node serves its own method list",
             ["system.methodSignature htable.get"] = "not implemented by either; no need to copy the text",
             ["db table: set in memory, reload discards it"] = Db,
-            ["db table: store, flush, reload round trip"] = Db,
-            ["db table: setxs item stored then reloaded (expire time-dependent)"] = Db,
-            ["db table: flush then store empties db; reload gives empty"] = Db,
             ["setex 1 then get after-expiry (sleep 3s)"] = Expiry,
             ["setxi 2 then get after-expiry (sleep 4s)"] = Expiry,
             ["setex 10 on existing key in a (autoexpire=0) then get (expire timestamp time-dependent)"] = Expiry,

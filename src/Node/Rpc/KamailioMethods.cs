@@ -16,7 +16,7 @@ namespace HTableCluster.Node.Rpc;
 /// 64-bit, expired-but-uncollected items count as missing everywhere, and an explicit expiry
 /// (setex/setxs/setxi) takes effect on every table, not only on autoexpire tables.
 /// </summary>
-public sealed class KamailioMethods(HTableNode node, NodeSettings settings, TableReloader reloader)
+public sealed class KamailioMethods(HTableNode node, NodeSettings settings, TableReloader reloader, TableStore store)
 {
     /// <summary>Kamailio's fault code for most htable errors.</summary>
     public const int Fault = 500;
@@ -182,8 +182,15 @@ public sealed class KamailioMethods(HTableNode node, NodeSettings settings, Tabl
             : RpcReply.Fail(Fault, "Htable reload failed");
     }
 
-    private ValueTask<RpcReply> Store(RpcParams p, WriteSink sink) =>
-        DatabaseTable(p, out _) is { } refused ? refused.AsTask() : RpcReply.Fail(Fault, "Storing htable failed").AsTask();
+    // Kamailio answers only "Storing htable failed"; the reason is in the node's log.
+    private async ValueTask<RpcReply> Store(RpcParams p, WriteSink sink)
+    {
+        if (DatabaseTable(p, out var name) is { } refused)
+            return refused;
+        return await store.StoreAsync(name).ConfigureAwait(false) is null
+            ? RpcReply.Ok("Ok. Htable successfully stored to DB.")
+            : RpcReply.Fail(Fault, "Storing htable failed");
+    }
 
     // Kamailio checks the database URL before the parameters, then the table and its dbtable.
     private RpcReply? DatabaseTable(RpcParams p, out string name)

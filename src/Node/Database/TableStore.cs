@@ -1,0 +1,103 @@
+using HTableCluster.Node.Configuration;
+using HTableCluster.Node.Tables;
+using HTableCluster.Storage;
+using HTableCluster.Storage.Postgres;
+
+namespace HTableCluster.Node.Database;
+
+/// <summary>
+/// Writes tables back to their <c>dbtable</c>: <c>htable.store</c> on demand, and every
+/// <c>dbmode=1</c> table when the process shuts down (not when the actor system is rebuilt after a
+/// downing: this is a service of the outer host, stopped after the cluster member, so every write
+/// the writers accepted is in). Each store is one transaction (<see cref="PostgresTableSink"/>); a
+/// failure (the connection lost mid-store) rolls back, is logged, and is tried again a few times.
+/// </summary>
+public sealed partial class TableStore(NodeSettings settings, TableDatabase database, HTableNode node, ILogger<TableStore> log) : IHostedService
+{
+    private const int Attempts = 3;
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(500);
+    private readonly Dictionary<string, SemaphoreSlim> _gates = new(StringComparer.Ordinal);
+    private readonly PostgresTableSink? _sink = database.Source is null ? null : new PostgresTableSink(DbUrl.ToConnectionString(settings.Htable.DbUrl), database.Options);
+
+    /// <inheritdoc />
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        // As in Kamailio, a table that does not replicate is written by every node that has it.
+        if (settings.Cluster.Seeds.Count > 0)
+        {
+            foreach (var t in settings.Tables.Where(t => t.DbMode == 1 && t.DbTable.Length > 0 && !(t.DmqReplicate && settings.Htable.EnableDmq == 1)))
+                LogSharedDbMode(log, t.Name, t.DbTable);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        foreach (var t in settings.Tables.Where(t => t.DbMode == 1 && database.Serves(t)))
+        {
+            if (t.Cols.Count > 0)
+                continue;
+            await StoreAsync(t.Name, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stores <paramref name="table"/>; null on success, otherwise what went wrong (also logged).</summary>
+    public async Task<string?> StoreAsync(string table, CancellationToken cancellationToken = default)
+    {
+        if (_sink is null || node.Find(table) is not { } client || !database.Serves(client.Table.Options))
+            return $"table {table} has no database";
+        var gate = Gate(table);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var delay = FirstRetry;
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    var rows = await _sink.StoreAsync(client.Table.Options, client.Table.Items(), client.Table.Clock.NowMs, cancellationToken).ConfigureAwait(false);
+                    LogStored(log, table, rows, client.Table.Options.DbTable);
+                    return null;
+                }
+                catch (NotSupportedException ex)
+                {
+                    LogStoreFailed(log, table, attempt, ex.Message);
+                    return ex.Message;
+                }
+                catch (Exception ex) when (TableDatabase.IsTrouble(ex) && !cancellationToken.IsCancellationRequested)
+                {
+                    var reason = TableDatabase.Describe(ex);
+                    LogStoreFailed(log, table, attempt, reason);
+                    if (attempt == Attempts)
+                        return reason;
+                    await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                    delay *= 2;
+                }
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private SemaphoreSlim Gate(string table)
+    {
+        lock (_gates)
+        {
+            if (!_gates.TryGetValue(table, out var gate))
+                _gates[table] = gate = new SemaphoreSlim(1, 1);
+            return gate;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Table {Table} has dbmode=1 but does not replicate: every node that has it writes {DbTable} at shutdown, the last one wins (as in Kamailio)")]
+    private static partial void LogSharedDbMode(ILogger logger, string table, string dbTable);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Table {Table}: stored {Rows} rows to {DbTable}")]
+    private static partial void LogStored(ILogger logger, string table, int rows, string dbTable);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Table {Table}: store failed (attempt {Attempt}), the database table keeps its rows: {Reason}")]
+    private static partial void LogStoreFailed(ILogger logger, string table, int attempt, string reason);
+}

@@ -1,0 +1,127 @@
+using HTableCluster.Tests.Support;
+using Npgsql;
+
+namespace HTableCluster.Node.Tests;
+
+/// <summary>htable.store and the dbmode=1 shutdown store against a real PostgreSQL.</summary>
+public sealed class DatabaseStoreTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    private static async Task<ClusterNode> StartAsync(string id, string cs, string table = "db=>size=8;dbtable=htable;dbmode=1")
+    {
+        var node = await ClusterNode.StartAsync(id, [table], settings: new Dictionary<string, string?> { ["Htable:DbUrl"] = cs });
+        await node.WaitReadyAsync(Wait);
+        return node;
+    }
+
+    private static async Task<List<string>> RowsAsync(string cs)
+    {
+        await using var c = new NpgsqlConnection(cs);
+        await c.OpenAsync();
+        await using var cmd = new NpgsqlCommand("SELECT key_name || ':' || key_type || ':' || value_type || ':' || key_value || ':' || expires FROM htable ORDER BY key_name", c);
+        await using var r = await cmd.ExecuteReaderAsync();
+        var rows = new List<string>();
+        while (await r.ReadAsync())
+            rows.Add(r.GetString(0));
+        return rows;
+    }
+
+    [Fact]
+    public async Task Store_writes_the_live_table_as_kamailio_rows_and_reload_reads_them_back()
+    {
+        var cs = await SharedPostgres.DatabaseAsync();
+        await using var node = await StartAsync("st1", cs);
+        await node.ResultAsync("htable.sets", "db", "st", "stored\tand\\escaped");
+        await node.ResultAsync("htable.seti", "db", "si", -9);
+        await node.ResultAsync("htable.delete", "db", "neg");
+
+        Assert.Equal("Ok. Htable successfully stored to DB.", (await node.ResultAsync("htable.store", "db")).GetString());
+
+        var rows = await RowsAsync(cs);
+        Assert.Contains("si:0:1:-9:0", rows);
+        Assert.Contains("st:0:0:stored\tand\\escaped:0", rows);
+        Assert.Contains("arr[0]:0:0:x:0", rows);   // arrays come back as plain keys, as Kamailio writes them
+        Assert.Contains("arr::size:0:1:3:0", rows);
+        Assert.DoesNotContain(rows, r => r.StartsWith("neg:", StringComparison.Ordinal));
+        Assert.Equal(12, rows.Count);
+
+        await node.ResultAsync("htable.flush", "db");
+        await node.ResultAsync("htable.reload", "db");
+        Assert.Equal("stored\tand\\escaped", node.Node.Table("db").Get("st")!.StringValue);
+        Assert.Equal(-9, node.Node.Table("db").Get("si")!.IntValue);
+    }
+
+    [Fact]
+    public async Task A_store_that_fails_part_way_leaves_the_database_table_as_it_was()
+    {
+        var cs = await SharedPostgres.DatabaseAsync();
+        await using var node = await StartAsync("st2", cs);
+        var before = await RowsAsync(cs);
+        await node.ResultAsync("htable.sets", "db", "long", new string('x', 200)); // key_value is VARCHAR(128)
+
+        Assert.Equal((500, "Storing htable failed"), await node.ErrorAsync("htable.store", "db"));
+        Assert.Equal(before, await RowsAsync(cs));
+    }
+
+    [Fact]
+    public async Task A_connection_killed_mid_store_rolls_back_and_the_table_keeps_its_old_rows()
+    {
+        var cs = await SharedPostgres.DatabaseAsync();
+        var server = await SharedPostgres.GetAsync();
+        await using var node = await StartAsync("st3", cs);
+        var before = await RowsAsync(cs);
+        // Every insert of key 'slow' takes a second, long enough to kill the storing connection.
+        await PostgresServer.ExecuteAsync(cs, """
+            CREATE FUNCTION slow_insert() RETURNS trigger AS $$ BEGIN IF NEW.key_name = 'slow' THEN PERFORM pg_sleep(1); END IF; RETURN NEW; END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER slow BEFORE INSERT ON htable FOR EACH ROW EXECUTE FUNCTION slow_insert();
+            """);
+        await node.ResultAsync("htable.sets", "db", "slow", "1");
+        var database = new NpgsqlConnectionStringBuilder(cs).Database;
+        using var stop = new CancellationTokenSource();
+        var killer = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await PostgresServer.ExecuteAsync(server.AdminConnectionString,
+                    $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}' AND state = 'active' AND query LIKE 'COPY%'");
+                await Task.Delay(100);
+            }
+        });
+
+        var (code, message) = await node.ErrorAsync("htable.store", "db");
+        await stop.CancelAsync();
+        await killer;
+
+        Assert.Equal((500, "Storing htable failed"), (code, message));
+        Assert.Equal(before, await RowsAsync(cs));
+        // Once the database lets it, the same store succeeds.
+        await PostgresServer.ExecuteAsync(cs, "DROP TRIGGER slow ON htable;");
+        await node.ResultAsync("htable.store", "db");
+        Assert.Contains("slow:0:0:1:0", await RowsAsync(cs));
+    }
+
+    [Fact]
+    public async Task A_dbmode_table_is_stored_when_the_node_shuts_down()
+    {
+        var cs = await SharedPostgres.DatabaseAsync();
+        var node = await StartAsync("st4", cs);
+        await node.ResultAsync("htable.sets", "db", "at-exit", "kept");
+        await node.DisposeAsync();
+        Assert.Contains("at-exit:0:0:kept:0", await RowsAsync(cs));
+    }
+
+    [Fact]
+    public async Task A_table_with_cols_is_not_written_back()
+    {
+        var cs = await SharedPostgres.DatabaseAsync();
+        await PostgresServer.ExecuteAsync(cs, "CREATE TABLE gw (name text, ip text); INSERT INTO gw VALUES ('a', '10.0.0.1');");
+        await using var node = await StartAsync("st5", cs, "g=>dbtable=gw;cols='name,ip';dbmode=1");
+        await node.ResultAsync("htable.sets", "g", "b", "10.0.0.2");
+        Assert.Equal((500, "Storing htable failed"), await node.ErrorAsync("htable.store", "g"));
+        await using var c = new NpgsqlConnection(cs);
+        await c.OpenAsync();
+        await using var cmd = new NpgsqlCommand("SELECT count(*) FROM gw", c);
+        Assert.Equal(1L, await cmd.ExecuteScalarAsync());
+    }
+}
