@@ -4,6 +4,7 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using HTableCluster.Node.Configuration;
+using HTableCluster.Node.Database;
 using HTableCluster.Node.Tables;
 using HTableCluster.Replication;
 using HTableCluster.Storage;
@@ -28,6 +29,7 @@ public sealed class ClusterMember : IHostedService
     private readonly HTableNode _node;
     private readonly TableEvents _events;
     private readonly Readiness _readiness;
+    private readonly TableStore _store;
     private readonly ReplicaStart _replicaStart;
     private readonly ILoggerFactory _loggerFactory;
     private readonly IHostApplicationLifetime _lifetime;
@@ -40,13 +42,14 @@ public sealed class ClusterMember : IHostedService
 
     /// <summary>Creates the member (started by the outer host).</summary>
     public ClusterMember(NodeSettings settings, IReadOnlyList<HTable> tables, HTableNode node, TableEvents events,
-        Readiness readiness, ReplicaStart replicaStart, ILoggerFactory loggerFactory, IHostApplicationLifetime lifetime)
+        Readiness readiness, ReplicaStart replicaStart, TableStore store, ILoggerFactory loggerFactory, IHostApplicationLifetime lifetime)
     {
         _settings = settings;
         _tables = tables;
         _node = node;
         _events = events;
         _readiness = readiness;
+        _store = store;
         _replicaStart = replicaStart;
         _loggerFactory = loggerFactory;
         _lifetime = lifetime;
@@ -127,7 +130,14 @@ public sealed class ClusterMember : IHostedService
                 akka.WithReplication([.. _tables.Where(t => t.Replicated)], _settings.Replication, start, status);
             akka.WithTables(_tables, _node, _events, TimeSpan.FromSeconds(_settings.Htable.TimerInterval),
                 writeConcern: _settings.Replication.WriteConcern > 0);
-            akka.WithActors((system, _) => Watch(system, seeds, rejoinVia));
+            // Replicated tables are written back by one member: the oldest hosts the store singleton.
+            if (Replicate && _tables.Any(t => t.Replicated && t.Options.DbTable.Length > 0))
+                akka.WithSingleton<TableStoreActor>("table-store", TableStoreActor.Props(_store), new Akka.Cluster.Hosting.ClusterSingletonOptions());
+            akka.WithActors((system, registry) =>
+            {
+                _store.UseSingleton(registry.TryGet<TableStoreActor>(out var proxy) ? proxy : null);
+                Watch(system, seeds, rejoinVia);
+            });
         });
         var inner = builder.Build();
         try
@@ -219,6 +229,12 @@ public sealed class ClusterMember : IHostedService
             ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.IMemberEvent));
         // Writes queued in the writers are applied and answered before the actor system goes;
         // new writes are refused from here on.
+        // Whoever stays stores the replicated tables at its own shutdown.
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "note-remaining-members", () =>
+        {
+            _store.Leaving(cluster.State.Members.Count(m => m.Status == MemberStatus.Up && m.UniqueAddress != cluster.SelfUniqueAddress));
+            return Task.FromResult(Akka.Done.Instance);
+        });
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "drain-table-writers", async () =>
         {
             await _node.SuspendAsync().ConfigureAwait(false);

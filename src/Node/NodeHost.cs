@@ -88,7 +88,7 @@ public static class NodeHost
         builder.Services.AddSingleton<TableStore>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TableStore>());
         builder.Services.AddSingleton(sp => new ClusterMember(settings, tables, node, sp.GetRequiredService<TableEvents>(), readiness,
-            replicaStart, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IHostApplicationLifetime>()));
+            replicaStart, sp.GetRequiredService<TableStore>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IHostApplicationLifetime>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterMember>());
         builder.Services.AddHostedService<MemoryCompactor>();
         builder.Services.AddSingleton<TableReloader>();

@@ -73,6 +73,15 @@ public static class ReplicationProtocol
     /// </summary>
     public sealed record SyncChunk(string Table, long RequestId, bool Last, long ResetVersion, IReadOnlyList<OriginMark> Watermarks, IReadOnlyList<byte[]> Items) : IHTableWireMessage, ITableMessage;
 
+    /// <summary>
+    /// Asks the node that writes replicated tables back to the database (the cluster singleton) to
+    /// store one; answered with <see cref="StoreReply"/>.
+    /// </summary>
+    public sealed record StoreRequest(string Table) : IHTableWireMessage;
+
+    /// <summary>Reply to <see cref="StoreRequest"/>: <see cref="Error"/> is null when the table was stored.</summary>
+    public sealed record StoreReply(string Table, string? Error) : IHTableWireMessage;
+
     /// <summary>The replication actor asks one table replicator for a sync (correlated by <see cref="Id"/>).</summary>
     internal sealed record SyncTable(string Table, long Id, bool Replace) : ITableMessage;
 

@@ -30,6 +30,8 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
     private const string SyncNextManifest = "SN";
     private const string SyncChunkManifest = "SC";
     private const string BatchAppliedManifest = "BA";
+    private const string StoreRequestManifest = "ST";
+    private const string StoreReplyManifest = "SA";
 
     /// <inheritdoc />
     public override int Identifier => SerializerId;
@@ -46,6 +48,8 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         SyncNext => SyncNextManifest,
         SyncChunk => SyncChunkManifest,
         BatchApplied => BatchAppliedManifest,
+        StoreRequest => StoreRequestManifest,
+        StoreReply => StoreReplyManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not a wire message", nameof(o)),
     };
 
@@ -80,6 +84,12 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
             case SyncNext n:
                 w.String(n.Table).Long(n.RequestId);
                 break;
+            case StoreRequest q:
+                w.String(q.Table);
+                break;
+            case StoreReply a:
+                w.String(a.Table).Byte(a.Error is null ? (byte)0 : (byte)1).String(a.Error ?? "");
+                break;
             case SyncChunk c:
                 w.String(c.Table).Long(c.RequestId).Byte(c.Last ? (byte)1 : (byte)0).Long(c.ResetVersion).Int(c.Watermarks.Count);
                 foreach (var m in c.Watermarks)
@@ -111,11 +121,21 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
             SyncRefusedManifest => new SyncRefused(r.String(), r.Long(), r.String(), r.Byte() != 0),
             SyncNextManifest => new SyncNext(r.String(), r.Long()),
             SyncChunkManifest => ReadChunk(ref r),
+            StoreRequestManifest => new StoreRequest(r.String()),
+            StoreReplyManifest => ReadStoreReply(ref r),
             _ => throw new SerializationException($"unknown replication manifest '{manifest}'"),
         };
         if (!r.AtEnd)
             throw new SerializationException($"{bytes.Length - r.Position} trailing bytes after a '{manifest}' message");
         return result;
+    }
+
+    private static StoreReply ReadStoreReply(ref Reader r)
+    {
+        var table = r.String();
+        var failed = r.Byte() != 0;
+        var error = r.String();
+        return new StoreReply(table, failed ? error : null);
     }
 
     private static SyncChunk ReadChunk(ref Reader r)

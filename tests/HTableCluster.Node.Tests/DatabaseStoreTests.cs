@@ -124,4 +124,56 @@ public sealed class DatabaseStoreTests
         await using var cmd = new NpgsqlCommand("SELECT count(*) FROM gw", c);
         Assert.Equal(1L, await cmd.ExecuteScalarAsync());
     }
+
+    [Fact]
+    public async Task A_replicated_dbmode_table_is_stored_by_one_node_of_a_three_node_cluster()
+    {
+        var cs = await SharedPostgres.DatabaseAsync();
+        // Counts the stores: each one is a single DELETE statement.
+        await PostgresServer.ExecuteAsync(cs, """
+            CREATE TABLE stores (n integer NOT NULL);
+            INSERT INTO stores VALUES (0);
+            CREATE FUNCTION count_store() RETURNS trigger AS $$ BEGIN UPDATE stores SET n = n + 1; RETURN NULL; END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER count_store AFTER DELETE ON htable FOR EACH STATEMENT EXECUTE FUNCTION count_store();
+            """);
+        const string Table = "db=>size=8;dbtable=htable;dbmode=1;dmqreplicate=1";
+        var settings = new Dictionary<string, string?> { ["Htable:DbUrl"] = cs };
+        var n1 = await ClusterNode.StartAsync("rs1", [Table], null, settings);
+        await n1.WaitReadyAsync(Wait);
+        var n2 = await ClusterNode.StartAsync("rs2", [Table], n1, settings);
+        var n3 = await ClusterNode.StartAsync("rs3", [Table], n1, settings);
+        await n2.WaitReadyAsync(Wait);
+        await n3.WaitReadyAsync(Wait);
+        async Task<int> StoresAsync()
+        {
+            await using var c = new NpgsqlConnection(cs);
+            await c.OpenAsync();
+            await using var cmd = new NpgsqlCommand("SELECT n FROM stores", c);
+            return (int)(await cmd.ExecuteScalarAsync())!;
+        }
+
+        await n3.ResultAsync("htable.sets", "db", "from-n3", "1");
+        await ClusterNode.EventuallyAsync(() =>
+        {
+            Assert.NotNull(n2.Node.Table("db").Get("from-n3"));
+            return Task.CompletedTask;
+        }, Wait);
+        Assert.Equal("Ok. Htable successfully stored to DB.", (await n2.ResultAsync("htable.store", "db")).GetString());
+        Assert.Equal("Ok. Htable successfully stored to DB.", (await n3.ResultAsync("htable.store", "db")).GetString());
+        Assert.Equal(2, await StoresAsync());
+        Assert.Contains("from-n3:0:0:1:0", await RowsAsync(cs));
+
+        // Shutting the cluster down one node after the other: only the last one stores.
+        await n2.ResultAsync("htable.sets", "db", "late", "2");
+        await ClusterNode.EventuallyAsync(() =>
+        {
+            Assert.NotNull(n1.Node.Table("db").Get("late"));
+            return Task.CompletedTask;
+        }, Wait);
+        await n3.DisposeAsync();
+        await n2.DisposeAsync();
+        await n1.DisposeAsync();
+        Assert.Equal(3, await StoresAsync());
+        Assert.Contains("late:0:0:2:0", await RowsAsync(cs));
+    }
 }

@@ -18,7 +18,7 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
     private SerializerWithStringManifest Serializer =>
         (SerializerWithStringManifest)Sys.Serialization.FindSerializerForType(typeof(Batch));
 
-    public static TheoryData<string> Kinds => ["B", "H", "RQ", "RG", "SQ", "SR", "SN", "SC", "BA"];
+    public static TheoryData<string> Kinds => ["B", "H", "RQ", "RG", "SQ", "SR", "SN", "SC", "BA", "ST", "SA"];
 
     [Fact]
     public void Wire_types_are_bound_to_the_replication_serializer()
@@ -37,6 +37,14 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         var back = Serializer.FromBinary(Serializer.ToBinary(message), manifest);
 
         Assert.Equal(Describe(message), Describe(back));
+    }
+
+    [Fact]
+    public void A_store_reply_without_an_error_stays_without_one()
+    {
+        var back = (StoreReply)Serializer.FromBinary(Serializer.ToBinary(new StoreReply("tab", null)), "SA");
+        Assert.Equal(new StoreReply("tab", null), back);
+        Assert.Equal(new StoreReply("tab", ""), Serializer.FromBinary(Serializer.ToBinary(new StoreReply("tab", "")), "SA"));
     }
 
     [Fact]
@@ -108,6 +116,8 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         "SR" => new SyncRefused("tab", 11, "not ready", true),
         "SN" => new SyncNext("tab", 11),
         "SC" => new SyncChunk("tab", 11, true, 5, [new OriginMark(Origin, 4), new OriginMark(new Origin("x", 1), 0)], [Item("c", "3")]),
+        "ST" => new StoreRequest("tab"),
+        "SA" => new StoreReply("tab", "connection lost"),
         _ => throw new ArgumentException(manifest),
     };
 

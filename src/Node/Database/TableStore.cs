@@ -1,7 +1,9 @@
+using Akka.Actor;
 using HTableCluster.Node.Configuration;
 using HTableCluster.Node.Tables;
 using HTableCluster.Storage;
 using HTableCluster.Storage.Postgres;
+using static HTableCluster.Replication.ReplicationProtocol;
 
 namespace HTableCluster.Node.Database;
 
@@ -11,12 +13,18 @@ namespace HTableCluster.Node.Database;
 /// downing: this is a service of the outer host, stopped after the cluster member, so every write
 /// the writers accepted is in). Each store is one transaction (<see cref="PostgresTableSink"/>); a
 /// failure (the connection lost mid-store) rolls back, is logged, and is tried again a few times.
+/// A replicated table is written by exactly one node: <c>htable.store</c> goes to the cluster
+/// singleton (<see cref="TableStoreActor"/>), and at shutdown only the member that leaves last
+/// stores it (its copy holds what every member wrote).
 /// </summary>
 public sealed partial class TableStore(NodeSettings settings, TableDatabase database, HTableNode node, ILogger<TableStore> log) : IHostedService
 {
     private const int Attempts = 3;
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan SingletonWait = TimeSpan.FromSeconds(60);
     private readonly Dictionary<string, SemaphoreSlim> _gates = new(StringComparer.Ordinal);
+    private volatile IActorRef? _singleton;
+    private volatile bool _leftLast = true;
     private readonly PostgresTableSink? _sink = database.Source is null ? null : new PostgresTableSink(DbUrl.ToConnectionString(settings.Htable.DbUrl), database.Options);
 
     /// <inheritdoc />
@@ -38,12 +46,44 @@ public sealed partial class TableStore(NodeSettings settings, TableDatabase data
         {
             if (t.Cols.Count > 0)
                 continue;
-            await StoreAsync(t.Name, cancellationToken).ConfigureAwait(false);
+            if (node.Find(t.Name) is { Table.Replicated: true } && !_leftLast)
+            {
+                LogLeftToOthers(log, t.Name);
+                continue;
+            }
+            await StoreHereAsync(t.Name, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Stores <paramref name="table"/>; null on success, otherwise what went wrong (also logged).</summary>
+    /// <summary>The proxy of the store singleton of the current actor system (null while there is none).</summary>
+    internal void UseSingleton(IActorRef? proxy) => _singleton = proxy;
+
+    /// <summary>The cluster member is leaving; <paramref name="othersUp"/> members stay, who store the replicated tables later.</summary>
+    internal void Leaving(int othersUp) => _leftLast = othersUp == 0;
+
+    /// <summary>
+    /// Stores <paramref name="table"/> (a replicated one through the cluster singleton); null on
+    /// success, otherwise what went wrong (also logged where it happened).
+    /// </summary>
     public async Task<string?> StoreAsync(string table, CancellationToken cancellationToken = default)
+    {
+        if (node.Find(table) is not { Table.Replicated: true })
+            return await StoreHereAsync(table, cancellationToken).ConfigureAwait(false);
+        if (_singleton is not { } singleton)
+            return "the node is not in a cluster right now";
+        try
+        {
+            var reply = await singleton.Ask<StoreReply>(new StoreRequest(table), SingletonWait, cancellationToken).ConfigureAwait(false);
+            return reply.Error;
+        }
+        catch (AskTimeoutException)
+        {
+            return $"the storing node did not answer within {SingletonWait.TotalSeconds:0} s";
+        }
+    }
+
+    /// <summary>Stores this node's copy of <paramref name="table"/>; null on success, otherwise what went wrong (also logged).</summary>
+    public async Task<string?> StoreHereAsync(string table, CancellationToken cancellationToken = default)
     {
         if (_sink is null || node.Find(table) is not { } client || !database.Serves(client.Table.Options))
             return $"table {table} has no database";
@@ -94,6 +134,9 @@ public sealed partial class TableStore(NodeSettings settings, TableDatabase data
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Table {Table} has dbmode=1 but does not replicate: every node that has it writes {DbTable} at shutdown, the last one wins (as in Kamailio)")]
     private static partial void LogSharedDbMode(ILogger logger, string table, string dbTable);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Table {Table} replicates: it is stored by the member that leaves last, not by this one")]
+    private static partial void LogLeftToOthers(ILogger logger, string table);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Table {Table}: stored {Rows} rows to {DbTable}")]
     private static partial void LogStored(ILogger logger, string table, int rows, string dbTable);
