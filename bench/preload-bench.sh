@@ -14,8 +14,16 @@ export KAM_RUN_DIR="${KAM_RUN_DIR:-/tmp/htc-preload-kam}" PG_DATA="${PG_DATA:-/t
 . "$KAM_DIR/env.sh"
 TIMEOUT_S=600
 
-rpc() { # url method params-json
-  curl -s -m 5 -H 'Content-Type: application/json' -d "{\"jsonrpc\":\"2.0\",\"method\":\"$2\",\"params\":$3,\"id\":1}" "$1" || true
+rpc() { # url method params-json [timeout-seconds]
+  curl -s -m "${4:-5}" -H 'Content-Type: application/json' -d "{\"jsonrpc\":\"2.0\",\"method\":\"$2\",\"params\":$3,\"id\":1}" "$1" || true
+}
+
+# Seconds one htable.reload of table db takes at $1 (until its reply).
+time_reload() {
+  local start end
+  start=$(date +%s.%N)
+  rpc "$1" htable.reload '["db"]' "$TIMEOUT_S" | grep -q 'reloaded' || { echo "failed"; return 0; }
+  end=$(date +%s.%N); python3 -c "print(f'{$end-$start:.1f}')"
 }
 
 # Seconds from the start until htable.stats at $1 shows $ROWS items in table db (polled every 100 ms).
@@ -46,22 +54,25 @@ log "dotnet publish src/Node -> $HTC_PUBLISH_DIR"
 dotnet publish "$ROOT/src/Node" -c Release -o "$HTC_PUBLISH_DIR" >/dev/null
 start=$(date +%s.%N)
 "$HTC_PUBLISH_DIR/htcluster" serve --rpc-port "$HTC_RPC_PORT" --cluster-port "$HTC_CLUSTER_PORT" \
-  --table "db=>size=8;dbtable=htable;dbmode=1" --db-url "$KAM_DB_URL" >/tmp/htc-preload.log 2>&1 &
+  --table "db=>size=8;dbtable=htable" --db-url "$KAM_DB_URL" >/tmp/htc-preload.log 2>&1 &
 htc_pid=$!
 htc_s=$(wait_loaded "http://127.0.0.1:$HTC_RPC_PORT/RPC" "$start" || true)
 rss=$(awk '/VmRSS/ {print $2}' /proc/$htc_pid/status 2>/dev/null || echo "?")
+htc_reload=$(time_reload "http://127.0.0.1:$HTC_RPC_PORT/RPC")
 stop_pid "$htc_pid" htcluster
-log "htcluster: $ROWS rows loaded after ${htc_s} s (RSS ${rss} kB)"
+log "htcluster: $ROWS rows loaded after ${htc_s} s (RSS ${rss} kB), reload ${htc_reload} s"
 
 kam_s="skipped"
+kam_reload="skipped"
 if [ "$SKIP_KAMAILIO" != 1 ]; then
   "$KAM_DIR/stop-cluster.sh" 1 >/dev/null 2>&1 || true
   start=$(date +%s.%N)
   "$KAM_DIR/start-cluster.sh" 1 >/dev/null 2>&1 &
   kam_s=$(wait_loaded "http://127.0.0.1:$((KAM_HTTP_BASE + 1))/RPC" "$start" || true)
+  kam_reload=$(time_reload "http://127.0.0.1:$((KAM_HTTP_BASE + 1))/RPC")
   "$KAM_DIR/stop-cluster.sh" 1 >/dev/null 2>&1 || true
-  log "kamailio: $ROWS rows loaded after ${kam_s} s"
+  log "kamailio: $ROWS rows loaded after ${kam_s} s, reload ${kam_reload} s"
 fi
 "$KAM_DIR/pg-seed.sh" >/dev/null
 printf '\n== preload of %s rows (fetch_rows %s), launch to htable.stats showing all\n' "$ROWS" "$FETCH_ROWS"
-printf '%-12s %10s\n' target seconds htcluster "$htc_s" kamailio "$kam_s"
+printf '%-12s %10s %10s\n' target preload reload htcluster "$htc_s" "$htc_reload" kamailio "$kam_s" "$kam_reload"

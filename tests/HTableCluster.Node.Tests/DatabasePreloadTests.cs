@@ -41,6 +41,29 @@ public sealed class DatabasePreloadTests
     }
 
     [Fact]
+    public async Task For_a_replicated_table_what_a_peer_sends_wins_over_the_loaded_rows()
+    {
+        var cs = await SharedPostgres.DatabaseAsync();
+        const string Table = "db=>size=8;dbtable=htable;dmqreplicate=1";
+        var settings = new Dictionary<string, string?> { ["Htable:DbUrl"] = cs };
+        await using var n1 = await ClusterNode.StartAsync("prr1", [Table], null, settings);
+        await n1.WaitReadyAsync(Wait);
+        await n1.ResultAsync("htable.sets", "db", "s1", "changed on n1");
+        await n1.ResultAsync("htable.delete", "db", "n1");
+
+        // n2 loads the same rows at version 0; n1's snapshot brings the newer writes.
+        await using var n2 = await ClusterNode.StartAsync("prr2", [Table], n1, settings);
+        await n2.WaitReadyAsync(Wait);
+        await ClusterNode.EventuallyAsync(() =>
+        {
+            Assert.Equal("changed on n1", n2.Node.Table("db").Get("s1")?.StringValue);
+            Assert.Null(n2.Node.Table("db").Get("n1"));
+            return Task.CompletedTask;
+        }, Wait);
+        Assert.Equal(3, n2.Node.Table("db").Get("arr::size")!.IntValue);
+    }
+
+    [Fact]
     public async Task A_missing_table_leaves_the_node_live_and_not_ready_until_the_table_appears()
     {
         var server = await SharedPostgres.GetAsync();

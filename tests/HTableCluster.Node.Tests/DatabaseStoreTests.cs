@@ -53,6 +53,23 @@ public sealed class DatabaseStoreTests
     }
 
     [Fact]
+    public async Task With_db_expires_an_autoexpire_table_stores_and_reloads_the_absolute_expiry()
+    {
+        var cs = await SharedPostgres.DatabaseAsync("");
+        var node = await ClusterNode.StartAsync("st6", ["x=>size=4;autoexpire=3600;dbtable=htable;dbmode=1"], settings: new Dictionary<string, string?> { ["Htable:DbUrl"] = cs, ["Htable:DbExpires"] = "1" });
+        await node.WaitReadyAsync(Wait);
+        await node.ResultAsync("htable.setxs", "x", "k", "v", 600);
+        var expiresAt = node.Node.Table("x").Get("k")!.ExpiresAtMs / 1000;
+        await node.ResultAsync("htable.store", "x");
+        Assert.Contains($"k:0:0:v:{expiresAt}", await RowsAsync(cs));
+
+        await node.ResultAsync("htable.flush", "x");
+        await node.ResultAsync("htable.reload", "x");
+        Assert.Equal(expiresAt * 1000, node.Node.Table("x").Get("k")!.ExpiresAtMs);
+        await node.DisposeAsync();
+    }
+
+    [Fact]
     public async Task A_store_that_fails_part_way_leaves_the_database_table_as_it_was()
     {
         var cs = await SharedPostgres.DatabaseAsync();

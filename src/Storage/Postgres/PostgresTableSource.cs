@@ -11,6 +11,8 @@ namespace HTableCluster.Storage.Postgres;
 /// </summary>
 public sealed class PostgresTableSource(string connectionString, DbLoadOptions options)
 {
+    private static readonly TimeSpan ReadTimeout = TimeSpan.FromMinutes(2);
+
     /// <summary>
     /// The rows of <paramref name="table"/>'s <c>dbtable</c> as batches of items with the problems
     /// found in them (bad rows, skipped). Connection and query errors are thrown as they come
@@ -28,27 +30,26 @@ public sealed class PostgresTableSource(string connectionString, DbLoadOptions o
         await using (var copy = await connection.BeginBinaryExportAsync(CopyCommand(table), cancellationToken).ConfigureAwait(false))
         {
             var valueColumns = table.Cols.Count > 0 ? table.Cols.Count - 1 : 0;
-            // Rows are read synchronously: the copy stream is buffered, so most reads are memory
-            // copies, and an await per column costs more than the column (the loader runs on a
-            // thread of its own).
-            while (copy.StartRow() != -1)
+            // A batch handed out may take the writers a while: the stream waits for it, longer than
+            // Npgsql's default of 30 s for one read.
+            copy.Timeout = ReadTimeout;
+            while (await copy.StartRowAsync(cancellationToken).ConfigureAwait(false) != -1)
             {
-                cancellationToken.ThrowIfCancellationRequested();
                 DbRow row;
-                var key = Text(copy);
+                var key = await Text(copy, cancellationToken).ConfigureAwait(false);
                 if (valueColumns > 0)
                 {
                     var values = new string?[valueColumns];
                     for (var i = 0; i < values.Length; i++)
-                        values[i] = Text(copy);
+                        values[i] = await Text(copy, cancellationToken).ConfigureAwait(false);
                     row = new DbRow(key, 0, 0, null, null, values);
                 }
                 else
                 {
-                    var keyType = Number(copy);
-                    var valueType = Number(copy);
-                    var value = Text(copy);
-                    var expires = Number(copy);
+                    var keyType = await Number(copy, cancellationToken).ConfigureAwait(false);
+                    var valueType = await Number(copy, cancellationToken).ConfigureAwait(false);
+                    var value = await Text(copy, cancellationToken).ConfigureAwait(false);
+                    var expires = await Number(copy, cancellationToken).ConfigureAwait(false);
                     row = new DbRow(key, keyType ?? 0, valueType ?? 0, value, expires);
                 }
                 decoder.Add(row, items, problems);
@@ -91,23 +92,23 @@ public sealed class PostgresTableSource(string connectionString, DbLoadOptions o
 
     private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
-    private static string? Text(NpgsqlBinaryExporter copy)
+    private static async ValueTask<string?> Text(NpgsqlBinaryExporter copy, CancellationToken ct)
     {
         if (copy.IsNull)
         {
-            copy.Skip();
+            await copy.SkipAsync(ct).ConfigureAwait(false);
             return null;
         }
-        return copy.Read<string>();
+        return await copy.ReadAsync<string>(ct).ConfigureAwait(false);
     }
 
-    private static long? Number(NpgsqlBinaryExporter copy)
+    private static async ValueTask<long?> Number(NpgsqlBinaryExporter copy, CancellationToken ct)
     {
         if (copy.IsNull)
         {
-            copy.Skip();
+            await copy.SkipAsync(ct).ConfigureAwait(false);
             return null;
         }
-        return copy.Read<long>();
+        return await copy.ReadAsync<long>(ct).ConfigureAwait(false);
     }
 }
