@@ -89,6 +89,32 @@ public sealed class DatabasePreloadTests
     }
 
     [Fact]
+    public async Task A_database_that_is_down_at_start_is_loaded_once_it_is_up()
+    {
+        var server = new PostgresServer();
+        await server.InitializeAsync();
+        try
+        {
+            var cs = await server.CreateDatabaseAsync("down");
+            await Storage.Postgres.HtableSchema.CreateAsync(cs);
+            await PostgresServer.ExecuteAsync(cs, SharedPostgres.SeedRows);
+            await server.StopForAWhileAsync();
+
+            await using var node = await ClusterNode.StartAsync("pre4", ["db=>size=8;dbtable=htable", "m=>size=4"], settings: new Dictionary<string, string?> { ["Htable:DbUrl"] = cs });
+            await ClusterNode.EventuallyAsync(async () => Assert.Contains("table db still loading", await ReadyBodyAsync(node), StringComparison.Ordinal), Wait);
+            await node.ResultAsync("htable.sets", "m", "k", "v");
+
+            await server.StartAgainAsync();
+            await node.WaitReadyAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal("hello", node.Node.Table("db").Get("s1")!.StringValue);
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task An_unreachable_database_is_a_reason_on_health_ready()
     {
         await using var node = await ClusterNode.StartAsync("pre3", ["db=>size=8;dbtable=htable"], settings: new Dictionary<string, string?> { ["Htable:DbUrl"] = "postgres://u:p@127.0.0.1:1/none" });

@@ -10,13 +10,7 @@ namespace HTableCluster.Node.Tests;
 public static class SharedPostgres
 {
     /// <summary>The rows ../shared/kamailio/pg-seed.sh gives the Kamailio reference.</summary>
-    public const string SeedRows = """
-        INSERT INTO htable (key_name, key_type, value_type, key_value, expires) VALUES
-         ('s1', 0, 0, 'hello', 0), ('n1', 0, 1, '42', 0), ('neg', 0, 1, '-5', 0),
-         ('sp', 0, 0, 'with space|pipe', 0), ('arr', 1, 0, 'x', 0), ('arr', 1, 0, 'y', 0),
-         ('arr', 1, 0, 'z', 0), ('iarr', 1, 1, '10', 0), ('iarr', 1, 1, '20', 0),
-         ('badint', 0, 1, 'notanumber', 0);
-        """;
+    public const string SeedRows = PostgresServer.KamailioSeedRows;
 
     private static readonly Lazy<Task<PostgresServer>> Server = new(StartAsync);
 

@@ -20,6 +20,19 @@ public sealed class PostgresServer : IAsyncLifetime
     private string? _dataDir;
     private string? _bin;
     private int _databases;
+    private string? _serverOptions;
+
+    /// <summary>
+    /// The rows ../shared/kamailio/pg-seed.sh gives the Kamailio reference (its recorded dump is in
+    /// tests/Conformance: arr[0..2], arr::size 3, iarr[0..1], iarr::size 2, badint loaded as 0 there).
+    /// </summary>
+    public const string KamailioSeedRows = """
+        INSERT INTO htable (key_name, key_type, value_type, key_value, expires) VALUES
+         ('s1', 0, 0, 'hello', 0), ('n1', 0, 1, '42', 0), ('neg', 0, 1, '-5', 0),
+         ('sp', 0, 0, 'with space|pipe', 0), ('arr', 1, 0, 'x', 0), ('arr', 1, 0, 'y', 0),
+         ('arr', 1, 0, 'z', 0), ('iarr', 1, 1, '10', 0), ('iarr', 1, 1, '20', 0),
+         ('badint', 0, 1, 'notanumber', 0);
+        """;
 
     /// <summary>Connection string of the server's <c>postgres</c> database as superuser.</summary>
     public string AdminConnectionString { get; private set; } = "";
@@ -110,6 +123,24 @@ public sealed class PostgresServer : IAsyncLifetime
         }
     }
 
+    /// <summary>Takes the server down (connections fail) until <see cref="StartAgainAsync"/>.</summary>
+    public async Task StopForAWhileAsync()
+    {
+        if (_container is not null)
+            await _container.PauseAsync();
+        else
+            await RunAsync(Path.Combine(_bin!, "pg_ctl"), ["-D", _dataDir!, "-m", "fast", "-w", "stop"], check: true);
+    }
+
+    /// <summary>Brings the server back on the same address, with its databases.</summary>
+    public async Task StartAgainAsync()
+    {
+        if (_container is not null)
+            await _container.UnpauseAsync();
+        else
+            await RunAsync(Path.Combine(_bin!, "pg_ctl"), ["-D", _dataDir!, "-l", Path.Combine(_dataDir!, "server.log"), "-o", _serverOptions!, "-w", "-t", "60", "start"], check: true);
+    }
+
     private static bool DockerAnswers() =>
         !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DOCKER_HOST")) || File.Exists("/var/run/docker.sock");
 
@@ -141,6 +172,7 @@ public sealed class PostgresServer : IAsyncLifetime
             if (started)
             {
                 Endpoint = ("127.0.0.1", port);
+                _serverOptions = options;
                 break;
             }
         }

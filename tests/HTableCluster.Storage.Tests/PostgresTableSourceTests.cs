@@ -8,15 +8,7 @@ namespace HTableCluster.Storage.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresTableSourceTests(PostgresServer server)
 {
-    // The rows ../shared/kamailio/pg-seed.sh gives the Kamailio reference (recorded dump in
-    // tests/Conformance: arr[0..2], arr::size 3, iarr[0..1], iarr::size 2, badint loaded as 0 there).
-    private const string SeedRows = """
-        INSERT INTO htable (key_name, key_type, value_type, key_value, expires) VALUES
-         ('s1', 0, 0, 'hello', 0), ('n1', 0, 1, '42', 0), ('neg', 0, 1, '-5', 0),
-         ('sp', 0, 0, 'with space|pipe', 0), ('arr', 1, 0, 'x', 0), ('arr', 1, 0, 'y', 0),
-         ('arr', 1, 0, 'z', 0), ('iarr', 1, 1, '10', 0), ('iarr', 1, 1, '20', 0),
-         ('badint', 0, 1, 'notanumber', 0);
-        """;
+    private const string SeedRows = PostgresServer.KamailioSeedRows;
 
     private readonly ManualTime _time = new();
 

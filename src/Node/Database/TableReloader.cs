@@ -15,15 +15,14 @@ namespace HTableCluster.Node.Database;
 /// </summary>
 public sealed partial class TableReloader(TableDatabase database, HTableNode node, TableEvents events, ILogger<TableReloader> log)
 {
-    private readonly Dictionary<string, SemaphoreSlim> _gates = new(StringComparer.Ordinal);
+    private readonly TableGates _gates = new();
 
     /// <summary>Reloads <paramref name="table"/>; null on success, otherwise what went wrong (also logged).</summary>
     public async Task<string?> ReloadAsync(string table, CancellationToken cancellationToken = default)
     {
         if (node.Find(table) is not { } client || !database.Serves(client.Table.Options))
             return $"table {table} has no database source";
-        var gate = Gate(table);
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        using var turn = await _gates.EnterAsync(table, cancellationToken).ConfigureAwait(false);
         try
         {
             var staged = client.Table.StageContents();
@@ -48,20 +47,6 @@ public sealed partial class TableReloader(TableDatabase database, HTableNode nod
             var reason = TableDatabase.Describe(ex);
             LogReloadFailed(log, table, reason);
             return reason;
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
-
-    private SemaphoreSlim Gate(string table)
-    {
-        lock (_gates)
-        {
-            if (!_gates.TryGetValue(table, out var gate))
-                _gates[table] = gate = new SemaphoreSlim(1, 1);
-            return gate;
         }
     }
 

@@ -22,7 +22,7 @@ public sealed partial class TableStore(NodeSettings settings, TableDatabase data
     private const int Attempts = 3;
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan SingletonWait = TimeSpan.FromSeconds(60);
-    private readonly Dictionary<string, SemaphoreSlim> _gates = new(StringComparer.Ordinal);
+    private readonly TableGates _gates = new();
     private volatile IActorRef? _singleton;
     private volatile bool _leftLast = true;
     private readonly PostgresTableSink? _sink = database.Source is null ? null : new PostgresTableSink(DbUrl.ToConnectionString(settings.Htable.DbUrl), database.Options);
@@ -87,48 +87,30 @@ public sealed partial class TableStore(NodeSettings settings, TableDatabase data
     {
         if (_sink is null || node.Find(table) is not { } client || !database.Serves(client.Table.Options))
             return $"table {table} has no database";
-        var gate = Gate(table);
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        using var turn = await _gates.EnterAsync(table, cancellationToken).ConfigureAwait(false);
+        var delay = FirstRetry;
+        for (var attempt = 1; ; attempt++)
         {
-            var delay = FirstRetry;
-            for (var attempt = 1; ; attempt++)
+            try
             {
-                try
-                {
-                    var rows = await _sink.StoreAsync(client.Table.Options, client.Table.Items(), client.Table.Clock.NowMs, cancellationToken).ConfigureAwait(false);
-                    LogStored(log, table, rows, client.Table.Options.DbTable);
-                    return null;
-                }
-                catch (NotSupportedException ex)
-                {
-                    LogStoreFailed(log, table, attempt, ex.Message);
-                    return ex.Message;
-                }
-                catch (Exception ex) when (TableDatabase.IsTrouble(ex) && !cancellationToken.IsCancellationRequested)
-                {
-                    var reason = TableDatabase.Describe(ex);
-                    LogStoreFailed(log, table, attempt, reason);
-                    if (attempt == Attempts)
-                        return reason;
-                    await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-                    delay *= 2;
-                }
+                var rows = await _sink.StoreAsync(client.Table.Options, client.Table.Items(), client.Table.Clock.NowMs, cancellationToken).ConfigureAwait(false);
+                LogStored(log, table, rows, client.Table.Options.DbTable);
+                return null;
             }
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
-
-    private SemaphoreSlim Gate(string table)
-    {
-        lock (_gates)
-        {
-            if (!_gates.TryGetValue(table, out var gate))
-                _gates[table] = gate = new SemaphoreSlim(1, 1);
-            return gate;
+            catch (NotSupportedException ex)
+            {
+                LogStoreFailed(log, table, attempt, ex.Message);
+                return ex.Message;
+            }
+            catch (Exception ex) when (TableDatabase.IsTrouble(ex) && !cancellationToken.IsCancellationRequested)
+            {
+                var reason = TableDatabase.Describe(ex);
+                LogStoreFailed(log, table, attempt, reason);
+                if (attempt == Attempts)
+                    return reason;
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                delay *= 2;
+            }
         }
     }
 

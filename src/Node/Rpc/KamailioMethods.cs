@@ -172,24 +172,18 @@ public sealed class KamailioMethods(HTableNode node, NodeSettings settings, Tabl
             ? new RpcObject().With("name", e.Key).With("value", e.IntValue).With("type", "int")
             : new RpcObject().With("name", e.Key).With("value", e.StringValue).With("type", "str");
 
-    // Kamailio answers only "Htable reload failed"; the reason is in the node's log.
-    private async ValueTask<RpcReply> Reload(RpcParams p, WriteSink sink)
-    {
-        if (DatabaseTable(p, out var name) is { } refused)
-            return refused;
-        return await reloader.ReloadAsync(name).ConfigureAwait(false) is null
-            ? RpcReply.Ok("Ok. Htable reloaded.")
-            : RpcReply.Fail(Fault, "Htable reload failed");
-    }
+    private ValueTask<RpcReply> Reload(RpcParams p, WriteSink sink) =>
+        DatabaseCommandAsync(p, name => reloader.ReloadAsync(name), "Ok. Htable reloaded.", "Htable reload failed");
 
-    // Kamailio answers only "Storing htable failed"; the reason is in the node's log.
-    private async ValueTask<RpcReply> Store(RpcParams p, WriteSink sink)
+    private ValueTask<RpcReply> Store(RpcParams p, WriteSink sink) =>
+        DatabaseCommandAsync(p, name => store.StoreAsync(name), "Ok. Htable successfully stored to DB.", "Storing htable failed");
+
+    // Kamailio answers only its failure text; the reason is in the node's log.
+    private async ValueTask<RpcReply> DatabaseCommandAsync(RpcParams p, Func<string, Task<string?>> run, string ok, string failed)
     {
         if (DatabaseTable(p, out var name) is { } refused)
             return refused;
-        return await store.StoreAsync(name).ConfigureAwait(false) is null
-            ? RpcReply.Ok("Ok. Htable successfully stored to DB.")
-            : RpcReply.Fail(Fault, "Storing htable failed");
+        return await run(name).ConfigureAwait(false) is null ? RpcReply.Ok(ok) : RpcReply.Fail(Fault, failed);
     }
 
     // Kamailio checks the database URL before the parameters, then the table and its dbtable.
