@@ -184,6 +184,12 @@ public sealed class PostgresServer : IAsyncLifetime
     // handler cut short) are stopped and their data directories removed.
     private static async Task RemoveLeftoversAsync(string bin)
     {
+        foreach (var file in Directory.GetFiles(Path.GetTempPath(), "htc-pg-*.pw"))
+        {
+            var parts = Path.GetFileName(file).Split('-');
+            if (parts.Length >= 4 && int.TryParse(parts[2], out var owner) && !IsAlive(owner))
+                File.Delete(file);
+        }
         foreach (var dir in Directory.GetDirectories(Path.GetTempPath(), "htc-pg-*"))
         {
             var parts = Path.GetFileName(dir).Split('-');
