@@ -30,12 +30,10 @@ public sealed partial class TableStore(NodeSettings settings, TableDatabase data
     /// <inheritdoc />
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        // As in Kamailio, a table that does not replicate is written by every node that has it.
-        if (settings.Cluster.Seeds.Count > 0)
-        {
-            foreach (var t in settings.Tables.Where(t => t.DbMode == 1 && t.DbTable.Length > 0 && !(t.DmqReplicate && settings.Htable.EnableDmq == 1)))
-                LogSharedDbMode(log, t.Name, t.DbTable);
-        }
+        // As in Kamailio, a table that does not replicate is written by every node that has it (the
+        // first node of a cluster has no seeds, so whether others will have it is not known here).
+        foreach (var t in settings.Tables.Where(t => t.DbMode == 1 && t.DbTable.Length > 0 && !(t.DmqReplicate && settings.Htable.EnableDmq == 1)))
+            LogSharedDbMode(log, t.Name, t.DbTable);
         return Task.CompletedTask;
     }
 
@@ -114,7 +112,7 @@ public sealed partial class TableStore(NodeSettings settings, TableDatabase data
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Table {Table} has dbmode=1 but does not replicate: every node that has it writes {DbTable} at shutdown, the last one wins (as in Kamailio)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Table {Table} has dbmode=1 but does not replicate: if other nodes have it too, each writes {DbTable} at shutdown and the last one wins (as in Kamailio); make it dmqreplicate=1 to have one node store it")]
     private static partial void LogSharedDbMode(ILogger logger, string table, string dbTable);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Table {Table} replicates: it is stored by the member that leaves last, not by this one")]
