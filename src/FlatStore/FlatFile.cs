@@ -1,0 +1,54 @@
+namespace HTableCluster.FlatStore;
+
+/// <summary>An open log file, appended to by one writer (tests put a fake in its place).</summary>
+public interface IFlatFile : IDisposable
+{
+    /// <summary>Bytes in the file now.</summary>
+    long Length { get; }
+
+    /// <summary>Appends (into the writer's buffer).</summary>
+    void Write(ReadOnlySpan<byte> bytes);
+
+    /// <summary>Hands the buffer to the operating system.</summary>
+    void Flush();
+
+    /// <summary>Forces what the operating system holds to disk.</summary>
+    void Fsync();
+
+    /// <summary>Cuts the file back to <paramref name="length"/> bytes (drops a torn record after a failed write).</summary>
+    void Truncate(long length);
+}
+
+/// <summary>Opens log files.</summary>
+public interface IFlatFileSystem
+{
+    /// <summary>Opens <paramref name="path"/> for appending, creating it when missing (never its directory).</summary>
+    IFlatFile OpenAppend(string path);
+}
+
+/// <summary>Files on the local file system; a renamed file keeps taking appends until it is closed (as in Kamailio).</summary>
+public sealed class OsFlatFileSystem : IFlatFileSystem
+{
+    /// <summary>The instance.</summary>
+    public static readonly OsFlatFileSystem Instance = new();
+
+    /// <inheritdoc />
+    public IFlatFile OpenAppend(string path) => new OsFlatFile(path);
+
+    private sealed class OsFlatFile(string path) : IFlatFile
+    {
+        private readonly FileStream _stream = new(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 64 * 1024);
+
+        public long Length => _stream.Length;
+
+        public void Write(ReadOnlySpan<byte> bytes) => _stream.Write(bytes);
+
+        public void Flush() => _stream.Flush(flushToDisk: false);
+
+        public void Fsync() => _stream.Flush(flushToDisk: true);
+
+        public void Truncate(long length) => _stream.SetLength(length);
+
+        public void Dispose() => _stream.Dispose();
+    }
+}
