@@ -6,11 +6,8 @@ public interface IFlatFile : IDisposable
     /// <summary>Bytes in the file now.</summary>
     long Length { get; }
 
-    /// <summary>Appends (into the writer's buffer).</summary>
+    /// <summary>Appends, handing the bytes to the operating system (no buffer of its own).</summary>
     void Write(ReadOnlySpan<byte> bytes);
-
-    /// <summary>Hands the buffer to the operating system.</summary>
-    void Flush();
 
     /// <summary>Forces what the operating system holds to disk.</summary>
     void Fsync();
@@ -26,7 +23,11 @@ public interface IFlatFileSystem
     IFlatFile OpenAppend(string path);
 }
 
-/// <summary>Files on the local file system; a renamed file keeps taking appends until it is closed (as in Kamailio).</summary>
+/// <summary>
+/// Files on the local file system, written without a buffer of their own (the writer assembles its
+/// groups), so a failed write leaves nothing behind to be written later; a renamed file keeps taking
+/// appends until it is closed (as in Kamailio).
+/// </summary>
 public sealed class OsFlatFileSystem : IFlatFileSystem
 {
     /// <summary>The instance.</summary>
@@ -37,13 +38,11 @@ public sealed class OsFlatFileSystem : IFlatFileSystem
 
     private sealed class OsFlatFile(string path) : IFlatFile
     {
-        private readonly FileStream _stream = new(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 64 * 1024);
+        private readonly FileStream _stream = new(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
 
         public long Length => _stream.Length;
 
         public void Write(ReadOnlySpan<byte> bytes) => _stream.Write(bytes);
-
-        public void Flush() => _stream.Flush(flushToDisk: false);
 
         public void Fsync() => _stream.Flush(flushToDisk: true);
 

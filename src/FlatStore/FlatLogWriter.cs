@@ -21,8 +21,8 @@ public sealed class FlatLogWriter : IAsyncDisposable
     private readonly Task _loop;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _timers;
+    private readonly MemoryStream _buffer = new();
     private IFlatFile? _file;
-    private bool _dirty;
     private long _written;
     private long _failed;
     private long _fsyncs;
@@ -120,64 +120,84 @@ public sealed class FlatLogWriter : IAsyncDisposable
         Apply(MarkerKind.Rotate);
     }
 
+    // flush=1: the group goes to the OS in one write before it is acknowledged. flush=0: it is
+    // acknowledged once in the buffer, which goes out when full, on the interval and at close.
     private void WriteGroup(List<Pending> group)
     {
         if (group.Count == 0)
             return;
+        foreach (var p in group)
+            _buffer.Write(p.Record);
+        if (!_options.Flush)
+        {
+            Interlocked.Add(ref _written, group.Count);
+            foreach (var p in group)
+                p.Done.TrySetResult();
+            group.Clear();
+            if (_buffer.Length >= MaxGroupBytes)
+                Apply(MarkerKind.Flush);
+            return;
+        }
+        if (WriteBuffer() is { } error)
+        {
+            Interlocked.Add(ref _failed, group.Count);
+            foreach (var p in group)
+                p.Done.TrySetException(error);
+        }
+        else
+        {
+            Interlocked.Add(ref _written, group.Count);
+            foreach (var p in group)
+                p.Done.TrySetResult();
+        }
+        group.Clear();
+    }
+
+    // Writes the buffer with one call; on failure cuts off what part of it reached the file.
+    private IOException? WriteBuffer()
+    {
+        if (_buffer.Length == 0)
+            return null;
         long start = -1;
         try
         {
             _file ??= _files.OpenAppend(_path);
             start = _file.Length;
-            foreach (var p in group)
-                _file.Write(p.Record);
-            if (_options.Flush)
-                _file.Flush();
-            else
-                _dirty = true;
-            Interlocked.Add(ref _written, group.Count);
-            foreach (var p in group)
-                p.Done.TrySetResult();
+            _file.Write(_buffer.GetBuffer().AsSpan(0, (int)_buffer.Length));
+            return null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            Interlocked.Add(ref _failed, group.Count);
             Close(cutTo: start);
-            foreach (var p in group)
-                p.Done.TrySetException(new IOException($"{_path}: {ex.Message}", ex));
+            return new IOException($"{_path}: {ex.Message}", ex);
         }
-        group.Clear();
+        finally
+        {
+            _buffer.SetLength(0);
+        }
     }
 
     private void Apply(MarkerKind kind)
     {
+        // With flush=0 the buffered records were acknowledged already: a failure here loses them
+        // (counted once per failed write).
+        if (WriteBuffer() is not null)
+            Interlocked.Increment(ref _failed);
         try
         {
-            switch (kind)
+            if (kind == MarkerKind.Fsync && _file is not null)
             {
-                case MarkerKind.Flush when _dirty && _file is not null:
-                    _file.Flush();
-                    _dirty = false;
-                    break;
-                case MarkerKind.Fsync when _file is not null:
-                    _file.Flush();
-                    _file.Fsync();
-                    _dirty = false;
-                    Interlocked.Increment(ref _fsyncs);
-                    break;
-                case MarkerKind.Rotate:
-                    if (_file is not null && _dirty)
-                        _file.Flush();
-                    Close(cutTo: -1);
-                    break;
+                _file.Fsync();
+                Interlocked.Increment(ref _fsyncs);
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // Records already acknowledged without flush (flush=0) are lost here; they are counted.
             Interlocked.Increment(ref _failed);
             Close(cutTo: -1);
         }
+        if (kind == MarkerKind.Rotate)
+            Close(cutTo: -1);
     }
 
     private void Close(long cutTo)
@@ -202,7 +222,6 @@ public sealed class FlatLogWriter : IAsyncDisposable
             // Closing a broken file: nothing more to lose.
         }
         _file = null;
-        _dirty = false;
     }
 
     private enum MarkerKind

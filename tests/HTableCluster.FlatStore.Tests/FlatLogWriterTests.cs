@@ -161,10 +161,6 @@ public sealed class FlatLogWriterTests : IDisposable
                 owner.Content.Write(bytes);
             }
 
-            public void Flush()
-            {
-            }
-
             public void Fsync() => Fsyncs++;
 
             public void Truncate(long length) => owner.Content.SetLength(length);
