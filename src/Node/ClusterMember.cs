@@ -229,10 +229,12 @@ public sealed class ClusterMember : IHostedService
             ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.IMemberEvent));
         // Writes queued in the writers are applied and answered before the actor system goes;
         // new writes are refused from here on.
-        // Whoever stays stores the replicated tables at its own shutdown.
+        // The replicated tables are stored at shutdown by the oldest member (the store singleton's
+        // host, also when every member stops at once) or by the last one.
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "note-remaining-members", () =>
         {
-            _store.Leaving(cluster.State.Members.Count(m => m.Status == MemberStatus.Up && m.UniqueAddress != cluster.SelfUniqueAddress));
+            var others = cluster.State.Members.Where(m => m.Status == MemberStatus.Up && m.UniqueAddress != cluster.SelfUniqueAddress).ToList();
+            _store.Leaving(others.Count, oldest: others.All(m => cluster.SelfMember.IsOlderThan(m)));
             return Task.FromResult(Akka.Done.Instance);
         });
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "drain-table-writers", async () =>

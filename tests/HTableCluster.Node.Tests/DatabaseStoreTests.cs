@@ -170,8 +170,10 @@ public sealed class DatabaseStoreTests
         }
 
         await n3.ResultAsync("htable.sets", "db", "from-n3", "1");
+        // The singleton (on the oldest member, n1) stores its own copy: wait until the write is there.
         await ClusterNode.EventuallyAsync(() =>
         {
+            Assert.NotNull(n1.Node.Table("db").Get("from-n3"));
             Assert.NotNull(n2.Node.Table("db").Get("from-n3"));
             return Task.CompletedTask;
         }, Wait);
@@ -180,7 +182,7 @@ public sealed class DatabaseStoreTests
         Assert.Equal(2, await StoresAsync());
         Assert.Contains("from-n3:0:0:1:0", await RowsAsync(cs));
 
-        // Shutting the cluster down one node after the other: only the last one stores.
+        // Shutting the cluster down one node after the other, the oldest last: only it stores.
         await n2.ResultAsync("htable.sets", "db", "late", "2");
         await ClusterNode.EventuallyAsync(() =>
         {

@@ -14,8 +14,8 @@ namespace HTableCluster.Node.Database;
 /// the writers accepted is in). Each store is one transaction (<see cref="PostgresTableSink"/>); a
 /// failure (the connection lost mid-store) rolls back, is logged, and is tried again a few times.
 /// A replicated table is written by exactly one node: <c>htable.store</c> goes to the cluster
-/// singleton (<see cref="TableStoreActor"/>), and at shutdown only the member that leaves last
-/// stores it (its copy holds what every member wrote).
+/// singleton (<see cref="TableStoreActor"/>), and at shutdown it is stored by the oldest member (the
+/// singleton's host, also when every member stops at once) or by the last one to leave.
 /// </summary>
 public sealed partial class TableStore(NodeSettings settings, TableDatabase database, HTableNode node, ILogger<TableStore> log) : IHostedService
 {
@@ -24,7 +24,7 @@ public sealed partial class TableStore(NodeSettings settings, TableDatabase data
     private static readonly TimeSpan SingletonWait = TimeSpan.FromSeconds(60);
     private readonly TableGates _gates = new();
     private volatile IActorRef? _singleton;
-    private volatile bool _leftLast = true;
+    private volatile bool _storesOnLeave = true;
     private readonly PostgresTableSink? _sink = database.Source is null ? null : new PostgresTableSink(DbUrl.ToConnectionString(settings.Htable.DbUrl), database.Options);
 
     /// <inheritdoc />
@@ -44,7 +44,7 @@ public sealed partial class TableStore(NodeSettings settings, TableDatabase data
         {
             if (t.Cols.Count > 0)
                 continue;
-            if (node.Find(t.Name) is { Table.Replicated: true } && !_leftLast)
+            if (node.Find(t.Name) is { Table.Replicated: true } && !_storesOnLeave)
             {
                 LogLeftToOthers(log, t.Name);
                 continue;
@@ -56,8 +56,11 @@ public sealed partial class TableStore(NodeSettings settings, TableDatabase data
     /// <summary>The proxy of the store singleton of the current actor system (null while there is none).</summary>
     internal void UseSingleton(IActorRef? proxy) => _singleton = proxy;
 
-    /// <summary>The cluster member is leaving; <paramref name="othersUp"/> members stay, who store the replicated tables later.</summary>
-    internal void Leaving(int othersUp) => _leftLast = othersUp == 0;
+    /// <summary>
+    /// The cluster member is leaving with <paramref name="othersUp"/> members still up; it stores the
+    /// replicated tables when it is the <paramref name="oldest"/> of them or the last one.
+    /// </summary>
+    internal void Leaving(int othersUp, bool oldest) => _storesOnLeave = othersUp == 0 || oldest;
 
     /// <summary>
     /// Stores <paramref name="table"/> (a replicated one through the cluster singleton); null on
@@ -115,7 +118,7 @@ public sealed partial class TableStore(NodeSettings settings, TableDatabase data
     [LoggerMessage(Level = LogLevel.Warning, Message = "Table {Table} has dbmode=1 but does not replicate: if other nodes have it too, each writes {DbTable} at shutdown and the last one wins (as in Kamailio); make it dmqreplicate=1 to have one node store it")]
     private static partial void LogSharedDbMode(ILogger logger, string table, string dbTable);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Table {Table} replicates: it is stored by the member that leaves last, not by this one")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Table {Table} replicates: an older member stores it, not this one")]
     private static partial void LogLeftToOthers(ILogger logger, string table);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Table {Table}: stored {Rows} rows to {DbTable}")]
