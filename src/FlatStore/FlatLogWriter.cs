@@ -7,7 +7,7 @@ namespace HTableCluster.FlatStore;
 /// callers share writes (group commit): whatever is queued when the loop comes round is written with
 /// one call and, with <see cref="FlatStoreOptions.Flush"/>, handed to the OS with one flush before
 /// all of them are acknowledged. The file is opened at the first record and closed by
-/// <see cref="Rotate"/>, so a renamed file is replaced by a new one at the next record. A failed write
+/// <see cref="RotateAsync"/>, so a renamed file is replaced by a new one at the next record. A failed write
 /// (directory removed, permission denied, disk full) is never acknowledged: its records fail with the
 /// error, a torn tail is cut off, and the next record opens the file again.
 /// </summary>
@@ -64,9 +64,6 @@ public sealed class FlatLogWriter : IAsyncDisposable
         var marker = new Marker(MarkerKind.Rotate);
         return _queue.Writer.TryWrite(marker) ? marker.Done.Task : Task.CompletedTask;
     }
-
-    /// <summary>Closes the file after what is queued (see <see cref="RotateAsync"/>).</summary>
-    public void Rotate() => _ = RotateAsync();
 
     /// <summary>Writes what is queued, flushes, and closes the file.</summary>
     public async ValueTask DisposeAsync()

@@ -8,9 +8,6 @@ namespace HTableCluster.Replication;
 /// <typeparam name="TWaiter">Who waits for a write concern (a writer and its confirm id).</typeparam>
 public sealed class Outbox<TWaiter>(int maxBatchBytes, int maxItemBytes)
 {
-    /// <summary>Bytes the wire form adds per item (its length).</summary>
-    public const int ItemFraming = 4;
-
     private List<byte[]> _items = [];
     private long _bytes;
     private long _resetVersion;
@@ -41,7 +38,7 @@ public sealed class Outbox<TWaiter>(int maxBatchBytes, int maxItemBytes)
                 continue;
             }
             _items.Add(item);
-            _bytes += item.Length + ItemFraming;
+            _bytes += item.Length + TableItems.ItemFraming;
         }
         _resetVersion = Math.Max(_resetVersion, resetVersion);
         return (IReadOnlyList<int>?)oversized ?? [];
@@ -59,8 +56,8 @@ public sealed class Outbox<TWaiter>(int maxBatchBytes, int maxItemBytes)
         {
             long bytes = 0;
             var end = start;
-            while (end < _items.Count && (end == start || bytes + _items[end].Length + ItemFraming <= maxBatchBytes))
-                bytes += _items[end++].Length + ItemFraming;
+            while (end < _items.Count && (end == start || bytes + _items[end].Length + TableItems.ItemFraming <= maxBatchBytes))
+                bytes += _items[end++].Length + TableItems.ItemFraming;
             batches.Add((_items.GetRange(start, end - start), _resetVersion));
             _resetVersion = 0;
             start = end;

@@ -47,14 +47,11 @@ public sealed class ReplicationActor : ReceiveActor
     public static Props Props(IReadOnlyList<HTable> tables, ReplicationOptions options, ReplicaStart start, ReplicationStatus status, IActorRef mediator) =>
         Akka.Actor.Props.Create(() => new ReplicationActor(tables, options, start, status, mediator));
 
-    /// <summary>The name of a table's replicator under <c>/user/replication</c> (actor names allow a limited character set).</summary>
-    public static string ChildName(string table) => ActorNames.ForTable(table);
-
     /// <inheritdoc />
     protected override void PreStart()
     {
         foreach (var t in _tables)
-            _replicators[t.Name] = Context.ActorOf(TableReplicator.Props(t, _options, _start, _status, _mediator), ChildName(t.Name));
+            _replicators[t.Name] = Context.ActorOf(TableReplicator.Props(t, _options, _start, _status, _mediator), ActorNames.ForTable(t.Name));
         if (_replicators.Count == 0)
             _status.MarkReady();
     }

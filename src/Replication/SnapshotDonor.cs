@@ -39,7 +39,7 @@ public sealed class SnapshotDonor<TRequester>(HTable table, int maxChunkBytes)
         {
             var item = TableItems.AsArray(session.Items.Current);
             items.Add(item);
-            bytes += item.Length + Outbox<int>.ItemFraming;
+            bytes += item.Length + TableItems.ItemFraming;
             if (bytes >= maxChunkBytes)
             {
                 last = false;

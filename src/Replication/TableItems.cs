@@ -6,6 +6,9 @@ namespace HTableCluster.Replication;
 /// <summary>A table's stored item buffers as the replication layer sends them (snapshots, republishing).</summary>
 public static class TableItems
 {
+    /// <summary>Bytes the wire form adds per item (its length), counted against batch and chunk limits.</summary>
+    public const int ItemFraming = 4;
+
     /// <summary>Every stored item (deletion markers included), partition by partition.</summary>
     public static IEnumerator<ReadOnlyMemory<byte>> All(HTable table)
     {

@@ -13,7 +13,7 @@ public class OutboxTests
 
         var batches = box.TakeBatches();
 
-        Assert.All(batches, b => Assert.True(b.Items.Sum(i => i.Length + Outbox<int>.ItemFraming) <= 100));
+        Assert.All(batches, b => Assert.True(b.Items.Sum(i => i.Length + TableItems.ItemFraming) <= 100));
         Assert.Equal(items, batches.SelectMany(b => b.Items));
         Assert.True(box.IsEmpty);
         Assert.Empty(box.TakeBatches());

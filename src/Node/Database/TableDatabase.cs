@@ -30,7 +30,11 @@ public sealed class TableDatabase
             MaxValueBytes = settings.Rpc.MaxValueBytes,
         };
         if (h.DbUrl.Length > 0)
-            Source = new PostgresTableSource(DbUrl.ToConnectionString(h.DbUrl), Options);
+        {
+            var connectionString = DbUrl.ToConnectionString(h.DbUrl);
+            Source = new PostgresTableSource(connectionString, Options);
+            Sink = new PostgresTableSink(connectionString, Options);
+        }
     }
 
     /// <summary>How rows are read.</summary>
@@ -38,6 +42,9 @@ public sealed class TableDatabase
 
     /// <summary>The table reader, or null without a db_url.</summary>
     public PostgresTableSource? Source { get; }
+
+    /// <summary>The table writer (write-back), or null without a db_url.</summary>
+    public PostgresTableSink? Sink { get; }
 
     /// <summary>True when <paramref name="table"/> is loaded from the database.</summary>
     public bool Serves(TableOptions table) => Source is not null && table.DbTable.Length > 0;

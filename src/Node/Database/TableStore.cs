@@ -25,7 +25,6 @@ public sealed partial class TableStore(NodeSettings settings, TableDatabase data
     private readonly TableGates _gates = new();
     private volatile IActorRef? _singleton;
     private volatile bool _storesOnLeave = true;
-    private readonly PostgresTableSink? _sink = database.Source is null ? null : new PostgresTableSink(DbUrl.ToConnectionString(settings.Htable.DbUrl), database.Options);
 
     /// <inheritdoc />
     public Task StartAsync(CancellationToken cancellationToken)
@@ -86,7 +85,7 @@ public sealed partial class TableStore(NodeSettings settings, TableDatabase data
     /// <summary>Stores this node's copy of <paramref name="table"/>; null on success, otherwise what went wrong (also logged).</summary>
     public async Task<string?> StoreHereAsync(string table, CancellationToken cancellationToken = default)
     {
-        if (_sink is null || node.Find(table) is not { } client || !database.Serves(client.Table.Options))
+        if (database.Sink is not { } sink || node.Find(table) is not { } client || !database.Serves(client.Table.Options))
             return $"table {table} has no database";
         using var turn = await _gates.EnterAsync(table, cancellationToken).ConfigureAwait(false);
         var delay = FirstRetry;
@@ -94,7 +93,7 @@ public sealed partial class TableStore(NodeSettings settings, TableDatabase data
         {
             try
             {
-                var rows = await _sink.StoreAsync(client.Table.Options, client.Table.Items(), client.Table.Clock.NowMs, cancellationToken).ConfigureAwait(false);
+                var rows = await sink.StoreAsync(client.Table.Options, client.Table.Items(), client.Table.Clock.NowMs, cancellationToken).ConfigureAwait(false);
                 LogStored(log, table, rows, client.Table.Options.DbTable);
                 return null;
             }

@@ -35,49 +35,9 @@ public sealed class TableActor : ReceiveActor, IWithTimers
         _replicator = _replication;
         if (partition.Table.Replicated && replication is null)
             Context.GetLogger().Warning("Table {Table} is marked replicated but no replication actor runs; its changes stay here", partition.Table.Name);
-        // A write that throws is answered with WriteFailed, then the writer restarts (PreRestart).
-        Receive<Apply>(cmd =>
-        {
-            WriteResult[] results;
-            try
-            {
-                results = PartitionWriter.Apply(_partition, cmd.Ops);
-            }
-            catch (Exception ex)
-            {
-                Sender.Tell(new WriteFailed(cmd.Id, ex));
-                throw;
-            }
-            Reply(cmd.Id, new Applied(cmd.Id, results));
-        });
-        Receive<ApplyOne>(cmd =>
-        {
-            WriteResult result;
-            try
-            {
-                result = PartitionWriter.ApplyOne(_partition, cmd.Op);
-            }
-            catch (Exception ex)
-            {
-                Sender.Tell(new WriteFailed(cmd.Id, ex));
-                throw;
-            }
-            Reply(cmd.Id, new AppliedOne(cmd.Id, result));
-        });
-        Receive<Atomic>(cmd =>
-        {
-            object? result;
-            try
-            {
-                result = cmd.Update(_partition);
-            }
-            catch (Exception ex)
-            {
-                Sender.Tell(new WriteFailed(cmd.Id, ex));
-                throw;
-            }
-            Reply(cmd.Id, new AtomicDone(cmd.Id, result));
-        });
+        Receive<Apply>(cmd => Write(cmd.Id, cmd, static (p, c) => new Applied(c.Id, PartitionWriter.Apply(p, c.Ops))));
+        Receive<ApplyOne>(cmd => Write(cmd.Id, cmd, static (p, c) => new AppliedOne(c.Id, PartitionWriter.ApplyOne(p, c.Op))));
+        Receive<Atomic>(cmd => Write(cmd.Id, cmd, static (p, c) => new AtomicDone(c.Id, c.Update(p))));
         Receive<WriterProtocol.Merge>(m =>
         {
             foreach (var item in m.Items)
@@ -157,6 +117,23 @@ public sealed class TableActor : ReceiveActor, IWithTimers
         // Drained even without a replication actor, so recorded changes never pile up.
         if (_partition.TakeChanges() is { } c)
             _replicator?.Tell(new WriterProtocol.Changed(_partition.Table.Name, c.Items, c.ResetVersion));
+    }
+
+    // A write that throws is answered with WriteFailed, then the writer restarts (PreRestart).
+    // The lambdas are static: no allocation per write for the call itself.
+    private void Write<TCommand>(long writeId, TCommand command, Func<TablePartition, TCommand, object> apply)
+    {
+        object reply;
+        try
+        {
+            reply = apply(_partition, command);
+        }
+        catch (Exception ex)
+        {
+            Sender.Tell(new WriteFailed(writeId, ex));
+            throw;
+        }
+        Reply(writeId, reply);
     }
 
     private void Reply(long writeId, object reply)

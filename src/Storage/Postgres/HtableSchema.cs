@@ -12,7 +12,7 @@ public static class HtableSchema
     /// <summary>The statements that create <paramref name="table"/> (default <c>htable</c>) when missing.</summary>
     public static string CreateSql(string table = "htable")
     {
-        var name = PostgresTableSource.QuoteName(table);
+        var name = PgIdentifier.QuoteName(table);
         var plain = table.Replace("'", "''", StringComparison.Ordinal);
         return $"""
             CREATE TABLE IF NOT EXISTS version (

@@ -27,14 +27,14 @@ public sealed class PostgresTableSink(string connectionString, DbLoadOptions opt
         if (table.Cols.Count > 0)
             throw new NotSupportedException($"table {table.Name} has cols: it is loaded from {table.DbTable} but not written back (as in Kamailio)");
         var withExpires = options.DbExpires && table.AutoExpire > 0;
-        var name = PostgresTableSource.QuoteName(table.DbTable);
+        var name = PgIdentifier.QuoteName(table.DbTable);
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (var delete = new NpgsqlCommand($"DELETE FROM {name}", connection, tx))
             await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        var columns = $"{Quote(options.KeyNameColumn)}, {Quote(options.KeyTypeColumn)}, {Quote(options.ValueTypeColumn)}, {Quote(options.KeyValueColumn)}"
-            + (withExpires ? ", " + Quote(options.ExpiresColumn) : "");
+        var columns = $"{PgIdentifier.Quote(options.KeyNameColumn)}, {PgIdentifier.Quote(options.KeyTypeColumn)}, {PgIdentifier.Quote(options.ValueTypeColumn)}, {PgIdentifier.Quote(options.KeyValueColumn)}"
+            + (withExpires ? ", " + PgIdentifier.Quote(options.ExpiresColumn) : "");
         var rows = 0;
         await using (var copy = await connection.BeginTextImportAsync($"COPY {name} ({columns}) FROM STDIN", cancellationToken).ConfigureAwait(false))
         {
@@ -79,6 +79,4 @@ public sealed class PostgresTableSink(string connectionString, DbLoadOptions opt
         }
         return sb;
     }
-
-    private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 }

@@ -73,24 +73,15 @@ public sealed class PostgresTableSource(string connectionString, DbLoadOptions o
         string select;
         if (table.Cols.Count > 0)
         {
-            select = string.Join(", ", table.Cols.Select(c => Quote(c) + "::text"));
+            select = string.Join(", ", table.Cols.Select(c => PgIdentifier.Quote(c) + "::text"));
         }
         else
         {
-            var expires = options.DbExpires && table.AutoExpire > 0 ? Quote(options.ExpiresColumn) + "::bigint" : "NULL::bigint";
-            select = $"{Quote(options.KeyNameColumn)}::text, {Quote(options.KeyTypeColumn)}::bigint, {Quote(options.ValueTypeColumn)}::bigint, {Quote(options.KeyValueColumn)}::text, {expires}";
+            var expires = options.DbExpires && table.AutoExpire > 0 ? PgIdentifier.Quote(options.ExpiresColumn) + "::bigint" : "NULL::bigint";
+            select = $"{PgIdentifier.Quote(options.KeyNameColumn)}::text, {PgIdentifier.Quote(options.KeyTypeColumn)}::bigint, {PgIdentifier.Quote(options.ValueTypeColumn)}::bigint, {PgIdentifier.Quote(options.KeyValueColumn)}::text, {expires}";
         }
-        return $"COPY (SELECT {select} FROM {QuoteName(table.DbTable)}) TO STDOUT (FORMAT BINARY)";
+        return $"COPY (SELECT {select} FROM {PgIdentifier.QuoteName(table.DbTable)}) TO STDOUT (FORMAT BINARY)";
     }
-
-    /// <summary>A table name, each dot-separated part quoted.</summary>
-    public static string QuoteName(string name)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        return string.Join('.', name.Split('.').Select(Quote));
-    }
-
-    private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
     private static async ValueTask<string?> Text(NpgsqlBinaryExporter copy, CancellationToken ct)
     {
