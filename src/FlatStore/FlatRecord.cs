@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace HTableCluster.FlatStore;
@@ -10,27 +11,54 @@ namespace HTableCluster.FlatStore;
 /// </summary>
 public static class FlatRecord
 {
+    private static readonly SearchValues<char> Special = SearchValues.Create("|\n\r");
+
     /// <summary>The record's bytes (UTF-8), ending in <c>\n</c>.</summary>
     public static byte[] Format(IReadOnlyList<string?> fields)
     {
+        var buffer = new ArrayBufferWriter<byte>(64);
+        Append(buffer, fields);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Appends the record's bytes (UTF-8, ending in <c>\n</c>) to <paramref name="output"/>.</summary>
+    public static void Append(IBufferWriter<byte> output, IReadOnlyList<string?> fields)
+    {
+        ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(fields);
-        var sb = new StringBuilder();
         for (var i = 0; i < fields.Count; i++)
         {
             if (i > 0)
-                sb.Append('|');
-            foreach (var c in fields[i] ?? "")
+                Put(output, (byte)'|');
+            var value = fields[i].AsSpan();
+            while (!value.IsEmpty)
             {
-                _ = c switch
+                var at = value.IndexOfAny(Special);
+                var plain = at < 0 ? value : value[..at];
+                if (!plain.IsEmpty)
                 {
-                    '|' => sb.Append("%7C"),
-                    '\n' => sb.Append("%0A"),
-                    '\r' => sb.Append("%0D"),
-                    _ => sb.Append(c),
+                    var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(plain.Length));
+                    output.Advance(Encoding.UTF8.GetBytes(plain, span));
+                }
+                if (at < 0)
+                    break;
+                var escaped = value[at] switch
+                {
+                    '|' => "%7C"u8,
+                    '\n' => "%0A"u8,
+                    _ => "%0D"u8,
                 };
+                escaped.CopyTo(output.GetSpan(3));
+                output.Advance(3);
+                value = value[(at + 1)..];
             }
         }
-        sb.Append('\n');
-        return Encoding.UTF8.GetBytes(sb.ToString());
+        Put(output, (byte)'\n');
+    }
+
+    private static void Put(IBufferWriter<byte> output, byte b)
+    {
+        output.GetSpan(1)[0] = b;
+        output.Advance(1);
     }
 }

@@ -22,4 +22,7 @@ public sealed record FlatStoreOptions
 
     /// <summary>How often written records are forced to disk (fsync); zero (default) leaves that to the OS.</summary>
     public TimeSpan FsyncInterval { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Most tables written (each has its own file and writer); records for more are refused (default 256).</summary>
+    public int MaxTables { get; init; } = 256;
 }

@@ -3,6 +3,7 @@ using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
+using HTableCluster.Node.Accounting;
 using HTableCluster.Node.Configuration;
 using HTableCluster.Node.Database;
 using HTableCluster.Node.Tables;
@@ -128,6 +129,7 @@ public sealed class ClusterMember : IHostedService
             });
             if (Replicate)
                 akka.WithReplication([.. _tables.Where(t => t.Replicated)], _settings.Replication, start, status);
+            akka.WithFlatStore(_node.FlatStore);
             akka.WithTables(_tables, _node, _events, TimeSpan.FromSeconds(_settings.Htable.TimerInterval),
                 writeConcern: _settings.Replication.WriteConcern > 0);
             // Replicated tables are written back by one member: the oldest hosts the store singleton.

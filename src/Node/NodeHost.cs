@@ -1,3 +1,5 @@
+using HTableCluster.FlatStore;
+using HTableCluster.Node.Accounting;
 using HTableCluster.Node.Configuration;
 using HTableCluster.Node.Database;
 using HTableCluster.Node.Rpc;
@@ -55,7 +57,9 @@ public static class NodeHost
         // Counters keep one total per (node, start): a restarted node continues under a new name.
         var replicaId = settings.Node.EffectiveNodeId + "#" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
         var tables = settings.Tables.Select(t => new HTable(t, clock, settings.Node.Partitions, replicate && t.DmqReplicate, grace, replicaId)).ToList();
-        var node = new HTableNode();
+        // The accounting files belong to the process: they outlive an actor system that is rebuilt.
+        var flatStore = new FlatStoreClient(settings.FlatStore.Enabled ? new FlatStoreFiles(settings.FlatStore.ToOptions(settings.Node.EffectiveNodeId)) : null);
+        var node = new HTableNode(flatStore);
         var readiness = new Readiness();
         _ = node.Started.ContinueWith(_ => readiness.MarkTablesStarted(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         var replicaStart = new ReplicaStart
@@ -67,6 +71,8 @@ public static class NodeHost
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton(node);
+        builder.Services.AddSingleton(flatStore);
+        builder.Services.AddSingleton<FlatStoreMethods>();
         builder.Services.AddSingleton(readiness);
         builder.Services.AddSingleton<TableEvents>();
         builder.Services.AddSingleton<EventStream>();
@@ -77,13 +83,16 @@ public static class NodeHost
         builder.Services.AddSingleton(sp => new RpcDispatcher(
             sp.GetRequiredService<KamailioMethods>().Methods()
                 .Concat(sp.GetRequiredService<ScriptMethods>().Methods())
-                .Concat(sp.GetRequiredService<CoreMethods>().Methods()),
+                .Concat(sp.GetRequiredService<CoreMethods>().Methods())
+                .Concat(sp.GetRequiredService<FlatStoreMethods>().Methods()),
             settings.Rpc.MaxBatch,
             sp.GetRequiredService<ILogger<RpcDispatcher>>(),
             inlineWrites: settings.Rpc.InlineIo));
 
-        // Registered before the cluster member, so it stops after it: a shutdown store sees every
-        // write the table writers accepted.
+        // Registered before the cluster member, so they stop after it: the flatstore files are closed
+        // after the last record routed through the actors, a shutdown store sees every write the
+        // table writers accepted.
+        builder.Services.AddHostedService<FlatStoreService>();
         builder.Services.AddSingleton<TableDatabase>();
         builder.Services.AddSingleton<TableStore>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TableStore>());
@@ -112,6 +121,7 @@ public static class NodeHost
         var stream = app.Services.GetRequiredService<EventStream>();
         app.MapGet("/events", (RequestDelegate)stream.ServeAsync);
         NodeMetrics.Register(node, app.Services.GetRequiredService<TableEvents>(), app.Services.GetRequiredService<ClusterMember>());
+        FlatStoreMetrics.Register(flatStore);
         foreach (var note in settings.Notes)
             app.Logger.LogInformation("{Note}", note);
         app.Logger.LogInformation("Node {NodeId}: tables {Tables}", settings.Node.EffectiveNodeId,

@@ -25,12 +25,13 @@ public static class ServeCommand
         var seeds = new Option<string[]>("--seed") { Description = "Seed node, akka.tcp://htcluster@HOST:PORT (repeatable)" };
         var tables = new Option<string[]>("--table") { Description = "Table definition in Kamailio syntax, e.g. 'a=>size=8;autoexpire=60' (repeatable)" };
         var dbUrl = new Option<string>("--db-url") { Description = "Database URL (htable db_url)" };
-        var kamailioCfg = new Option<FileInfo>("--kamailio-cfg") { Description = "Import modparam(\"htable\", ...) lines of an existing kamailio.cfg" };
+        var flatstoreDir = new Option<string>("--flatstore-dir") { Description = "Directory of the accounting files (FlatStore:Dir; must exist)" };
+        var kamailioCfg = new Option<FileInfo>("--kamailio-cfg") { Description = "Import the htable and db_flatstore modparam lines (and acc's flatstore: db_url) of an existing kamailio.cfg" };
         var configFile = new Option<FileInfo>("--config") { Description = "JSON configuration file" };
 
         var command = new Command("serve", "Start a node (no options: a single node on loopback with table 't')")
         {
-            nodeId, host, publicHost, clusterPort, rpcBind, rpcPort, seeds, tables, dbUrl, kamailioCfg, configFile,
+            nodeId, host, publicHost, clusterPort, rpcBind, rpcPort, seeds, tables, dbUrl, flatstoreDir, kamailioCfg, configFile,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -47,6 +48,7 @@ public static class ServeCommand
             Put("Node:RpcBind", parse.GetValue(rpcBind));
             Put("Node:RpcPort", parse.GetValue(rpcPort));
             Put("Htable:DbUrl", parse.GetValue(dbUrl));
+            Put("FlatStore:Dir", parse.GetValue(flatstoreDir));
             var seedValues = parse.GetValue(seeds) ?? [];
             for (var i = 0; i < seedValues.Length; i++)
                 cli[$"Cluster:Seeds:{i}"] = seedValues[i];

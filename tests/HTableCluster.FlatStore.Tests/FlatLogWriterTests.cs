@@ -134,6 +134,46 @@ public sealed class FlatLogWriterTests : IDisposable
         Assert.False(File.Exists(Path.Combine(Path.GetTempPath(), "escape_n1.log")));
     }
 
+    [Fact]
+    public async Task A_block_of_records_is_written_with_one_call_and_acknowledged_or_failed_as_one()
+    {
+        var files = new FakeFiles();
+        await using var store = new FlatStoreFiles(Options(), files);
+        await store.InsertManyAsync("acc", [["a", "1"], ["b|c", null], []]);
+        Assert.Equal("a|1\nb%7Cc|\n\n", Encoding.UTF8.GetString(files.Content.ToArray()));
+        Assert.Equal(1, files.Last!.Writes);
+        Assert.Equal(3, store.Written);
+
+        files.FailAfterBytes = (int)files.Content.Length + 5;
+        await Assert.ThrowsAsync<IOException>(() => store.InsertManyAsync("acc", [["first"], ["second"]]));
+        Assert.Equal("a|1\nb%7Cc|\n\n", Encoding.UTF8.GetString(files.Content.ToArray()));
+        Assert.Equal(2, store.Failed);
+    }
+
+    [Fact]
+    public async Task Records_for_more_tables_than_allowed_are_refused()
+    {
+        await using var store = new FlatStoreFiles(Options() with { MaxTables = 2 });
+        await store.InsertAsync("a", ["x"]);
+        await store.InsertAsync("b", ["x"]);
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => store.InsertAsync("c", ["x"]));
+        Assert.Contains("more than 2 flatstore tables", ex.Message, StringComparison.Ordinal);
+        await store.InsertAsync("a", ["y"]);
+        Assert.Equal(1, store.Refused);
+    }
+
+    [Fact]
+    public async Task Records_after_the_files_are_closed_are_refused()
+    {
+        var store = new FlatStoreFiles(Options());
+        await store.InsertAsync("acc", ["x"]);
+        await store.DisposeAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => store.InsertAsync("acc", ["y"]));
+        await Assert.ThrowsAsync<ArgumentException>(() => store.InsertAsync("new", ["y"]));
+        await store.DisposeAsync();
+        Assert.Equal("x\n", await File.ReadAllTextAsync(Path.Combine(_dir, "acc_n1.log")));
+    }
+
     // An in-memory file that runs out of space after FailAfterBytes, and counts fsyncs.
     private sealed class FakeFiles : IFlatFileSystem
     {
@@ -149,10 +189,13 @@ public sealed class FlatLogWriterTests : IDisposable
         {
             public int Fsyncs { get; private set; }
 
+            public int Writes { get; private set; }
+
             public long Length => owner.Content.Length;
 
             public void Write(ReadOnlySpan<byte> bytes)
             {
+                Writes++;
                 if (owner.Content.Length + bytes.Length > owner.FailAfterBytes)
                 {
                     owner.Content.Write(bytes[..(int)Math.Max(0, owner.FailAfterBytes - owner.Content.Length)]);

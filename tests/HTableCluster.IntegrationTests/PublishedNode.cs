@@ -200,6 +200,13 @@ public sealed class NodeProcess : IAsyncDisposable
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int SendSignal(int pid, int signal);
 
+    /// <summary>Sends <paramref name="signal"/> (e.g. 1, SIGHUP) to the process.</summary>
+    public void Signal(int signal)
+    {
+        if (SendSignal(_process.Id, signal) != 0)
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
     /// <summary>Stops the process as a supervisor does (SIGTERM); returns its exit code.</summary>
     public async Task<int> TerminateAsync()
     {

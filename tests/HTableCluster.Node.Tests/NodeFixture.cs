@@ -81,10 +81,11 @@ public class NodeFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Http.Dispose();
-        if (_app is not null)
+        if (_app is { } app)
         {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
+            _app = null;
+            await app.StopAsync();
+            await app.DisposeAsync();
         }
     }
 

@@ -293,16 +293,32 @@ public sealed class ReplicationJoinTests
         Task.FromResult(Akka.Cluster.Cluster.Get(node.System).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up));
 }
 
+// In the flatstore collection: its node reports the process's flatstore metrics while it runs.
+[Collection(nameof(FlatStoreTests))]
 public sealed class DowningTests
 {
     [Fact]
     public async Task A_downed_node_rebuilds_its_actor_system_keeps_its_tables_and_rejoins()
     {
         string[] tables = ["r=>size=8;dmqreplicate=1", "l=>size=8"];
+        var flatDir = Directory.CreateTempSubdirectory("htc-flat-down-").FullName;
         await using var n1 = await ClusterNode.StartAsync("n1", tables);
         await n1.WaitReadyAsync();
-        await using var n2 = await ClusterNode.StartAsync("n2", tables, n1);
+        await using var n2 = await ClusterNode.StartAsync("n2", tables, n1, new Dictionary<string, string?> { ["FlatStore:Dir"] = flatDir });
         await n2.WaitReadyAsync();
+        // Accounting records inserted on n2 all through the downing and the rebuild.
+        using var stopInserting = new CancellationTokenSource();
+        var acknowledged = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var inserter = Task.Run(async () =>
+        {
+            for (var i = 0; i < 1_000_000 && !stopInserting.IsCancellationRequested; i++)
+            {
+                await n2.Node.FlatStore.InsertAsync("acc", i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                acknowledged.Add(i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                if (i % 100 == 0)
+                    await Task.Delay(1);
+            }
+        });
         await n2.ResultAsync("htable.sets", "l", "local", "kept");
         await n2.ResultAsync("htable.inc", "r", "n", 2);
         await ClusterNode.EventuallyAsync(async () => Assert.Equal(2, (await n1.ResultAsync("htable.value", "r", "n")).GetInt64()));
@@ -331,6 +347,15 @@ public sealed class DowningTests
             Assert.Equal(9, (await n2.ResultAsync("htable.value", "r", "n")).GetInt64());
             Assert.Equal("after", (await n1.ResultAsync("htable.value", "r", "from-2")).GetString());
         });
+
+        // The flatstore files outlived the actor system: every acknowledged record is there, once.
+        await stopInserting.CancelAsync();
+        await inserter;
+        await n2.DisposeAsync();
+        var lines = await File.ReadAllLinesAsync(Path.Combine(flatDir, "acc_n2.log"));
+        Assert.Equal(lines.Length, lines.Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal(acknowledged.Order(StringComparer.Ordinal), lines.Order(StringComparer.Ordinal));
+        Directory.Delete(flatDir, recursive: true);
     }
 }
 

@@ -75,7 +75,11 @@ public static partial class KamailioCfgImporter
                 case "htable":
                     throw new FormatException($"{fileName}:{lineNo}: unknown htable parameter '{name}'");
                 case "db_flatstore" when name == "flush":
-                    values["FlatStore:Flush"] = value;
+                    // Kamailio flushes after each write for any non-zero value.
+                    values["FlatStore:Flush"] = value.Trim() is "0" or "" ? "0" : "1";
+                    break;
+                case "db_flatstore":
+                    notes.Add($"{fileName}:{lineNo}: db_flatstore parameter '{name}' is not supported; ignored");
                     break;
                 case "acc" when name == "db_url" && value.StartsWith("flatstore:", StringComparison.Ordinal):
                     values["FlatStore:Dir"] = value["flatstore:".Length..];

@@ -128,3 +128,39 @@ public sealed class RpcOptions
     /// </summary>
     public bool InlineIo { get; set; } = true;
 }
+
+/// <summary>
+/// The accounting log writer (configuration section <c>FlatStore</c>; db_flatstore's parameters and
+/// the directory of acc's <c>flatstore:/dir</c> db_url).
+/// </summary>
+public sealed class FlatStoreSettings
+{
+    /// <summary>Directory of the files, which must exist (empty = no flatstore: <c>flatstore.insert</c> answers an error).</summary>
+    public string Dir { get; set; } = "";
+
+    /// <summary>db_flatstore's <c>flush</c>: 1 (default) a record has reached the OS before it is acknowledged; 0 buffered.</summary>
+    public int Flush { get; set; } = 1;
+
+    /// <summary>Milliseconds between fsyncs of the files (0 = never, the OS writes them back).</summary>
+    public int FsyncIntervalMs { get; set; }
+
+    /// <summary>With <see cref="Flush"/> 0, milliseconds until buffered records are handed to the OS (default 1000).</summary>
+    public int BufferFlushIntervalMs { get; set; } = 1000;
+
+    /// <summary>Most tables written, each with its own file (default 256); records for more are refused.</summary>
+    public int MaxTables { get; set; } = 256;
+
+    /// <summary>True when a directory is set.</summary>
+    public bool Enabled => Dir.Length > 0;
+
+    /// <summary>The writer's options for node <paramref name="nodeId"/>.</summary>
+    public HTableCluster.FlatStore.FlatStoreOptions ToOptions(string nodeId) => new()
+    {
+        Directory = Dir,
+        NodeId = nodeId,
+        Flush = Flush == 1,
+        FsyncInterval = TimeSpan.FromMilliseconds(FsyncIntervalMs),
+        BufferFlushInterval = TimeSpan.FromMilliseconds(BufferFlushIntervalMs),
+        MaxTables = MaxTables,
+    };
+}

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Akka.Actor;
+using HTableCluster.Node.Accounting;
 using HTableCluster.Replication;
 
 namespace HTableCluster.Node.Tables;
@@ -14,6 +15,15 @@ public sealed class HTableNode
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
     private FrozenDictionary<string, TableClient> _tables = FrozenDictionary<string, TableClient>.Empty;
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Creates the node's table directory; <paramref name="flatStore"/> writes its accounting records (none: not configured).</summary>
+    public HTableNode(FlatStoreClient? flatStore = null) => FlatStore = flatStore ?? new FlatStoreClient(null);
+
+    /// <summary>
+    /// This node's accounting records (db_flatstore's insert and rotate); <see cref="FlatStoreClient.Enabled"/>
+    /// is false when no flatstore directory is configured.
+    /// </summary>
+    public FlatStoreClient FlatStore { get; }
 
     /// <summary>Tables in definition order.</summary>
     public IReadOnlyList<TableClient> Tables { get; private set; } = [];
