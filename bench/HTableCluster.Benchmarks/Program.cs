@@ -9,5 +9,5 @@ if (args.Length > 0 && args[0] == "memory")
 if (args.Length > 0 && args[0] == "flatstore")
     return FlatStoreLoadTool.Run(args[1..]);
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(StorageBenchmarks).Assembly).Run(args);
 return 0;

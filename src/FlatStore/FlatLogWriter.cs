@@ -1,27 +1,37 @@
+using System.Buffers;
 using System.Threading.Channels;
 
 namespace HTableCluster.FlatStore;
 
 /// <summary>
-/// Appends the records of one table to its file. Every record goes through one loop, so concurrent
-/// callers share writes (group commit): whatever is queued when the loop comes round is written with
-/// one call and, with <see cref="FlatStoreOptions.Flush"/>, handed to the OS with one flush before
-/// all of them are acknowledged. The file is opened at the first record and closed by
-/// <see cref="RotateAsync"/>, so a renamed file is replaced by a new one at the next record. A failed write
-/// (directory removed, permission denied, disk full) is never acknowledged: its records fail with the
-/// error, a torn tail is cut off, and the next record opens the file again.
+/// Appends the records of one table to its file with group commit: callers format their records
+/// into the open group (under a short lock) and share its one task; one loop seals the group, writes
+/// it with one call and, with <see cref="FlatStoreOptions.Flush"/>, hands it to the OS before all of
+/// its records are acknowledged together. The file is opened at the first record and closed by
+/// <see cref="RotateAsync"/>, so a renamed file is replaced by a new one at the next record. A failed
+/// write (directory removed, permission denied, disk full) is never acknowledged: the group's records
+/// fail with the error, a torn tail is cut off, and the next record opens the file again.
 /// </summary>
 public sealed class FlatLogWriter : IAsyncDisposable
 {
     private const int MaxGroupBytes = 1 << 20;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? Formatting;
     private readonly Channel<object> _queue = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lock _sync = new();
     private readonly string _path;
     private readonly FlatStoreOptions _options;
     private readonly IFlatFileSystem _files;
     private readonly Task _loop;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _timers;
-    private readonly MemoryStream _buffer = new();
+    private const int MaxQueuedBuffered = 4;
+    private readonly Stack<Group> _spares = new();
+    private Group? _open;
+    private Group? _lastQueued;
+    private int _queuedBuffered;
+    private bool _closed;
     private IFlatFile? _file;
     private long _written;
     private long _failed;
@@ -45,7 +55,7 @@ public sealed class FlatLogWriter : IAsyncDisposable
     /// <summary>Records written (acknowledged).</summary>
     public long Written => Interlocked.Read(ref _written);
 
-    /// <summary>Records whose write failed (their callers got the error).</summary>
+    /// <summary>Records whose write failed (their callers got the error; with flush=0, failed writes).</summary>
     public long Failed => Interlocked.Read(ref _failed);
 
     /// <summary>Times the file was forced to disk.</summary>
@@ -56,26 +66,54 @@ public sealed class FlatLogWriter : IAsyncDisposable
 
     /// <summary>
     /// Appends <paramref name="count"/> whole records (<see cref="FlatRecord.Append"/>, each ending in
-    /// <c>\n</c>) as one block: they reach the file together, in one write, and are acknowledged (or
-    /// fail) together.
+    /// <c>\n</c>); they reach the file in one write and are acknowledged (or fail) together.
     /// </summary>
     public Task AppendAsync(ReadOnlyMemory<byte> records, int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         if (records.IsEmpty || records.Span[^1] != (byte)'\n')
             throw new ArgumentException("records must be whole lines", nameof(records));
-        var pending = new Pending(records, count);
-        return _queue.Writer.TryWrite(pending) ? pending.Done.Task : Task.FromException(new ObjectDisposedException(nameof(FlatLogWriter), "the flatstore writer is closed"));
+        lock (_sync)
+        {
+            if (Open() is not { } group)
+                return Closed();
+            group.Buffer.Write(records.Span);
+            return Added(group, count);
+        }
+    }
+
+    /// <summary>Formats and appends records (<see cref="FlatRecord.Append"/>); they are written, and acknowledged or failed, together.</summary>
+    public Task AppendAsync(IReadOnlyCollection<IReadOnlyList<string?>> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        if (rows.Count == 0)
+            return Task.CompletedTask;
+        // Formatted outside the lock (callers on other threads format at the same time), copied in.
+        var formatted = Formatting ??= new ArrayBufferWriter<byte>(4096);
+        formatted.ResetWrittenCount();
+        foreach (var row in rows)
+            FlatRecord.Append(formatted, row);
+        try
+        {
+            lock (_sync)
+            {
+                if (Open() is not { } group)
+                    return Closed();
+                group.Buffer.Write(formatted.WrittenSpan);
+                return Added(group, rows.Count);
+            }
+        }
+        finally
+        {
+            if (formatted.Capacity > MaxGroupBytes)
+                Formatting = null;
+        }
     }
 
     /// <summary>Closes the file after what is queued; the next record opens it again (flat_rotate).</summary>
-    public Task RotateAsync()
-    {
-        var marker = new Marker(MarkerKind.Rotate);
-        return _queue.Writer.TryWrite(marker) ? marker.Done.Task : Task.CompletedTask;
-    }
+    public Task RotateAsync() => Post(MarkerKind.Rotate);
 
-    /// <summary>Writes what is queued, flushes, and closes the file.</summary>
+    /// <summary>Writes what is queued, flushes, and closes the file; later records are refused.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
@@ -83,11 +121,75 @@ public sealed class FlatLogWriter : IAsyncDisposable
             await _loop.ConfigureAwait(false);
             return;
         }
-        _queue.Writer.TryComplete();
+        lock (_sync)
+        {
+            _closed = true;
+            Seal();
+            _queue.Writer.TryComplete();
+        }
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
         await _timers.ConfigureAwait(false);
         _stop.Dispose();
+    }
+
+    private static Task Closed() => Task.FromException(new ObjectDisposedException(nameof(FlatLogWriter), "the flatstore writer is closed"));
+
+    // Under _sync: the group records are added to (with flush=1 it is queued for the loop at once).
+    private Group? Open()
+    {
+        if (_closed)
+            return null;
+        if (_open is null)
+        {
+            _open = _spares.TryPop(out var spare) ? spare : new Group();
+            // Completed on a pool thread that then runs the group's callers one after the other
+            // (one hand-off per group instead of one per caller), never on the loop's thread.
+            _open.Done = new TaskCompletionSource();
+            if (_options.Flush)
+                _queue.Writer.TryWrite(_open);
+        }
+        return _open;
+    }
+
+    // Under _sync, after records went into the group: flush=1 waits for its write; flush=0 is
+    // acknowledged now and the group goes to the loop once large enough (or on the interval).
+    private Task Added(Group group, int count)
+    {
+        group.Count += count;
+        if (group.Buffer.WrittenCount >= MaxGroupBytes)
+            Seal();
+        if (_options.Flush)
+            return group.Done!.Task;
+        Interlocked.Add(ref _written, count);
+        // flush=0 is acknowledged at once, unless the loop falls behind: then the caller waits
+        // until the queued buffers are written, so memory stays bounded.
+        return _queuedBuffered >= MaxQueuedBuffered && _lastQueued is { } last ? last.Done!.Task : Task.CompletedTask;
+    }
+
+    private Task Post(MarkerKind kind)
+    {
+        var marker = new Marker(kind);
+        lock (_sync)
+        {
+            // Records added before the marker are written before it is applied.
+            Seal();
+            if (!_queue.Writer.TryWrite(marker))
+                return Task.CompletedTask;
+        }
+        return marker.Done.Task;
+    }
+
+    // Under _sync: later records go into a new group; with flush=0 the open one is queued now
+    // (with flush=1 it is in the queue since it was opened).
+    private void Seal()
+    {
+        if (_open is { } open && !_options.Flush && _queue.Writer.TryWrite(open))
+        {
+            _queuedBuffered++;
+            _lastQueued = open;
+        }
+        _open = null;
     }
 
     private async Task TickAsync()
@@ -99,7 +201,7 @@ public sealed class FlatLogWriter : IAsyncDisposable
         try
         {
             while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
-                _queue.Writer.TryWrite(new Marker(_options.FsyncInterval > TimeSpan.Zero ? MarkerKind.Fsync : MarkerKind.Flush));
+                _ = Post(_options.FsyncInterval > TimeSpan.Zero ? MarkerKind.Fsync : MarkerKind.Flush);
         }
         catch (OperationCanceledException)
         {
@@ -109,77 +211,75 @@ public sealed class FlatLogWriter : IAsyncDisposable
 
     private async Task RunAsync()
     {
-        var group = new List<Pending>();
         var reader = _queue.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            long bytes = 0;
-            while (bytes < MaxGroupBytes && reader.TryRead(out var item))
+            while (reader.TryRead(out var item))
             {
-                if (item is Pending p)
+                if (item is Group group)
                 {
-                    group.Add(p);
-                    bytes += p.Records.Length;
+                    lock (_sync)
+                    {
+                        if (_open == group)
+                            _open = null;
+                    }
+                    WriteGroup(group);
                     continue;
                 }
-                WriteGroup(group);
                 var marker = (Marker)item;
                 Apply(marker.Kind);
                 marker.Done.TrySetResult();
             }
-            WriteGroup(group);
         }
         Apply(MarkerKind.Rotate);
     }
 
-    // flush=1: the group goes to the OS in one write before it is acknowledged. flush=0: it is
-    // acknowledged once in the buffer, which goes out when full, on the interval and at close.
-    private void WriteGroup(List<Pending> group)
+    private void WriteGroup(Group group)
     {
-        if (group.Count == 0)
-            return;
-        var records = 0L;
-        foreach (var p in group)
-        {
-            _buffer.Write(p.Records.Span);
-            records += p.Count;
-        }
+        var error = WriteBytes(group.Buffer.WrittenSpan);
+        var done = group.Done!;
         if (!_options.Flush)
         {
-            Interlocked.Add(ref _written, records);
-            foreach (var p in group)
-                p.Done.TrySetResult();
-            group.Clear();
-            if (_buffer.Length >= MaxGroupBytes)
-                Apply(MarkerKind.Flush);
-            return;
+            // These records were acknowledged already; a failed write is counted, and callers
+            // held back by the backlog go on either way.
+            if (error is not null)
+                Interlocked.Increment(ref _failed);
+            ThreadPool.UnsafeQueueUserWorkItem(static d => d.TrySetResult(), done, preferLocal: false);
         }
-        if (WriteBuffer() is { } error)
+        else if (error is null)
         {
-            Interlocked.Add(ref _failed, records);
-            foreach (var p in group)
-                p.Done.TrySetException(error);
+            Interlocked.Add(ref _written, group.Count);
+            ThreadPool.UnsafeQueueUserWorkItem(static d => d.TrySetResult(), done, preferLocal: false);
         }
         else
         {
-            Interlocked.Add(ref _written, records);
-            foreach (var p in group)
-                p.Done.TrySetResult();
+            Interlocked.Add(ref _failed, group.Count);
+            ThreadPool.UnsafeQueueUserWorkItem(static s => s.Done.TrySetException(s.Error), (Done: done, Error: error), preferLocal: false);
         }
-        group.Clear();
+        lock (_sync)
+        {
+            if (!_options.Flush)
+            {
+                _queuedBuffered--;
+                if (_lastQueued == group)
+                    _lastQueued = null;
+            }
+            if (group.Reset() && _spares.Count < MaxQueuedBuffered)
+                _spares.Push(group);
+        }
     }
 
-    // Writes the buffer with one call; on failure cuts off what part of it reached the file.
-    private IOException? WriteBuffer()
+    // Writes with one call; on failure cuts off what part of it reached the file.
+    private IOException? WriteBytes(ReadOnlySpan<byte> bytes)
     {
-        if (_buffer.Length == 0)
+        if (bytes.IsEmpty)
             return null;
         long start = -1;
         try
         {
             _file ??= _files.OpenAppend(_path);
             start = _file.Length;
-            _file.Write(_buffer.GetBuffer().AsSpan(0, (int)_buffer.Length));
+            _file.Write(bytes);
             return null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -187,18 +287,10 @@ public sealed class FlatLogWriter : IAsyncDisposable
             Close(cutTo: start);
             return new IOException($"{_path}: {ex.Message}", ex);
         }
-        finally
-        {
-            _buffer.SetLength(0);
-        }
     }
 
     private void Apply(MarkerKind kind)
     {
-        // With flush=0 the buffered records were acknowledged already: a failure here loses them
-        // (counted once per failed write).
-        if (WriteBuffer() is not null)
-            Interlocked.Increment(ref _failed);
         try
         {
             if (kind == MarkerKind.Fsync && _file is not null)
@@ -247,13 +339,25 @@ public sealed class FlatLogWriter : IAsyncDisposable
         Rotate,
     }
 
-    private sealed class Pending(ReadOnlyMemory<byte> records, int count)
+    // Records added between two writes; with flush=1 their callers share Done.
+    private sealed class Group
     {
-        public ReadOnlyMemory<byte> Records { get; } = records;
+        public ArrayBufferWriter<byte> Buffer { get; } = new(16 * 1024);
 
-        public int Count { get; } = count;
+        public int Count { get; set; }
 
-        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource? Done { get; set; }
+
+        // False when the buffer is too large to keep for the next group.
+        public bool Reset()
+        {
+            if (Buffer.Capacity > 4 * MaxGroupBytes)
+                return false;
+            Buffer.ResetWrittenCount();
+            Count = 0;
+            Done = null;
+            return true;
+        }
     }
 
     private sealed class Marker(MarkerKind kind)

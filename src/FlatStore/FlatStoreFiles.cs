@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 
 namespace HTableCluster.FlatStore;
@@ -84,12 +83,7 @@ public sealed class FlatStoreFiles(FlatStoreOptions options, IFlatFileSystem? fi
         {
             return Task.FromException(ex);
         }
-        if (rows.Count == 0)
-            return Task.CompletedTask;
-        var block = new ArrayBufferWriter<byte>(rows.Count * 64);
-        foreach (var row in rows)
-            FlatRecord.Append(block, row);
-        return writer.AppendAsync(block.WrittenMemory, rows.Count);
+        return writer.AppendAsync(rows);
     }
 
     /// <summary>Closes every file after what is queued; the next record of a table opens its file again.</summary>

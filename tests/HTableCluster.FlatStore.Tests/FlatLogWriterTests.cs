@@ -174,12 +174,36 @@ public sealed class FlatLogWriterTests : IDisposable
         Assert.Equal("x\n", await File.ReadAllTextAsync(Path.Combine(_dir, "acc_n1.log")));
     }
 
+    [Fact]
+    public async Task Without_flush_a_disk_that_falls_behind_holds_callers_back_instead_of_growing_memory()
+    {
+        var files = new FakeFiles { WriteDelay = TimeSpan.FromMilliseconds(20) };
+        var writer = new FlatLogWriter(Path.Combine(_dir, "acc_n1.log"), Options(flush: false), files);
+        IReadOnlyList<string?>[] block = [.. Enumerable.Repeat<IReadOnlyList<string?>>([new string('x', 1000)], 100)];
+        var heldBack = 0;
+        for (var i = 0; i < 200; i++)
+        {
+            var t = writer.AppendAsync(block);
+            if (!t.IsCompleted)
+            {
+                heldBack++;
+                await t;
+            }
+        }
+        await writer.DisposeAsync();
+        Assert.True(heldBack > 0, "no caller was held back while the disk fell behind");
+        Assert.Equal(200L * 100 * 1001, files.Content.Length);
+        Assert.Equal(20_000, writer.Written);
+    }
+
     // An in-memory file that runs out of space after FailAfterBytes, and counts fsyncs.
     private sealed class FakeFiles : IFlatFileSystem
     {
         public MemoryStream Content { get; } = new();
 
         public int FailAfterBytes { get; set; } = int.MaxValue;
+
+        public TimeSpan WriteDelay { get; set; }
 
         public FakeFile? Last { get; private set; }
 
@@ -196,6 +220,8 @@ public sealed class FlatLogWriterTests : IDisposable
             public void Write(ReadOnlySpan<byte> bytes)
             {
                 Writes++;
+                if (owner.WriteDelay > TimeSpan.Zero)
+                    Thread.Sleep(owner.WriteDelay);
                 if (owner.Content.Length + bytes.Length > owner.FailAfterBytes)
                 {
                     owner.Content.Write(bytes[..(int)Math.Max(0, owner.FailAfterBytes - owner.Content.Length)]);

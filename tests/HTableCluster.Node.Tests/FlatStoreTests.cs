@@ -64,8 +64,10 @@ public sealed class FlatStoreTests : IAsyncLifetime
             System.IO.File.Move(File("acc"), File("acc") + "." + n);
             // Until the rotation the renamed file keeps taking records (as in Kamailio).
             await _node.ResultAsync("flatstore.insert", "acc", $"{n}b");
-            var reply = await _node.CallAsync(method);
-            Assert.Equal("null", reply.GetProperty("result").GetRawText());
+            // Kamailio 5.6.3 answers both of its rotate methods with an empty object and ignores
+            // parameters (flat_rotate is the older name, which 5.6 no longer has).
+            var reply = await _node.CallAsync(method, "ignored");
+            Assert.Equal("{}", reply.GetProperty("result").GetRawText());
             Assert.False(System.IO.File.Exists(File("acc")));
             n++;
             await _node.ResultAsync("flatstore.insert", "acc", n.ToString(CultureInfo.InvariantCulture));

@@ -13,7 +13,7 @@ internal sealed class FlatStoreActor : ReceiveActor
 {
     public FlatStoreActor(FlatLogWriter writer)
     {
-        Receive<Insert>(m => Complete(writer.AppendAsync(m.Records, m.Count), m.Done));
+        Receive<Insert>(m => Complete(writer.AppendAsync(m.Rows), m.Done));
         Receive<Drain>(_ => Sender.Tell(Drained.Instance));
     }
 
@@ -27,7 +27,7 @@ internal sealed class FlatStoreActor : ReceiveActor
             _ = written.ContinueWith(static (t, state) => Relay(t, (TaskCompletionSource)state!), done, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    internal static void Relay(Task written, TaskCompletionSource done)
+    private static void Relay(Task written, TaskCompletionSource done)
     {
         if (written.IsCompletedSuccessfully)
             done.TrySetResult();
@@ -35,8 +35,8 @@ internal sealed class FlatStoreActor : ReceiveActor
             done.TrySetException(written.Exception?.InnerExceptions ?? [new TaskCanceledException()]);
     }
 
-    /// <summary>Records (whole lines) to append; <see cref="Done"/> completes when they are written.</summary>
-    internal sealed record Insert(ReadOnlyMemory<byte> Records, int Count, TaskCompletionSource Done);
+    /// <summary>Records to append (formatted by the writer); <see cref="Done"/> completes when they are written.</summary>
+    internal sealed record Insert(IReadOnlyCollection<IReadOnlyList<string?>> Rows, TaskCompletionSource Done);
 
     /// <summary>Answered with <see cref="Drained"/> once every earlier insert was handed to the writer.</summary>
     internal sealed record Drain

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using Akka.Actor;
 using HTableCluster.FlatStore;
@@ -61,20 +60,17 @@ public sealed class FlatStoreClient
         }
         if (rows.Count == 0)
             return Task.CompletedTask;
-        var block = new ArrayBufferWriter<byte>(rows.Count * 64);
-        foreach (var row in rows)
-            FlatRecord.Append(block, row);
         lock (_gate)
         {
             if (_current is { } generation)
             {
                 var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                generation.Actor(table, writer).Tell(new FlatStoreActor.Insert(block.WrittenMemory, rows.Count, done));
+                generation.Actor(table, writer).Tell(new FlatStoreActor.Insert(rows, done));
                 return done.Task;
             }
         }
         Interlocked.Add(ref _direct, rows.Count);
-        return writer.AppendAsync(block.WrittenMemory, rows.Count);
+        return writer.AppendAsync(rows);
     }
 
     /// <summary>

@@ -4,19 +4,23 @@ namespace HTableCluster.Node.Accounting;
 
 /// <summary>
 /// The flatstore's figures in <c>/metrics</c>, read when scraped. The registry is the process's, so
-/// the node built last is the one reported (one node per process outside tests).
+/// the figures are the sums over the nodes of the process whose flatstore is enabled and not yet
+/// stopped (one node per process outside tests).
 /// </summary>
 internal static class FlatStoreMetrics
 {
     private static readonly Lock Gate = new();
-    private static FlatStoreClient? Current;
+    private static readonly List<FlatStoreClient> Clients = [];
     private static bool Registered;
 
+    /// <summary>Reports <paramref name="client"/>'s figures from now on (nothing when its flatstore is disabled).</summary>
     public static void Register(FlatStoreClient client)
     {
+        if (client.Files is null)
+            return;
         lock (Gate)
         {
-            Current = client;
+            Clients.Add(client);
             if (Registered)
                 return;
             Registered = true;
@@ -28,17 +32,37 @@ internal static class FlatStoreMetrics
         var direct = Metrics.CreateGauge("htcluster_flatstore_records_direct", "Accounting records written straight to the files while the actor system was stopping or being rebuilt.");
         Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
         {
-            var current = Current;
-            if (current?.Files is not { } files)
-                return;
-            foreach (var (table, writer) in files.Writers)
+            FlatStoreClient[] clients;
+            lock (Gate)
+                clients = [.. Clients];
+            var perTable = new Dictionary<string, (long Written, long Failed, long Fsyncs)>(StringComparer.Ordinal);
+            long refusedSum = 0, directSum = 0;
+            foreach (var client in clients)
             {
-                written.WithLabels(table).Set(writer.Written);
-                failed.WithLabels(table).Set(writer.Failed);
-                fsyncs.WithLabels(table).Set(writer.Fsyncs);
+                var files = client.Files!;
+                foreach (var (table, writer) in files.Writers)
+                {
+                    var sum = perTable.GetValueOrDefault(table);
+                    perTable[table] = (sum.Written + writer.Written, sum.Failed + writer.Failed, sum.Fsyncs + writer.Fsyncs);
+                }
+                refusedSum += files.Refused;
+                directSum += client.WrittenDirectly;
             }
-            refused.Set(files.Refused);
-            direct.Set(current.WrittenDirectly);
+            foreach (var (table, sum) in perTable)
+            {
+                written.WithLabels(table).Set(sum.Written);
+                failed.WithLabels(table).Set(sum.Failed);
+                fsyncs.WithLabels(table).Set(sum.Fsyncs);
+            }
+            refused.Set(refusedSum);
+            direct.Set(directSum);
         });
+    }
+
+    /// <summary>Stops reporting <paramref name="client"/> (its node stopped).</summary>
+    public static void Unregister(FlatStoreClient client)
+    {
+        lock (Gate)
+            Clients.Remove(client);
     }
 }

@@ -31,6 +31,7 @@ internal sealed class FlatStoreService(FlatStoreClient client, ILogger<FlatStore
         _hangup = null;
         if (client.Files is { } files)
             await files.DisposeAsync().ConfigureAwait(false);
+        FlatStoreMetrics.Unregister(client);
     }
 
     private async Task RotateAsync()

@@ -25,9 +25,10 @@ public sealed class FlatStoreMethods(FlatStoreClient flatStore, NodeSettings set
         // Grouped in a JSON-RPC batch: the inserts of one batch share the file's writes.
         yield return new("flatstore.insert", "Append one accounting record to a flatstore table: TABLE [VALUE...].", true, Insert);
         yield return new("flatstore.insert_batch", "Append accounting records to a flatstore table in one write: TABLE [[VALUE...]...].", true, InsertBatch);
-        yield return new("flatstore.k_rotate", "Close and reopen flatstore files.", false, Rotate);
-        yield return new("flatstore.rotate", "Close and reopen flatstore files.", false, Rotate);
-        yield return new("flat_rotate", "Close and reopen flatstore files.", false, Rotate);
+        // Kamailio 5.6.3's help text (sic) and reply (an empty object; parameters are ignored).
+        yield return new("flatstore.k_rotate", "Close and reopen flatrotate files during log rotation.", false, Rotate);
+        yield return new("flatstore.rotate", "Close and reopen flatrotate files during log rotation.", false, Rotate);
+        yield return new("flat_rotate", "Close and reopen flatrotate files during log rotation.", false, Rotate);
     }
 
     private ValueTask<RpcReply> Insert(RpcParams p, WriteSink sink)
@@ -78,7 +79,7 @@ public sealed class FlatStoreMethods(FlatStoreClient flatStore, NodeSettings set
     private async ValueTask<RpcReply> Rotate(RpcParams p, WriteSink sink)
     {
         await flatStore.RotateAsync().ConfigureAwait(false);
-        return RpcReply.Ok(null);
+        return RpcReply.Ok(new RpcObject());
     }
 
     private RpcError? Field(JsonElement value, int index, string name)
