@@ -62,11 +62,7 @@ dotnet publish "$ROOT/src/Node" -c Release -o "$HTC_PUBLISH_DIR" -nologo -v q > 
 env $NODE_ENV "$HTC_PUBLISH_DIR/htcluster" serve --rpc-port "$HTC_RPC_PORT" --cluster-port "$HTC_CLUSTER_PORT" \
   --table 'm=>size=14;autoexpire=0' --table 'w=>size=4;autoexpire=0' > "$WORK/node.log" 2>&1 &
 NODE_PID=$!
-for _ in $(seq 1 300); do
-  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTC_RPC_PORT/health/ready" || true)" = 200 ] && break
-  [ -d "/proc/$NODE_PID" ] || { tail -20 "$WORK/node.log"; exit 1; }
-  sleep 0.2
-done
+wait_ready "$HTC_RPC_PORT" "$NODE_PID" "$WORK/node.log"
 # The RPC and write paths run once (JIT, pools) on a second table before the baseline is taken.
 python3 "$HERE/rpc-load.py" "http://127.0.0.1:$HTC_RPC_PORT/RPC" w 5000 > /dev/null
 N_RSS0="$(settled_rss "$NODE_PID")"; N_HEAP0="$(metric dotnet_total_memory_bytes)"

@@ -38,13 +38,4 @@ function request()
   return wrk.format(nil, nil, nil, "[" .. table.concat(calls, ",") .. "]")
 end
 
-if os.getenv("CHECK") == "1" then
-  function response(status, headers, body)
-    if status ~= 200 or string.find(body, '"error"', 1, true) then errs = (errs or 0) + 1 end
-  end
-  function done(summary, latency, requests)
-    local n = 0
-    for _, t in ipairs(threads) do n = n + (t:get("errs") or 0) end
-    io.write(string.format("requests with rpc errors: %d\n", n))
-  end
-end
+dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "check.lua")(threads)
