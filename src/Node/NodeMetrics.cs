@@ -38,6 +38,7 @@ internal static class NodeMetrics
         (Metrics.CreateGauge("htcluster_replication_resends_gone", "Re-requests beyond the retransmit buffer (repaired by snapshot)."), () => current().ResendsGone),
         (Metrics.CreateGauge("htcluster_replication_syncs_completed", "Snapshots merged from peers."), () => current().SyncsCompleted),
         (Metrics.CreateGauge("htcluster_replication_sync_items", "Items received in snapshots."), () => current().SyncItems),
+        (Metrics.CreateGauge("htcluster_replication_catchup_items", "Items fetched from origins first met without init sync (their writes since this node joined)."), () => current().CatchUpItems),
         (Metrics.CreateGauge("htcluster_replication_mismatched", "Batches ignored: the sender defines the table differently."), () => current().Mismatched),
         (Metrics.CreateGauge("htcluster_replication_malformed_items", "Received items dropped as malformed."), () => current().Malformed),
         (Metrics.CreateGauge("htcluster_replication_oversized_items", "Local items too large to replicate (kept on this node only)."), () => current().OversizedItems),

@@ -109,5 +109,11 @@ public sealed class InboundPeers<TRef>(bool trackFromFirstSeen)
 
         /// <summary>When missing batches were last asked of it.</summary>
         public DateTime LastAsk { get; set; }
+
+        /// <summary>
+        /// Without snapshots: true once its items since this node joined were asked for (what it
+        /// published before its pub-sub registry knew this node).
+        /// </summary>
+        public bool CaughtUp { get; set; }
     }
 }

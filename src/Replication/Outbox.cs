@@ -51,17 +51,14 @@ public sealed class Outbox<TWaiter>(int maxBatchBytes, int maxItemBytes)
     public List<(List<byte[]> Items, long ResetVersion)> TakeBatches()
     {
         var batches = new List<(List<byte[]>, long)>();
-        var start = 0;
-        while (start < _items.Count || _resetVersion != 0)
+        foreach (var items in TableItems.Split(_items, maxBatchBytes))
         {
-            long bytes = 0;
-            var end = start;
-            while (end < _items.Count && (end == start || bytes + _items[end].Length + TableItems.ItemFraming <= maxBatchBytes))
-                bytes += _items[end++].Length + TableItems.ItemFraming;
-            batches.Add((_items.GetRange(start, end - start), _resetVersion));
+            batches.Add((items, _resetVersion));
             _resetVersion = 0;
-            start = end;
         }
+        if (_resetVersion != 0)
+            batches.Add(([], _resetVersion));
+        _resetVersion = 0;
         _items = [];
         _bytes = 0;
         return batches;

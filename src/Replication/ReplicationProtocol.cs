@@ -74,6 +74,16 @@ public static class ReplicationProtocol
     public sealed record SyncChunk(string Table, long RequestId, bool Last, long ResetVersion, IReadOnlyList<OriginMark> Watermarks, IReadOnlyList<byte[]> Items) : IHTableWireMessage, ITableMessage;
 
     /// <summary>
+    /// A node without init sync met an origin for the first time: the items stamped since
+    /// <paramref name="SinceMs"/> (Unix ms), which the origin may have published before its pub-sub
+    /// registry knew this node.
+    /// </summary>
+    public sealed record RecentRequest(string Table, uint Fingerprint, long SinceMs) : IHTableWireMessage, ITableMessage;
+
+    /// <summary>Part of the answer to a <see cref="RecentRequest"/>, up to the batch byte limit.</summary>
+    public sealed record RecentItems(string Table, IReadOnlyList<byte[]> Items) : IHTableWireMessage, ITableMessage;
+
+    /// <summary>
     /// Asks the node that writes replicated tables back to the database (the cluster singleton) to
     /// store one; answered with <see cref="StoreReply"/>.
     /// </summary>

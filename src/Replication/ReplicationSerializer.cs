@@ -32,6 +32,8 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
     private const string BatchAppliedManifest = "BA";
     private const string StoreRequestManifest = "ST";
     private const string StoreReplyManifest = "SA";
+    private const string RecentRequestManifest = "RR";
+    private const string RecentItemsManifest = "RI";
 
     /// <inheritdoc />
     public override int Identifier => SerializerId;
@@ -50,6 +52,8 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         BatchApplied => BatchAppliedManifest,
         StoreRequest => StoreRequestManifest,
         StoreReply => StoreReplyManifest,
+        RecentRequest => RecentRequestManifest,
+        RecentItems => RecentItemsManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not a wire message", nameof(o)),
     };
 
@@ -90,6 +94,12 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
             case StoreReply a:
                 w.String(a.Table).Byte(a.Error is null ? (byte)0 : (byte)1).String(a.Error ?? "");
                 break;
+            case RecentRequest q:
+                w.String(q.Table).UInt(q.Fingerprint).Long(q.SinceMs);
+                break;
+            case RecentItems i:
+                w.String(i.Table).Items(i.Items);
+                break;
             case SyncChunk c:
                 w.String(c.Table).Long(c.RequestId).Byte(c.Last ? (byte)1 : (byte)0).Long(c.ResetVersion).Int(c.Watermarks.Count);
                 foreach (var m in c.Watermarks)
@@ -123,6 +133,8 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
             SyncChunkManifest => ReadChunk(ref r),
             StoreRequestManifest => new StoreRequest(r.String()),
             StoreReplyManifest => ReadStoreReply(ref r),
+            RecentRequestManifest => new RecentRequest(r.String(), r.UInt(), r.Long()),
+            RecentItemsManifest => new RecentItems(r.String(), r.Items()),
             _ => throw new SerializationException($"unknown replication manifest '{manifest}'"),
         };
         if (!r.AtEnd)

@@ -17,6 +17,7 @@ public sealed class ReplicationStatus
     private long _resendsGone;
     private long _syncsCompleted;
     private long _syncItems;
+    private long _catchUpItems;
     private long _mismatched;
     private long _malformed;
     private long _oversized;
@@ -57,6 +58,9 @@ public sealed class ReplicationStatus
     /// <summary>Items received in snapshots.</summary>
     public long SyncItems => Interlocked.Read(ref _syncItems);
 
+    /// <summary>Items received from origins first met without init sync (their writes since this node joined).</summary>
+    public long CatchUpItems => Interlocked.Read(ref _catchUpItems);
+
     /// <summary>Batches ignored because the sender defines the table differently.</summary>
     public long Mismatched => Interlocked.Read(ref _mismatched);
 
@@ -93,6 +97,8 @@ public sealed class ReplicationStatus
     internal void SyncDone() => Interlocked.Increment(ref _syncsCompleted);
 
     internal void SyncReceived(int items) => Interlocked.Add(ref _syncItems, items);
+
+    internal void CatchUpReceived(int items) => Interlocked.Add(ref _catchUpItems, items);
 
     internal void Mismatch() => Interlocked.Increment(ref _mismatched);
 

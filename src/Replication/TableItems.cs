@@ -38,6 +38,25 @@ public static class TableItems
         return items;
     }
 
+    /// <summary>
+    /// <paramref name="items"/> cut in order into runs of at most <paramref name="maxBytes"/> (framing
+    /// included); an item alone may exceed it.
+    /// </summary>
+    public static IEnumerable<List<byte[]>> Split(List<byte[]> items, int maxBytes)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var start = 0;
+        while (start < items.Count)
+        {
+            long bytes = 0;
+            var end = start;
+            while (end < items.Count && (end == start || bytes + items[end].Length + ItemFraming <= maxBytes))
+                bytes += items[end++].Length + ItemFraming;
+            yield return items.GetRange(start, end - start);
+            start = end;
+        }
+    }
+
     /// <summary>The stored array itself when the memory covers a whole one, otherwise a copy.</summary>
     public static byte[] AsArray(ReadOnlyMemory<byte> m) =>
         MemoryMarshal.TryGetArray(m, out var seg) && seg.Offset == 0 && seg.Count == seg.Array!.Length ? seg.Array : m.ToArray();

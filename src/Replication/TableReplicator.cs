@@ -22,6 +22,7 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
     private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
     private const string SyncTimer = "sync";
     private const string RetryTimer = "retry";
+    private const long CatchUpMarginMs = 1000;
 
     private readonly HTable _table;
     private readonly ReplicationOptions _options;
@@ -55,6 +56,7 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
     private bool _resyncing;
     private bool _republished;
     private List<byte[]>? _kept;
+    private long _joinedSinceMs;
 
     /// <summary>Creates the replicator of <paramref name="table"/>.</summary>
     public TableReplicator(HTable table, ReplicationOptions options, ReplicaStart start, ReplicationStatus status, IActorRef mediator)
@@ -106,6 +108,8 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         Receive<SyncTimeout>(OnSyncTimeout);
         Receive<RetrySync>(_ => StartSync(initial: true, waiter: null, donor: null));
         Receive<SyncTable>(OnSyncTable);
+        Receive<RecentRequest>(OnRecentRequest);
+        Receive<RecentItems>(OnRecentItems);
         Receive<BarrierPassed>(b => _barriers.Passed(b.Id));
         Receive<Tick>(_ => OnTick());
         Receive<ClusterEvent.MemberRemoved>(m => _peers.Forget(m.Member.UniqueAddress.Uid));
@@ -124,6 +128,9 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
     /// <inheritdoc />
     protected override void PreStart()
     {
+        // Without init sync, what peers write from shortly before this node joins is fetched from
+        // each origin when first met (clocks may differ by up to a second).
+        _joinedSinceMs = _table.Clock.NowMs - CatchUpMarginMs;
         _self = new Origin(_start.NodeId, _cluster.SelfUniqueAddress.Uid);
         var self = Self;
         _cluster.RegisterOnMemberUp(() => self.Tell(MemberUpNow.Instance));
@@ -255,6 +262,7 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         }
         Apply(b.Items, b.ResetVersion);
         _status.Received(b.Items.Count, applied: true);
+        CatchUp(peer);
         AskForGap(peer, force: false);
         if (b.WantsAck)
         {
@@ -269,7 +277,33 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
             return;
         var peer = _peers.Of(h.Origin, SenderOrNull(), h.LastSeq);
         peer.Tracker.Announced(h.LastSeq);
+        CatchUp(peer);
         AskForGap(peer, force: false);
+    }
+
+    // Without init sync an origin is tracked from its first batch or announcement seen here; what it
+    // published since this node joined but before its pub-sub registry knew this node never arrived,
+    // so it is asked once for its items stamped since then (merging makes repeats harmless).
+    private void CatchUp(InboundPeers<IActorRef>.Peer peer)
+    {
+        if (_start.InitSync || peer.CaughtUp || peer.Ref is null)
+            return;
+        peer.CaughtUp = true;
+        peer.Ref.Tell(new RecentRequest(_table.Name, _fingerprint, _joinedSinceMs));
+    }
+
+    private void OnRecentRequest(RecentRequest q)
+    {
+        if (q.Fingerprint != _fingerprint)
+            return;
+        foreach (var part in TableItems.Split(TableItems.Recent(_table, q.SinceMs), _options.MaxBatchBytes))
+            Sender.Tell(new RecentItems(_table.Name, part));
+    }
+
+    private void OnRecentItems(RecentItems m)
+    {
+        Apply(m.Items, 0);
+        _status.CatchUpReceived(m.Items.Count);
     }
 
     private IActorRef? SenderOrNull() => Sender.IsNobody() ? null : Sender;

@@ -208,6 +208,9 @@ public sealed class ReplicationJoinTests
         await using var n1 = await ClusterNode.StartAsync("n1", Tables);
         await n1.WaitReadyAsync();
         await n1.ResultAsync("htable.sets", "r", "old", "1");
+        // Well before the join: a node without init sync fetches what origins wrote from one second
+        // before it started replicating.
+        await Task.Delay(1500);
 
         var noSync = new Dictionary<string, string?> { ["Htable:DmqInitSync"] = "0" };
         await using var n2 = await ClusterNode.StartAsync("n2", Tables, n1, noSync);

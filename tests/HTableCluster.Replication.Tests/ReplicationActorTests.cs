@@ -255,12 +255,18 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void Without_init_sync_a_new_origin_is_tracked_from_its_first_batch()
+    public void Without_init_sync_a_new_origin_is_tracked_from_its_first_batch_and_asked_once_for_what_it_wrote_since_the_join()
     {
+        var before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var s = Start(start: Me with { InitSync = false });
         var fp = TableFingerprint.Of(s.Table.Options);
         s.Actor.Tell(new Batch("t", fp, _peer, 5, 0, []));
+        // What it published before its registry knew this node: its items since shortly before the
+        // replicator started.
+        var recent = ExpectMsg<RecentRequest>(Wait);
+        Assert.InRange(recent.SinceMs, before - 1000, before + 4000);
         s.Actor.Tell(new Heads("t", fp, new Origin("other", 1), 40));
+        Assert.Equal(recent, ExpectMsg<RecentRequest>(Wait));
         ExpectNoMsg(TimeSpan.FromMilliseconds(300));
         s.Actor.Tell(new Batch("t", fp, _peer, 7, 0, []));
         Assert.Equal(6, ExpectMsg<ResendRequest>(Wait).FromSeq);

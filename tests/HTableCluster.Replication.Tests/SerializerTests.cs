@@ -18,7 +18,7 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
     private SerializerWithStringManifest Serializer =>
         (SerializerWithStringManifest)Sys.Serialization.FindSerializerForType(typeof(Batch));
 
-    public static TheoryData<string> Kinds => ["B", "H", "RQ", "RG", "SQ", "SR", "SN", "SC", "BA", "ST", "SA"];
+    public static TheoryData<string> Kinds => ["B", "H", "RQ", "RG", "SQ", "SR", "SN", "SC", "BA", "ST", "SA", "RR", "RI"];
 
     [Fact]
     public void Wire_types_are_bound_to_the_replication_serializer()
@@ -118,6 +118,8 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         "SC" => new SyncChunk("tab", 11, true, 5, [new OriginMark(Origin, 4), new OriginMark(new Origin("x", 1), 0)], [Item("c", "3")]),
         "ST" => new StoreRequest("tab"),
         "SA" => new StoreReply("tab", "connection lost"),
+        "RR" => new RecentRequest("tab", 5, 1_764_806_400_000),
+        "RI" => new RecentItems("tab", [Item("d", "4"), Item("e", "5")]),
         _ => throw new ArgumentException(manifest),
     };
 
@@ -125,6 +127,7 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
     private static string Describe(object m) => m switch
     {
         Batch b => $"{b with { Items = [] }}|{string.Join(",", b.Items.Select(Convert.ToHexString))}",
+        RecentItems i => $"{i with { Items = [] }}|{string.Join(",", i.Items.Select(Convert.ToHexString))}",
         SyncChunk c => $"{c with { Items = [], Watermarks = [] }}|{string.Join(",", c.Watermarks)}|{string.Join(",", c.Items.Select(Convert.ToHexString))}",
         _ => m.ToString()!,
     };
