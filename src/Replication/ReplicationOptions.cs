@@ -28,6 +28,13 @@ public sealed record ReplicationOptions
     /// <summary>Milliseconds a write waits for its write concern before it is answered with an error; it stays applied here (default 5000).</summary>
     public int WriteConcernTimeoutMs { get; set; } = 5000;
 
+    /// <summary>
+    /// Seconds between anti-entropy rounds: each node compares digests of every replicated table with
+    /// the next peer and exchanges only the cells that differ (0 = only after a heal and beyond the
+    /// retransmit buffer).
+    /// </summary>
+    public int AntiEntropySeconds { get; set; } = 30;
+
     /// <summary>Seconds deletion markers of replicated tables are kept; a node away longer resyncs (default 300).</summary>
     public int TombstoneGraceSeconds { get; set; } = (int)Storage.HTable.DefaultTombstoneGrace.TotalSeconds;
 
@@ -44,6 +51,8 @@ public sealed record ReplicationOptions
     internal TimeSpan WriteConcernTimeout => TimeSpan.FromMilliseconds(WriteConcernTimeoutMs);
 
     /// <summary><see cref="TombstoneGraceSeconds"/>.</summary>
+    internal TimeSpan AntiEntropyInterval => TimeSpan.FromSeconds(AntiEntropySeconds);
+
     internal TimeSpan TombstoneGrace => TimeSpan.FromSeconds(TombstoneGraceSeconds);
 
     /// <summary>A retransmit buffer smaller than a MiB (tests fill it with a few batches).</summary>

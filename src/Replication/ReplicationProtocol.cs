@@ -84,6 +84,25 @@ public static class ReplicationProtocol
     public sealed record RecentItems(string Table, IReadOnlyList<byte[]> Items) : IHTableWireMessage, ITableMessage;
 
     /// <summary>
+    /// Anti-entropy, first step: the asking node's digest of every bucket of the table in
+    /// <paramref name="Scope"/>; answered with <see cref="DigestDiff"/>.
+    /// </summary>
+    public sealed record DigestRequest(string Table, uint Fingerprint, Storage.DigestScope Scope, IReadOnlyList<ulong> Buckets) : IHTableWireMessage, ITableMessage;
+
+    /// <summary>
+    /// The buckets whose digests differ (none: the round ends) and the answering node's cell digests
+    /// of them, <see cref="Storage.TableDigest.SubBuckets"/> per bucket.
+    /// </summary>
+    public sealed record DigestDiff(string Table, Storage.DigestScope Scope, IReadOnlyList<int> Buckets, IReadOnlyList<ulong> Cells) : IHTableWireMessage, ITableMessage;
+
+    /// <summary>
+    /// The sender's items of the cells that differ, in parts up to the batch byte limit; with
+    /// <paramref name="WantsYours"/> on the last part the receiver answers with its own items of
+    /// those cells.
+    /// </summary>
+    public sealed record DigestItems(string Table, Storage.DigestScope Scope, IReadOnlyList<int> Cells, IReadOnlyList<byte[]> Items, bool Last, bool WantsYours) : IHTableWireMessage, ITableMessage;
+
+    /// <summary>
     /// Asks the node that writes replicated tables back to the database (the cluster singleton) to
     /// store one; answered with <see cref="StoreReply"/>.
     /// </summary>

@@ -34,6 +34,9 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
     private const string StoreReplyManifest = "SA";
     private const string RecentRequestManifest = "RR";
     private const string RecentItemsManifest = "RI";
+    private const string DigestRequestManifest = "DQ";
+    private const string DigestDiffManifest = "DD";
+    private const string DigestItemsManifest = "DI";
 
     /// <inheritdoc />
     public override int Identifier => SerializerId;
@@ -54,6 +57,9 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         StoreReply => StoreReplyManifest,
         RecentRequest => RecentRequestManifest,
         RecentItems => RecentItemsManifest,
+        DigestRequest => DigestRequestManifest,
+        DigestDiff => DigestDiffManifest,
+        DigestItems => DigestItemsManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not a wire message", nameof(o)),
     };
 
@@ -100,6 +106,20 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
             case RecentItems i:
                 w.String(i.Table).Items(i.Items);
                 break;
+            case DigestRequest q:
+                Scope(w.String(q.Table).UInt(q.Fingerprint), q.Scope);
+                Longs(w, q.Buckets);
+                break;
+            case DigestDiff d:
+                Scope(w.String(d.Table), d.Scope);
+                Ints(w, d.Buckets);
+                Longs(w, d.Cells);
+                break;
+            case DigestItems i:
+                Scope(w.String(i.Table), i.Scope);
+                Ints(w, i.Cells);
+                w.Items(i.Items).Byte(i.Last ? (byte)1 : (byte)0).Byte(i.WantsYours ? (byte)1 : (byte)0);
+                break;
             case SyncChunk c:
                 w.String(c.Table).Long(c.RequestId).Byte(c.Last ? (byte)1 : (byte)0).Long(c.ResetVersion).Int(c.Watermarks.Count);
                 foreach (var m in c.Watermarks)
@@ -135,11 +155,57 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
             StoreReplyManifest => ReadStoreReply(ref r),
             RecentRequestManifest => new RecentRequest(r.String(), r.UInt(), r.Long()),
             RecentItemsManifest => new RecentItems(r.String(), r.Items()),
+            DigestRequestManifest => new DigestRequest(r.String(), r.UInt(), ReadScope(ref r), ReadLongs(ref r)),
+            DigestDiffManifest => new DigestDiff(r.String(), ReadScope(ref r), ReadInts(ref r), ReadLongs(ref r)),
+            DigestItemsManifest => new DigestItems(r.String(), ReadScope(ref r), ReadInts(ref r), r.Items(), r.Byte() != 0, r.Byte() != 0),
             _ => throw new SerializationException($"unknown replication manifest '{manifest}'"),
         };
         if (!r.AtEnd)
             throw new SerializationException($"{bytes.Length - r.Position} trailing bytes after a '{manifest}' message");
         return result;
+    }
+
+    private static void Scope(Writer w, Storage.DigestScope s) =>
+        w.Int(s.Log2Buckets).Long(s.CutoffVersion).Long(s.LiveAtMs).Long(s.MarkersSinceVersion).Long(s.SinceVersion);
+
+    private static Storage.DigestScope ReadScope(ref Reader r)
+    {
+        var log2 = r.Int();
+        if (log2 is < Storage.TableDigest.MinLog2Buckets or > Storage.TableDigest.MaxLog2Buckets)
+            throw new SerializationException($"digest of 2^{log2} buckets is out of range");
+        return new Storage.DigestScope(log2, r.Long(), r.Long(), r.Long(), r.Long());
+    }
+
+    private static void Ints(Writer w, IReadOnlyList<int> values)
+    {
+        w.Int(values.Count);
+        foreach (var v in values)
+            w.Int(v);
+    }
+
+    private static void Longs(Writer w, IReadOnlyList<ulong> values)
+    {
+        w.Int(values.Count);
+        foreach (var v in values)
+            w.Long(unchecked((long)v));
+    }
+
+    private static int[] ReadInts(ref Reader r)
+    {
+        var n = r.Count(sizeof(int));
+        var values = new int[n];
+        for (var i = 0; i < n; i++)
+            values[i] = r.Int();
+        return values;
+    }
+
+    private static ulong[] ReadLongs(ref Reader r)
+    {
+        var n = r.Count(sizeof(long));
+        var values = new ulong[n];
+        for (var i = 0; i < n; i++)
+            values[i] = unchecked((ulong)r.Long());
+        return values;
     }
 
     private static StoreReply ReadStoreReply(ref Reader r)

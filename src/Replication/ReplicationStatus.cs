@@ -18,6 +18,11 @@ public sealed class ReplicationStatus
     private long _syncsCompleted;
     private long _syncItems;
     private long _catchUpItems;
+    private long _digestRounds;
+    private long _digestBytes;
+    private long _digestBucketsDiffering;
+    private long _digestItemsReceived;
+    private long _digestItemsSent;
     private long _mismatched;
     private long _malformed;
     private long _oversized;
@@ -61,6 +66,21 @@ public sealed class ReplicationStatus
     /// <summary>Items received from origins first met without init sync (their writes since this node joined).</summary>
     public long CatchUpItems => Interlocked.Read(ref _catchUpItems);
 
+    /// <summary>Anti-entropy rounds this node started.</summary>
+    public long DigestRounds => Interlocked.Read(ref _digestRounds);
+
+    /// <summary>Bytes of digests, cell lists and items this node sent for anti-entropy.</summary>
+    public long DigestBytesSent => Interlocked.Read(ref _digestBytes);
+
+    /// <summary>Buckets found to differ in this node's rounds.</summary>
+    public long DigestBucketsDiffering => Interlocked.Read(ref _digestBucketsDiffering);
+
+    /// <summary>Items received in anti-entropy exchanges.</summary>
+    public long DigestItemsReceived => Interlocked.Read(ref _digestItemsReceived);
+
+    /// <summary>Items sent in anti-entropy exchanges.</summary>
+    public long DigestItemsSent => Interlocked.Read(ref _digestItemsSent);
+
     /// <summary>Batches ignored because the sender defines the table differently.</summary>
     public long Mismatched => Interlocked.Read(ref _mismatched);
 
@@ -99,6 +119,20 @@ public sealed class ReplicationStatus
     internal void SyncReceived(int items) => Interlocked.Add(ref _syncItems, items);
 
     internal void CatchUpReceived(int items) => Interlocked.Add(ref _catchUpItems, items);
+
+    internal void DigestRound(long bytes)
+    {
+        Interlocked.Increment(ref _digestRounds);
+        DigestBytes(bytes);
+    }
+
+    internal void DigestBytes(long bytes) => Interlocked.Add(ref _digestBytes, bytes);
+
+    internal void DigestBucketsDiffer(int buckets) => Interlocked.Add(ref _digestBucketsDiffering, buckets);
+
+    internal void DigestReceived(int items) => Interlocked.Add(ref _digestItemsReceived, items);
+
+    internal void DigestSent(int items) => Interlocked.Add(ref _digestItemsSent, items);
 
     internal void Mismatch() => Interlocked.Increment(ref _mismatched);
 

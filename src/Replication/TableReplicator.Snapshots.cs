@@ -15,8 +15,13 @@ public sealed partial class TableReplicator
         if (_peers.Find(g.Origin) is not { Ref: { } origin })
             return;
         _status.Gone();
-        _log.Warning("Table {Table}: {Origin} no longer holds batch {Batch}; repairing with a snapshot from it", _table.Name, g.Origin.NodeId, g.FromSeq);
-        StartSync(initial: false, waiter: null, donor: origin);
+        _log.Warning("Table {Table}: {Origin} no longer holds batch {Batch}; repairing by comparing digests with it", _table.Name, g.Origin.NodeId, g.FromSeq);
+        // Whatever those batches held is found by the digests: now for what has settled, and once
+        // more when the rest has.
+        if (_peers.Find(g.Origin) is { } peer)
+            peer.Tracker.CoveredUpTo(peer.Tracker.Highest);
+        StartDigest(origin);
+        Timers.StartSingleTimer(DigestHealTimer + g.Origin.NodeId, new DigestWith(origin), TimeSpan.FromMilliseconds(SettleMs + 1000));
     }
 
     private void OnSyncTable(SyncTable c)

@@ -110,6 +110,12 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         Receive<SyncTable>(OnSyncTable);
         Receive<RecentRequest>(OnRecentRequest);
         Receive<RecentItems>(OnRecentItems);
+        Receive<DigestWith>(d => StartDigest(d.Peer));
+        Receive<DigestReady>(OnDigestReady);
+        Receive<DigestRequest>(OnDigestRequest);
+        Receive<DigestDiff>(OnDigestDiff);
+        Receive<DigestItems>(OnDigestItems);
+        Receive<ClusterEvent.ReachableMember>(OnReachable);
         Receive<BarrierPassed>(b => _barriers.Passed(b.Id));
         Receive<Tick>(_ => OnTick());
         Receive<ClusterEvent.MemberRemoved>(m => _peers.Forget(m.Member.UniqueAddress.Uid));
@@ -134,8 +140,9 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         _self = new Origin(_start.NodeId, _cluster.SelfUniqueAddress.Uid);
         var self = Self;
         _cluster.RegisterOnMemberUp(() => self.Tell(MemberUpNow.Instance));
-        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent));
+        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.ReachableMember));
         Timers.StartPeriodicTimer("tick", Tick.Instance, _options.HeadsInterval);
+        StartAntiEntropy();
     }
 
     /// <inheritdoc />

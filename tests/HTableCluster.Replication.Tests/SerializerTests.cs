@@ -18,7 +18,7 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
     private SerializerWithStringManifest Serializer =>
         (SerializerWithStringManifest)Sys.Serialization.FindSerializerForType(typeof(Batch));
 
-    public static TheoryData<string> Kinds => ["B", "H", "RQ", "RG", "SQ", "SR", "SN", "SC", "BA", "ST", "SA", "RR", "RI"];
+    public static TheoryData<string> Kinds => ["B", "H", "RQ", "RG", "SQ", "SR", "SN", "SC", "BA", "ST", "SA", "RR", "RI", "DQ", "DD", "DI"];
 
     [Fact]
     public void Wire_types_are_bound_to_the_replication_serializer()
@@ -105,6 +105,8 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         return t.Partition(0).TakeChanges()!.Value.Items[0];
     }
 
+    private static readonly DigestScope Scope = new(6, 123_456_789, 1_764_806_400_000, 42);
+
     private static object Sample(string manifest) => manifest switch
     {
         "B" => new Batch("tab", 0xdeadbeef, Origin, 42, 77, [Item("a", "1"), Item("b", "2")], WantsAck: true),
@@ -120,6 +122,9 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         "SA" => new StoreReply("tab", "connection lost"),
         "RR" => new RecentRequest("tab", 5, 1_764_806_400_000),
         "RI" => new RecentItems("tab", [Item("d", "4"), Item("e", "5")]),
+        "DQ" => new DigestRequest("tab", 5, Scope, [1UL, ulong.MaxValue, 0, 7, .. new ulong[60]]),
+        "DD" => new DigestDiff("tab", Scope, [3, 9], [.. Enumerable.Range(0, 128).Select(i => (ulong)i * 0x9E3779B97F4A7C15UL)]),
+        "DI" => new DigestItems("tab", Scope, [5, 700], [Item("f", "6")], Last: true, WantsYours: true),
         _ => throw new ArgumentException(manifest),
     };
 
@@ -128,6 +133,9 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
     {
         Batch b => $"{b with { Items = [] }}|{string.Join(",", b.Items.Select(Convert.ToHexString))}",
         RecentItems i => $"{i with { Items = [] }}|{string.Join(",", i.Items.Select(Convert.ToHexString))}",
+        DigestRequest q => $"{q with { Buckets = [] }}|{string.Join(",", q.Buckets)}",
+        DigestDiff d => $"{d with { Buckets = [], Cells = [] }}|{string.Join(",", d.Buckets)}|{string.Join(",", d.Cells)}",
+        DigestItems i => $"{i with { Cells = [], Items = [] }}|{string.Join(",", i.Cells)}|{string.Join(",", i.Items.Select(Convert.ToHexString))}",
         SyncChunk c => $"{c with { Items = [], Watermarks = [] }}|{string.Join(",", c.Watermarks)}|{string.Join(",", c.Items.Select(Convert.ToHexString))}",
         _ => m.ToString()!,
     };

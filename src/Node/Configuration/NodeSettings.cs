@@ -68,6 +68,7 @@ public sealed class NodeSettings
         Range("Replication:MaxBatchBytes", replication.MaxBatchBytes, 1024, 8 << 20);
         Range("Replication:RetransmitMiB", replication.RetransmitMiB, 1, 64 * 1024);
         Range("Replication:HeadsIntervalMs", replication.HeadsIntervalMs, 10, 60_000);
+        Range("Replication:AntiEntropySeconds", replication.AntiEntropySeconds, 0, 86_400);
         Range("Replication:SyncTimeoutSeconds", replication.SyncTimeoutSeconds, 1, 3600);
         Range("Replication:WriteConcern", replication.WriteConcern, 0, 64);
         Range("Replication:WriteConcernTimeoutMs", replication.WriteConcernTimeoutMs, 10, 600_000);
