@@ -6,7 +6,8 @@ namespace HTableCluster.Storage;
 /// What two nodes compare of a table for anti-entropy: the items that are settled at
 /// <see cref="CutoffVersion"/> (stamped at or before it), live at <see cref="LiveAtMs"/>, and, for
 /// deletion markers, stamped at or after <see cref="MarkersSinceVersion"/> (older ones may already be
-/// dropped on one side); with a <see cref="SinceVersion"/>, only what was stamped from then on (a node
+/// dropped on one side) and dead for <see cref="TableDigest.MarkerSettleMs"/> before
+/// <see cref="LiveAtMs"/> (an item that expired becomes a marker at each node's next sweep); with a <see cref="SinceVersion"/>, only what was stamped from then on (a node
 /// without init sync holds nothing older). Keys fall into 2^<see cref="Log2Buckets"/> buckets of
 /// <see cref="TableDigest.SubBuckets"/> cells each by a hash that is the same on every node.
 /// </summary>
@@ -20,6 +21,12 @@ public readonly record struct DigestScope(int Log2Buckets, long CutoffVersion, l
 /// </summary>
 public static class TableDigest
 {
+    /// <summary>
+    /// How long a deletion marker is left out of the digests after its item died: the expiry sweeps
+    /// of every node (at most <c>timer_interval</c> apart) have made the same marker by then.
+    /// </summary>
+    public const long MarkerSettleMs = 60_000;
+
     /// <summary>Cells per bucket (the second level of the comparison).</summary>
     public const int SubBuckets = 64;
 
@@ -155,7 +162,7 @@ public static class TableDigest
     // to be dropped on one side and not the other.
     private static bool Stale(ReadOnlySpan<byte> item, DigestScope scope) =>
         ItemBuffer.IsTombstone(item)
-            ? OldMarker(item, scope)
+            ? OldMarker(item, scope) || ItemBuffer.ExpiresAtMsOf(item) > scope.LiveAtMs - MarkerSettleMs
             : ItemBuffer.ExpiresAtMsOf(item) is var at && at != 0 && at <= scope.LiveAtMs;
 
     private static bool OldMarker(ReadOnlySpan<byte> item, DigestScope scope) =>

@@ -123,6 +123,27 @@ public class TableDigestTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public void An_item_one_node_already_swept_and_the_other_not_yet_digests_equal()
+    {
+        var a = TestTables.CreateReplicated("t=>", _time);
+        a.Set("short", "v", expireSeconds: 2);
+        a.Set("kept", "v");
+        var b = TestTables.CreateReplicated("t=>", _time);
+        b.MergeAll(a.TakeChanges().Items);
+        _time.Advance(TimeSpan.FromSeconds(3));
+        a.CollectExpired(_time.NowMs);
+
+        var scope = Scope(a, 2);
+        Assert.Equal(TableDigest.Buckets(a, scope), TableDigest.Buckets(b, scope));
+        // A minute later both have swept it and the markers are compared.
+        _time.Advance(TimeSpan.FromMinutes(2));
+        b.CollectExpired(_time.NowMs);
+        var later = Scope(a, 2);
+        Assert.Equal(TableDigest.Buckets(a, later), TableDigest.Buckets(b, later));
+        Assert.NotEqual(TableDigest.Buckets(a, later), TableDigest.Buckets(TestTables.CreateReplicated("t=>", _time), later));
+    }
+
+    [Fact]
     public void With_a_since_version_older_items_are_neither_compared_nor_sent()
     {
         var a = TestTables.CreateReplicated("t=>", _time);
