@@ -306,7 +306,13 @@ public sealed partial class TableReplicator
         // reached storage before the snapshot is read.
         var requester = Sender;
         _donor.Start(requester, q.RequestId, _peers.Watermarks(_self, _seq), DateTime.UtcNow);
-        AfterBarrier(() => SendChunk(requester, q.RequestId));
+        // Pipelined: the first chunks go out at once, then one more for every chunk the requester
+        // has taken (SyncNext), so the transfer never waits a round trip.
+        AfterBarrier(() =>
+        {
+            for (var i = 0; i < ChunksInFlight; i++)
+                SendChunk(requester, q.RequestId);
+        });
     }
 
     private void SendChunk(IActorRef requester, long requestId)

@@ -23,6 +23,7 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
     private const string SyncTimer = "sync";
     private const string RetryTimer = "retry";
     private const long CatchUpMarginMs = 1000;
+    private const int ChunksInFlight = 4;
 
     private readonly HTable _table;
     private readonly ReplicationOptions _options;

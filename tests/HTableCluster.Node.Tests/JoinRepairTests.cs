@@ -82,6 +82,47 @@ public sealed class JoinRepairTests
     }
 
     [Fact]
+    public async Task A_snapshot_whose_donor_goes_away_mid_stream_is_taken_from_another_donor()
+    {
+        var small = new Dictionary<string, string?> { ["Replication:MaxBatchBytes"] = "1024", ["Replication:SyncTimeoutSeconds"] = "2", ["Cluster:DownAfterSeconds"] = "3" };
+        var n1 = await ClusterNode.StartAsync("n1", Tables, settings: small);
+        await using var n2 = await ClusterNode.StartAsync("n2", Tables, n1, small);
+        try
+        {
+            await n1.WaitReadyAsync();
+            await n2.WaitReadyAsync();
+            const int Items = 100_000;
+            for (var b = 0; b < Items / 1000; b++)
+            {
+                var batch = string.Join(",", Enumerable.Range(b * 1000, 1000).Select(i =>
+                    $$"""{"jsonrpc":"2.0","method":"htable.sets","params":["r","{{Key(i)}}","{{new string('v', 64)}}"],"id":{{i}}}"""));
+                Assert.Equal(200, (await n1.PostAsync("[" + batch + "]")).Status);
+            }
+            await ClusterNode.EventuallyAsync(async () => Assert.Equal(Items, (await n2.ResultAsync("htable.count_name", "r", "**")).GetInt32()));
+
+            // n3 takes its snapshot from the oldest member, n1, in chunks of 1 KiB; n1's actor
+            // system is gone at once when the first chunks are in.
+            await using var n3 = await ClusterNode.StartAsync("n3", Tables, n1, small);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (n3.Replication.SyncItems == 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "no snapshot chunk arrived");
+                await Task.Delay(5);
+            }
+            ((Akka.Actor.ExtendedActorSystem)n1.System).Abort();
+            Assert.False(n3.IsReady);
+
+            await n3.WaitReadyAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(Items, (await n3.ResultAsync("htable.count_name", "r", "**")).GetInt32());
+            Assert.True(n3.Replication.SyncItems > Items, "the second donor served the whole table again");
+        }
+        finally
+        {
+            await n1.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task With_init_sync_a_joining_node_holds_every_item_of_an_autoexpire_table()
     {
         await using var n1 = await ClusterNode.StartAsync("n1", Tables);

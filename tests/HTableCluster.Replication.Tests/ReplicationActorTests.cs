@@ -356,10 +356,10 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void A_donor_streams_its_table_in_pulled_chunks_with_watermarks_last()
+    public void A_donor_streams_its_table_in_chunks_four_ahead_of_the_requester_with_watermarks_last()
     {
         var s = Start(new ReplicationOptions { MaxBatchBytes = 1024 });
-        for (var i = 0; i < 50; i++)
+        for (var i = 0; i < 200; i++)
         {
             var k = HTable.MakeKey("key" + i);
             s.Table.Partition(s.Table.PartitionOf(k)).SetString(k, new byte[40]);
@@ -369,7 +369,14 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
         var fp = TableFingerprint.Of(s.Table.Options);
 
         s.Actor.Tell(new SyncRequest("t", fp, 5));
-        var chunks = new List<SyncChunk>();
+        // Four chunks come before the requester has taken any; then one for each taken.
+        var chunks = new List<SyncChunk> { ExpectMsg<SyncChunk>(Wait), ExpectMsg<SyncChunk>(Wait), ExpectMsg<SyncChunk>(Wait) };
+        Assert.DoesNotContain(chunks, c => c.Last);
+        chunks.Add(ExpectMsg<SyncChunk>(Wait));
+        Assert.False(chunks[^1].Last);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        foreach (var _ in chunks)
+            s.Actor.Tell(new SyncNext("t", 5));
         while (true)
         {
             var chunk = ExpectMsg<SyncChunk>(Wait);
@@ -383,7 +390,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
 
         Assert.True(chunks.Count > 3);
         var keys = chunks.SelectMany(c => c.Items).Select(i => Encoding.UTF8.GetString(i, 24, i[20])).ToList();
-        Assert.Equal(50, keys.Distinct().Count());
+        Assert.Equal(200, keys.Distinct().Count());
         Assert.Contains(chunks[^1].Watermarks, m => m.Origin == SelfOrigin(s));
     }
 
