@@ -38,6 +38,7 @@ internal static class NodeMetrics
         (Metrics.CreateGauge("htcluster_replication_resends_gone", "Re-requests beyond the retransmit buffer (repaired by snapshot)."), () => current().ResendsGone),
         (Metrics.CreateGauge("htcluster_replication_syncs_completed", "Snapshots merged from peers."), () => current().SyncsCompleted),
         (Metrics.CreateGauge("htcluster_replication_sync_items", "Items received in snapshots."), () => current().SyncItems),
+        (Metrics.CreateGauge("htcluster_replication_marker_floor_ms", "Unix ms before which every member has seen the changes (older deletion markers are dropped)."), () => current().MarkerFloorMs),
         (Metrics.CreateGauge("htcluster_replication_digest_rounds", "Anti-entropy rounds started (digests compared with a peer)."), () => current().DigestRounds),
         (Metrics.CreateGauge("htcluster_replication_digest_bytes_sent", "Bytes of digests, cell lists and items sent for anti-entropy."), () => current().DigestBytesSent),
         (Metrics.CreateGauge("htcluster_replication_digest_buckets_differing", "Buckets found to differ in anti-entropy rounds."), () => current().DigestBucketsDiffering),

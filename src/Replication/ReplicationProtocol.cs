@@ -46,8 +46,12 @@ public static class ReplicationProtocol
     /// <summary>A peer's confirmation that it applied batch <see cref="Seq"/> (asked for by a write concern).</summary>
     public sealed record BatchApplied(string Table, long Seq) : IHTableWireMessage, ITableMessage;
 
-    /// <summary>The last batch number an origin published for a table (periodic; reveals lost tails).</summary>
-    public sealed record Heads(string Table, uint Fingerprint, Origin Origin, long LastSeq) : IHTableWireMessage, ITableMessage;
+    /// <summary>
+    /// The last batch number an origin published for a table (periodic; reveals lost tails), its clock
+    /// when it said so (<paramref name="AtMs"/>), and the time before which it holds everything every
+    /// other member published (<paramref name="SeenUpToMs"/>, 0 when unknown; see <see cref="MarkerWatermark"/>).
+    /// </summary>
+    public sealed record Heads(string Table, uint Fingerprint, Origin Origin, long LastSeq, long AtMs = 0, long SeenUpToMs = 0) : IHTableWireMessage, ITableMessage;
 
     /// <summary>Asks an origin for its batches <see cref="FromSeq"/>..<see cref="ToSeq"/> of a table again.</summary>
     public sealed record ResendRequest(string Table, long FromSeq, long ToSeq) : IHTableWireMessage, ITableMessage;

@@ -16,7 +16,7 @@ namespace HTableCluster.Replication;
 public sealed class ReplicationSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
     /// <summary>Wire protocol version written first in every message.</summary>
-    public const byte ProtocolVersion = 1;
+    public const byte ProtocolVersion = 2;
 
     /// <summary>Serializer id registered with Akka (unique among the system's serializers).</summary>
     public const int SerializerId = 7401;
@@ -74,7 +74,7 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
                 w.String(b.Table).UInt(b.Fingerprint).Origin(b.Origin).Long(b.Seq).Long(b.ResetVersion).Items(b.Items).Byte(b.WantsAck ? (byte)1 : (byte)0);
                 break;
             case Heads h:
-                w.String(h.Table).UInt(h.Fingerprint).Origin(h.Origin).Long(h.LastSeq);
+                w.String(h.Table).UInt(h.Fingerprint).Origin(h.Origin).Long(h.LastSeq).Long(h.AtMs).Long(h.SeenUpToMs);
                 break;
             case ResendRequest r:
                 w.String(r.Table).Long(r.FromSeq).Long(r.ToSeq);
@@ -144,7 +144,7 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         {
             BatchManifest => new Batch(r.String(), r.UInt(), r.Origin(), r.Long(), r.Long(), r.Items(), r.Byte() != 0),
             BatchAppliedManifest => new BatchApplied(r.String(), r.Long()),
-            HeadsManifest => new Heads(r.String(), r.UInt(), r.Origin(), r.Long()),
+            HeadsManifest => new Heads(r.String(), r.UInt(), r.Origin(), r.Long(), r.Long(), r.Long()),
             ResendRequestManifest => new ResendRequest(r.String(), r.Long(), r.Long()),
             ResendGoneManifest => new ResendGone(r.String(), r.Origin(), r.Long()),
             SyncRequestManifest => new SyncRequest(r.String(), r.UInt(), r.Long()),

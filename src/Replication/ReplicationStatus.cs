@@ -18,6 +18,7 @@ public sealed class ReplicationStatus
     private long _syncsCompleted;
     private long _syncItems;
     private long _catchUpItems;
+    private long _markerFloorMs;
     private long _digestRounds;
     private long _digestBytes;
     private long _digestBucketsDiffering;
@@ -65,6 +66,12 @@ public sealed class ReplicationStatus
 
     /// <summary>Items received from origins first met without init sync (their writes since this node joined).</summary>
     public long CatchUpItems => Interlocked.Read(ref _catchUpItems);
+
+    /// <summary>
+    /// Unix ms before which every member has seen every table's changes, as last applied (deletion
+    /// markers older than it are dropped before their grace period ends); 0 until known.
+    /// </summary>
+    public long MarkerFloorMs => Interlocked.Read(ref _markerFloorMs);
 
     /// <summary>Anti-entropy rounds this node started.</summary>
     public long DigestRounds => Interlocked.Read(ref _digestRounds);
@@ -117,6 +124,8 @@ public sealed class ReplicationStatus
     internal void SyncDone() => Interlocked.Increment(ref _syncsCompleted);
 
     internal void SyncReceived(int items) => Interlocked.Add(ref _syncItems, items);
+
+    internal void MarkerFloor(long ms) => Interlocked.Exchange(ref _markerFloorMs, ms);
 
     internal void CatchUpReceived(int items) => Interlocked.Add(ref _catchUpItems, items);
 

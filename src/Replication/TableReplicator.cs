@@ -24,6 +24,7 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
     private const string RetryTimer = "retry";
     private const long CatchUpMarginMs = 1000;
     private const int ChunksInFlight = 4;
+    private const long MarkerFloorMarginMs = 1000;
 
     private readonly HTable _table;
     private readonly ReplicationOptions _options;
@@ -58,6 +59,8 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
     private bool _republished;
     private List<byte[]>? _kept;
     private long _joinedSinceMs;
+    private readonly MarkerWatermark _watermark = new();
+    private long _markerFloorMs;
 
     /// <summary>Creates the replicator of <paramref name="table"/>.</summary>
     public TableReplicator(HTable table, ReplicationOptions options, ReplicaStart start, ReplicationStatus status, IActorRef mediator)
@@ -119,7 +122,11 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         Receive<ClusterEvent.ReachableMember>(OnReachable);
         Receive<BarrierPassed>(b => _barriers.Passed(b.Id));
         Receive<Tick>(_ => OnTick());
-        Receive<ClusterEvent.MemberRemoved>(m => _peers.Forget(m.Member.UniqueAddress.Uid));
+        Receive<ClusterEvent.MemberRemoved>(m =>
+        {
+            _peers.Forget(m.Member.UniqueAddress.Uid);
+            _watermark.Removed(m.Member.UniqueAddress.Uid, _table.Clock.NowMs);
+        });
         Receive<ClusterEvent.IMemberEvent>(_ => { });
     }
 
@@ -283,6 +290,7 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
     {
         if (h.Origin == _self || !Accept(h.Fingerprint, h.Origin))
             return;
+        _watermark.Announced(h.Origin, h.LastSeq, h.AtMs, h.SeenUpToMs);
         var peer = _peers.Of(h.Origin, SenderOrNull(), h.LastSeq);
         peer.Tracker.Announced(h.LastSeq);
         CatchUp(peer);
@@ -312,6 +320,18 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
     {
         Apply(m.Items, 0);
         _status.CatchUpReceived(m.Items.Count);
+    }
+
+    // Deletion markers every member has seen past go before their grace period ends (one second of
+    // margin for clocks); the grace period stays the upper bound (the expiry sweep).
+    private void DropSeenMarkers(List<long> others, long seen, long nowMs)
+    {
+        var floor = _watermark.Floor(others, seen, nowMs, (long)_options.TombstoneGrace.TotalMilliseconds) - MarkerFloorMarginMs;
+        if (floor <= _markerFloorMs || !Attached)
+            return;
+        _markerFloorMs = floor;
+        _status.MarkerFloor(floor);
+        TellWriters(new DropMarkers(_table.Name, HybridClock.FirstVersionAt(floor)));
     }
 
     private IActorRef? SenderOrNull() => Sender.IsNobody() ? null : Sender;
@@ -390,8 +410,14 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
     private void OnTick()
     {
         var now = DateTime.UtcNow;
-        if (_seq > 0 && HasPeers())
-            _mediator.Tell(new Publish(_topic, new Heads(_table.Name, _fingerprint, _self, _seq)));
+        if (HasPeers())
+        {
+            var nowMs = _table.Clock.NowMs;
+            var others = _cluster.State.Members.Where(m => m.UniqueAddress != _cluster.SelfUniqueAddress).Select(m => (long)m.UniqueAddress.Uid).ToList();
+            var seen = _synced ? _watermark.SeenUpTo(others, o => _peers.Find(o)?.Tracker.Contiguous ?? 0, nowMs) : 0;
+            _mediator.Tell(new Publish(_topic, new Heads(_table.Name, _fingerprint, _self, _seq, nowMs, seen)));
+            DropSeenMarkers(others, seen, nowMs);
+        }
         foreach (var peer in _peers.All)
             AskForGap(peer, force: false);
         if (_confirms.IsWaiting)

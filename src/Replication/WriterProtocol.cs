@@ -43,6 +43,9 @@ public static class WriterProtocol
     /// <summary>Drop everything the partition holds, recording nothing for replication (a resync refills it).</summary>
     public sealed record Clear(string Table);
 
+    /// <summary>Drop the deletion markers stamped before <paramref name="Version"/>: every member has seen what preceded them.</summary>
+    public sealed record DropMarkers(string Table, long Version);
+
     /// <summary>
     /// Store database rows at version 0, not recorded for replication
     /// (<see cref="TablePartition.Load"/>; every key belongs to the writer's partition). Answered with

@@ -399,6 +399,25 @@ public sealed class TablePartition
         return expired;
     }
 
+    /// <summary>
+    /// Writer only. Drops the deletion markers stamped before <paramref name="version"/> (every member
+    /// has seen everything before it, so no older write can arrive any more); returns how many.
+    /// </summary>
+    public int DropMarkersBefore(long version)
+    {
+        List<byte[]>? dropped = null;
+        foreach (var item in Map.Snapshot())
+        {
+            if (ItemBuffer.IsTombstone(item) && ItemBuffer.VersionOf(item) < version)
+                (dropped ??= []).Add(item);
+        }
+        if (dropped is null)
+            return 0;
+        foreach (var item in dropped)
+            Map.Remove(ItemBuffer.HashOf(item), ItemBuffer.KeyOf(item));
+        return dropped.Count;
+    }
+
     private int RemoveOlderThan(long version, long now)
     {
         var n = 0;

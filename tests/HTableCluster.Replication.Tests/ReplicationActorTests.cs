@@ -31,7 +31,7 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
 
     private static readonly ReplicaStart Me = new() { NodeId = "me", PublishWhenAlone = true };
 
-    private Setup Start(ReplicationOptions? options = null, ReplicaStart? start = null, string definition = "t=>dmqreplicate=1", bool attach = true)
+    private Setup Start(ReplicationOptions? options = null, ReplicaStart? start = null, string definition = "t=>dmqreplicate=1", bool attach = true, bool ignoreDrops = true)
     {
         options ??= new ReplicationOptions();
         start ??= Me;
@@ -40,6 +40,9 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
         var writers = new[] { CreateTestProbe(), CreateTestProbe() };
         foreach (var w in writers)
         {
+            // Marker drops come every announcement interval; MarkerWatermarkTests and the test below cover them.
+            if (ignoreDrops)
+                w.IgnoreMessages(m => m is DropMarkers);
             w.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
             {
                 if (message is WriterProtocol.Barrier b)
@@ -200,6 +203,19 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
 
         var ask = ExpectMsg<ResendRequest>(Wait);
         Assert.Equal((2L, 2L), (ask.FromSeq, ask.ToSeq));
+    }
+
+    [Fact]
+    public void Announcements_carry_what_this_node_has_seen_and_markers_before_the_floor_are_dropped()
+    {
+        var before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var s = Start(ignoreDrops: false);
+        // Alone (announcing anyway): every member has seen everything up to now.
+        var heads = s.Mediator.FishForMessage<Publish>(p => p.Message is Heads, Wait).Message as Heads;
+        Assert.InRange(heads!.SeenUpToMs, before, before + 10_000);
+        Assert.InRange(heads.AtMs, before, before + 10_000);
+        var drop = s.Writers[0].FishForMessage<DropMarkers>(m => m is DropMarkers, Wait);
+        Assert.InRange(drop.Version, HybridClock.FirstVersionAt(before - 1000), HybridClock.FirstVersionAt(before + 10_000));
     }
 
     [Fact]

@@ -111,7 +111,7 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
     {
         "B" => new Batch("tab", 0xdeadbeef, Origin, 42, 77, [Item("a", "1"), Item("b", "2")], WantsAck: true),
         "BA" => new BatchApplied("tab", 42),
-        "H" => new Heads("tab", 5, Origin, 9),
+        "H" => new Heads("tab", 5, Origin, 9, 1_764_806_400_123, 1_764_806_399_000),
         "RQ" => new ResendRequest("tab", 3, 8),
         "RG" => new ResendGone("tab", Origin, 3),
         "SQ" => new SyncRequest("tab", 5, 11),

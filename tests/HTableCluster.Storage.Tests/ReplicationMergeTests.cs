@@ -34,6 +34,25 @@ public class ReplicationMergeTests
     }
 
     [Fact]
+    public void Markers_stamped_before_a_version_are_dropped_and_later_ones_and_items_stay()
+    {
+        var t = TestTables.CreateReplicated("t=>", _time, partitions: 1);
+        t.Set("a", "1");
+        t.Set("b", "1");
+        t.Delete("a");
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var floor = HybridClock.FirstVersionAt(_time.NowMs);
+        t.Delete("b");
+        t.Set("c", "1");
+        t.TakeChanges();
+
+        Assert.Equal(1, t.Partition(0).DropMarkersBefore(floor));
+        Assert.Equal(2, t.RawCount); // b's marker and c
+        Assert.Equal("1", t.Get("c")!.StringValue);
+        Assert.Equal(0, t.Partition(0).DropMarkersBefore(floor));
+    }
+
+    [Fact]
     public void Delete_in_a_replicated_table_leaves_a_marker_that_reads_as_missing()
     {
         var t = TestTables.CreateReplicated("t=>", _time);

@@ -46,6 +46,7 @@ public sealed class TableActor : ReceiveActor, IWithTimers
                 _partition.MergeReset(m.ResetVersion);
         });
         Receive<WriterProtocol.Clear>(_ => _partition.Clear());
+        Receive<WriterProtocol.DropMarkers>(d => _partition.DropMarkersBefore(d.Version));
         // A row of another partition or contents staged for another table are the loader's error:
         // it gets the reason (rows before a bad one stay stored; a refused swap changes nothing).
         Receive<WriterProtocol.Load>(l =>
