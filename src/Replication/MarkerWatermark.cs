@@ -67,6 +67,21 @@ public sealed class MarkerWatermark
     }
 
     /// <summary>
+    /// The earliest last report of the members removed within <paramref name="graceMs"/> (long.MaxValue
+    /// when none): this node announces no later time, so every member holds the floor for them.
+    /// </summary>
+    public long RemovedFloor(long nowMs, long graceMs)
+    {
+        var floor = long.MaxValue;
+        foreach (var (reported, removedAt) in _removed.Values)
+        {
+            if (nowMs - removedAt <= graceMs)
+                floor = Math.Min(floor, reported);
+        }
+        return floor;
+    }
+
+    /// <summary>
     /// The earliest time every member (this one with <paramref name="ownSeenUpTo"/>) has seen
     /// everything before: deletion markers stamped before it can go. 0 when unknown.
     /// </summary>

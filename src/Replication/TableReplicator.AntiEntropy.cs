@@ -35,6 +35,17 @@ public sealed partial class TableReplicator
             Timers.StartPeriodicTimer(DigestTimer, new DigestWith(null), _options.AntiEntropyInterval);
     }
 
+    // While items of a round may still be on their way (and for batches found gone until their
+    // repair), what this node announces as seen stays where the floor was: a marker must not go while
+    // an older copy of its key travels.
+    private void HoldSeen(long forMs)
+    {
+        var nowMs = _table.Clock.NowMs;
+        if (nowMs >= _holdUntilMs)
+            _holdAtMs = _markerFloorMs;
+        _holdUntilMs = Math.Max(_holdUntilMs, nowMs + forMs);
+    }
+
     private void OnReachable(ClusterEvent.ReachableMember r)
     {
         if (r.Member.UniqueAddress != _cluster.SelfUniqueAddress)
@@ -59,6 +70,7 @@ public sealed partial class TableReplicator
             peer = PeerReplicator(up[_digestTurn++ % up.Count].Address);
         }
         _digestStarted = now;
+        HoldSeen((long)DigestRoundTimeout.TotalMilliseconds);
         var nowMs = _table.Clock.NowMs;
         var scope = new DigestScope(
             TableDigest.Log2BucketsFor(_table.RawCount),
@@ -85,6 +97,7 @@ public sealed partial class TableReplicator
             Sender.Tell(new DigestDiff(_table.Name, q.Scope, [], []));
             return;
         }
+        HoldSeen((long)DigestRoundTimeout.TotalMilliseconds);
         var (table, status, sender, self) = (_table, _status, Sender, Self);
         Task.Run(() =>
         {

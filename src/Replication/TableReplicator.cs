@@ -61,6 +61,8 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
     private long _joinedSinceMs;
     private readonly MarkerWatermark _watermark = new();
     private long _markerFloorMs;
+    private long _holdAtMs;
+    private long _holdUntilMs;
 
     /// <summary>Creates the replicator of <paramref name="table"/>.</summary>
     public TableReplicator(HTable table, ReplicationOptions options, ReplicaStart start, ReplicationStatus status, IActorRef mediator)
@@ -322,6 +324,22 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         _status.CatchUpReceived(m.Items.Count);
     }
 
+    // What this node has seen is announced with its last batch number. It never goes past the last
+    // report of a member removed within the grace period (so every member holds the floor for it),
+    // nor past the floor while a digest round is on (HoldSeen).
+    private void AnnounceHeads(long atMs)
+    {
+        var nowMs = _table.Clock.NowMs;
+        var graceMs = (long)_options.TombstoneGrace.TotalMilliseconds;
+        var others = _cluster.State.Members.Where(m => m.UniqueAddress != _cluster.SelfUniqueAddress).Select(m => (long)m.UniqueAddress.Uid).ToList();
+        var seen = _synced ? _watermark.SeenUpTo(others, o => _peers.Find(o)?.Tracker.Contiguous ?? 0, nowMs) : 0;
+        seen = Math.Min(seen, _watermark.RemovedFloor(nowMs, graceMs));
+        if (nowMs < _holdUntilMs)
+            seen = Math.Min(seen, _holdAtMs);
+        _mediator.Tell(new Publish(_topic, new Heads(_table.Name, _fingerprint, _self, _seq, atMs, seen)));
+        DropSeenMarkers(others, seen, nowMs);
+    }
+
     // Deletion markers every member has seen past go before their grace period ends (one second of
     // margin for clocks); the grace period stays the upper bound (the expiry sweep).
     private void DropSeenMarkers(List<long> others, long seen, long nowMs)
@@ -412,11 +430,14 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         var now = DateTime.UtcNow;
         if (HasPeers())
         {
-            var nowMs = _table.Clock.NowMs;
-            var others = _cluster.State.Members.Where(m => m.UniqueAddress != _cluster.SelfUniqueAddress).Select(m => (long)m.UniqueAddress.Uid).ToList();
-            var seen = _synced ? _watermark.SeenUpTo(others, o => _peers.Find(o)?.Tracker.Contiguous ?? 0, nowMs) : 0;
-            _mediator.Tell(new Publish(_topic, new Heads(_table.Name, _fingerprint, _self, _seq, nowMs, seen)));
-            DropSeenMarkers(others, seen, nowMs);
+            // Every change the writers stamped before this time is in a batch numbered up to _seq
+            // once they passed the barrier and the outbox is flushed.
+            var atMs = _table.Clock.NowMs;
+            AfterBarrier(() =>
+            {
+                Flush(scheduled: false);
+                AnnounceHeads(atMs);
+            });
         }
         foreach (var peer in _peers.All)
             AskForGap(peer, force: false);

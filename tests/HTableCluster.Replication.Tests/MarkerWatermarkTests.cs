@@ -46,7 +46,9 @@ public class MarkerWatermarkTests
 
         // B is removed: its last report holds the floor for the grace period, then it no longer counts.
         w.Removed(2, nowMs: 30_000);
+        Assert.Equal(7_000, w.RemovedFloor(nowMs: 30_000 + Grace, Grace));
         Assert.Equal(7_000, w.Floor([1], ownSeenUpTo: 29_500, nowMs: 30_000 + Grace, Grace));
+        Assert.Equal(long.MaxValue, w.RemovedFloor(nowMs: 30_001 + Grace, Grace));
         Assert.Equal(19_000, w.Floor([1], ownSeenUpTo: 29_500, nowMs: 30_001 + Grace, Grace));
     }
 }

@@ -40,9 +40,10 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
         var writers = new[] { CreateTestProbe(), CreateTestProbe() };
         foreach (var w in writers)
         {
-            // Marker drops come every announcement interval; MarkerWatermarkTests and the test below cover them.
+            // Marker drops and the barrier before each announcement come every interval (the autopilot
+            // still answers barriers); MarkerWatermarkTests and the test below cover them.
             if (ignoreDrops)
-                w.IgnoreMessages(m => m is DropMarkers);
+                w.IgnoreMessages(m => m is DropMarkers or WriterProtocol.Barrier);
             w.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
             {
                 if (message is WriterProtocol.Barrier b)

@@ -50,6 +50,7 @@ public class ReplicationMergeTests
         Assert.Equal(2, t.RawCount); // b's marker and c
         Assert.Equal("1", t.Get("c")!.StringValue);
         Assert.Equal(0, t.Partition(0).DropMarkersBefore(floor));
+
     }
 
     [Fact]
