@@ -15,6 +15,7 @@ namespace HTableCluster.FlatStore;
 public sealed class FlatLogWriter : IAsyncDisposable
 {
     private const int MaxGroupBytes = 1 << 20;
+    private const int MaxQueuedBuffered = 4;
 
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? Formatting;
@@ -26,7 +27,6 @@ public sealed class FlatLogWriter : IAsyncDisposable
     private readonly Task _loop;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _timers;
-    private const int MaxQueuedBuffered = 4;
     private readonly Stack<Group> _spares = new();
     private Group? _open;
     private Group? _lastQueued;
@@ -73,13 +73,7 @@ public sealed class FlatLogWriter : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         if (records.IsEmpty || records.Span[^1] != (byte)'\n')
             throw new ArgumentException("records must be whole lines", nameof(records));
-        lock (_sync)
-        {
-            if (Open() is not { } group)
-                return Closed();
-            group.Buffer.Write(records.Span);
-            return Added(group, count);
-        }
+        return Append(records.Span, count);
     }
 
     /// <summary>Formats and appends records (<see cref="FlatRecord.Append"/>); they are written, and acknowledged or failed, together.</summary>
@@ -95,13 +89,7 @@ public sealed class FlatLogWriter : IAsyncDisposable
             FlatRecord.Append(formatted, row);
         try
         {
-            lock (_sync)
-            {
-                if (Open() is not { } group)
-                    return Closed();
-                group.Buffer.Write(formatted.WrittenSpan);
-                return Added(group, rows.Count);
-            }
+            return Append(formatted.WrittenSpan, rows.Count);
         }
         finally
         {
@@ -131,6 +119,18 @@ public sealed class FlatLogWriter : IAsyncDisposable
         await _loop.ConfigureAwait(false);
         await _timers.ConfigureAwait(false);
         _stop.Dispose();
+    }
+
+    // Copies formatted records into the open group.
+    private Task Append(ReadOnlySpan<byte> records, int count)
+    {
+        lock (_sync)
+        {
+            if (Open() is not { } group)
+                return Closed();
+            group.Buffer.Write(records);
+            return Added(group, count);
+        }
     }
 
     private static Task Closed() => Task.FromException(new ObjectDisposedException(nameof(FlatLogWriter), "the flatstore writer is closed"));
@@ -244,18 +244,16 @@ public sealed class FlatLogWriter : IAsyncDisposable
             // held back by the backlog go on either way.
             if (error is not null)
                 Interlocked.Increment(ref _failed);
-            ThreadPool.UnsafeQueueUserWorkItem(static d => d.TrySetResult(), done, preferLocal: false);
-        }
-        else if (error is null)
-        {
-            Interlocked.Add(ref _written, group.Count);
-            ThreadPool.UnsafeQueueUserWorkItem(static d => d.TrySetResult(), done, preferLocal: false);
+            error = null;
         }
         else
         {
-            Interlocked.Add(ref _failed, group.Count);
-            ThreadPool.UnsafeQueueUserWorkItem(static s => s.Done.TrySetException(s.Error), (Done: done, Error: error), preferLocal: false);
+            Interlocked.Add(ref error is null ? ref _written : ref _failed, group.Count);
         }
+        if (error is null)
+            ThreadPool.UnsafeQueueUserWorkItem(static d => d.TrySetResult(), done, preferLocal: false);
+        else
+            ThreadPool.UnsafeQueueUserWorkItem(static s => s.Done.TrySetException(s.Error), (Done: done, Error: error), preferLocal: false);
         lock (_sync)
         {
             if (!_options.Flush)

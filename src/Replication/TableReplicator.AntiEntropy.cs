@@ -137,7 +137,7 @@ public sealed partial class TableReplicator
             _digestStarted = DateTime.MinValue;
             return;
         }
-        var limit = 1 << (m.Scope.Log2Buckets + 6);
+        var limit = TableDigest.CellCount(m.Scope.Log2Buckets);
         if (m.Cells.Any(c => c < 0 || c >= limit))
             return;
         var (sender, self) = (Sender, Self);

@@ -12,17 +12,15 @@ public sealed partial class TableReplicator
 {
     private void OnResendGone(ResendGone g)
     {
-        if (_peers.Find(g.Origin) is not { Ref: { } origin })
+        if (_peers.Find(g.Origin) is not { Ref: { } origin } peer)
             return;
         _status.Gone();
         _log.Warning("Table {Table}: {Origin} no longer holds batch {Batch}; repairing by comparing digests with it", _table.Name, g.Origin.NodeId, g.FromSeq);
         // Whatever those batches held is found by the digests: now for what has settled, and once
-        // more when the rest has.
-        // What this node has seen stays where it stands until the two rounds are done: the missing
-        // batches may hold deletes whose markers must not go meanwhile.
+        // more when the rest has. Until both rounds are done what this node has seen stays where
+        // it stands: the missing batches may hold deletes whose markers must not go meanwhile.
         HoldSeen(SettleMs + 1000 + (2 * (long)DigestRoundTimeout.TotalMilliseconds));
-        if (_peers.Find(g.Origin) is { } peer)
-            peer.Tracker.CoveredUpTo(peer.Tracker.Highest);
+        peer.Tracker.CoveredUpTo(peer.Tracker.Highest);
         StartDigest(origin);
         Timers.StartSingleTimer(DigestHealTimer + g.Origin.NodeId, new DigestWith(origin), TimeSpan.FromMilliseconds(SettleMs + 1000));
     }

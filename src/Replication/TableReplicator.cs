@@ -337,14 +337,14 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         if (nowMs < _holdUntilMs)
             seen = Math.Min(seen, _holdAtMs);
         _mediator.Tell(new Publish(_topic, new Heads(_table.Name, _fingerprint, _self, _seq, atMs, seen)));
-        DropSeenMarkers(others, seen, nowMs);
+        DropSeenMarkers(others, seen, nowMs, graceMs);
     }
 
     // Deletion markers every member has seen past go before their grace period ends (one second of
     // margin for clocks); the grace period stays the upper bound (the expiry sweep).
-    private void DropSeenMarkers(List<long> others, long seen, long nowMs)
+    private void DropSeenMarkers(List<long> others, long seen, long nowMs, long graceMs)
     {
-        var floor = _watermark.Floor(others, seen, nowMs, (long)_options.TombstoneGrace.TotalMilliseconds) - MarkerFloorMarginMs;
+        var floor = _watermark.Floor(others, seen, nowMs, graceMs) - MarkerFloorMarginMs;
         if (floor <= _markerFloorMs || !Attached)
             return;
         _markerFloorMs = floor;

@@ -47,6 +47,9 @@ public static class TableDigest
         return log2;
     }
 
+    /// <summary>How many cells a scope of 2^<paramref name="log2Buckets"/> buckets has.</summary>
+    public static int CellCount(int log2Buckets) => 1 << (log2Buckets + SubBits);
+
     /// <summary>The cell (bucket × <see cref="SubBuckets"/> + sub-bucket) of a key.</summary>
     public static int CellOf(ReadOnlySpan<byte> key, int log2Buckets) =>
         (int)(XxHash3.HashToUInt64(key) >> (64 - log2Buckets - SubBits));
@@ -123,28 +126,31 @@ public static class TableDigest
         var items = new List<byte[]>();
         if (wanted.Count == 0)
             return items;
-        for (var p = 0; p < table.PartitionCount; p++)
+        foreach (var memory in All(table))
         {
-            foreach (var memory in table.ExportItems(p))
-            {
-                var item = memory.Span;
-                if (OldMarker(item, scope) || ItemBuffer.VersionOf(item) < scope.SinceVersion || !wanted.Contains(CellOf(ItemBuffer.KeyOf(item), scope.Log2Buckets)))
-                    continue;
-                items.Add(memory.ToArray());
-            }
+            var item = memory.Span;
+            if (OldMarker(item, scope) || ItemBuffer.VersionOf(item) < scope.SinceVersion || !wanted.Contains(CellOf(ItemBuffer.KeyOf(item), scope.Log2Buckets)))
+                continue;
+            items.Add(memory.ToArray());
         }
         return items;
     }
 
     private static IEnumerable<(int Cell, ulong Hash)> Compared(HTable table, DigestScope scope)
     {
+        foreach (var memory in All(table))
+        {
+            if (Digest(memory.Span, scope) is { } entry)
+                yield return entry;
+        }
+    }
+
+    private static IEnumerable<ReadOnlyMemory<byte>> All(HTable table)
+    {
         for (var p = 0; p < table.PartitionCount; p++)
         {
             foreach (var memory in table.ExportItems(p))
-            {
-                if (Digest(memory.Span, scope) is { } entry)
-                    yield return entry;
-            }
+                yield return memory;
         }
     }
 
