@@ -55,6 +55,15 @@ public sealed class SnapshotRun(bool initial, Queue<ICanTell> candidates)
     /// <summary>Items merged so far.</summary>
     public int Items { get; set; }
 
+    /// <summary>Bytes of the items merged so far.</summary>
+    public long Bytes { get; set; }
+
+    /// <summary>When the current request was sent (<see cref="Environment.TickCount64"/>).</summary>
+    public long AskedAtMs { get; set; }
+
+    /// <summary>When its first chunk arrived (0 until then).</summary>
+    public long FirstChunkAtMs { get; set; }
+
     /// <summary>The last refusal or timeout.</summary>
     public string? LastError { get; set; }
 

@@ -128,6 +128,8 @@ public sealed partial class TableReplicator
                 run.Asked = true;
                 run.RequestId = ++_requestIds;
                 run.Donor = null;
+                run.AskedAtMs = Environment.TickCount64;
+                run.FirstChunkAtMs = 0;
                 run.Candidates.Dequeue().Tell(new SyncRequest(_table.Name, _fingerprint, run.RequestId), Self);
                 Timers.StartSingleTimer(SyncTimer, new SyncTimeout(run.RequestId), _options.SyncTimeout);
                 break;
@@ -191,8 +193,12 @@ public sealed partial class TableReplicator
         if (_sync is not { } run || run.RequestId != c.RequestId)
             return;
         run.Donor = Sender;
+        if (run.FirstChunkAtMs == 0)
+            run.FirstChunkAtMs = Environment.TickCount64;
         Apply(c.Items, 0);
         run.Items += c.Items.Count;
+        foreach (var item in c.Items)
+            run.Bytes += item.Length;
         _status.SyncReceived(c.Items.Count);
         if (!c.Last)
         {
@@ -220,7 +226,9 @@ public sealed partial class TableReplicator
         {
             _sync = null;
             _status.SyncDone();
-            _log.Info("Table {Table}: merged a snapshot of {Items} items from {Donor}", _table.Name, run.Items, donor.Path.Address);
+            var now = Environment.TickCount64;
+            _log.Info("Table {Table}: merged a snapshot of {Items} items ({Megabytes:F1} MB) from {Donor} in {Ms} ms (first chunk after {FirstMs} ms)",
+                _table.Name, run.Items, run.Bytes / 1e6, donor.Path.Address, now - run.AskedAtMs, run.FirstChunkAtMs - run.AskedAtMs);
             FinishSync(run, null);
             foreach (var peer in _peers.All)
                 AskForGap(peer, force: true);

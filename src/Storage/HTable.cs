@@ -291,6 +291,16 @@ public sealed class HTable
     /// <summary>Slot occupancy of live items as <c>htable.stats</c> reports it: items, fullest and emptiest slot.</summary>
     public (int Items, int MaxPerSlot, int MinPerSlot) SlotStats()
     {
+        // The maps' per-slot counters are exact while no item can expire (an expired item not yet
+        // collected counts as missing); otherwise the items are walked.
+        if (SlotCount <= PartitionMap.MaxCountedSlots && _partitions.All(p => p.Map.Expiring == 0))
+            return CountedSlotStats();
+        return WalkedSlotStats();
+    }
+
+    /// <summary><see cref="SlotStats"/> by walking the live items.</summary>
+    internal (int Items, int MaxPerSlot, int MinPerSlot) WalkedSlotStats()
+    {
         // Only occupied slots are counted: a table may have up to 2^30 slots.
         var counts = new Dictionary<int, int>();
         var total = 0;
@@ -308,6 +318,26 @@ public sealed class HTable
             min = Math.Min(min, c);
         }
         return (total, max, min == int.MaxValue ? 0 : min);
+    }
+
+    /// <summary><see cref="SlotStats"/> from the maps' per-slot counters.</summary>
+    internal (int Items, int MaxPerSlot, int MinPerSlot) CountedSlotStats()
+    {
+        var counts = new int[SlotCount];
+        foreach (var p in _partitions)
+        {
+            var perSlot = p.Map.PerSlot!;
+            for (var i = 0; i < counts.Length; i++)
+                counts[i] += Volatile.Read(ref perSlot[i]);
+        }
+        int total = 0, max = 0, min = int.MaxValue;
+        foreach (var c in counts)
+        {
+            total += c;
+            max = Math.Max(max, c);
+            min = Math.Min(min, c);
+        }
+        return (total, max, min);
     }
 
     private static readonly Comparer<uint> DescendingHash = Comparer<uint>.Create(static (a, b) => b.CompareTo(a));

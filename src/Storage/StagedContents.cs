@@ -26,7 +26,7 @@ public sealed class StagedContents
         StartVersion = table.Clock.Next();
         _maps = new PartitionMap?[table.PartitionCount];
         for (var i = 0; i < _maps.Length; i++)
-            _maps[i] = new PartitionMap();
+            _maps[i] = new PartitionMap(table.SlotCount);
     }
 
     /// <summary>The table these contents are for.</summary>

@@ -28,10 +28,11 @@ public sealed class TablePartition
     {
         _table = table;
         Index = index;
+        _map = new(table.SlotCount);
     }
 
     // Replaced only by Swap, on the writer's thread; readers read it once per operation.
-    private volatile PartitionMap _map = new();
+    private volatile PartitionMap _map;
 
     /// <summary>The current contents; a reader reads this once per operation (see <see cref="Swap"/>).</summary>
     internal PartitionMap Map => _map;

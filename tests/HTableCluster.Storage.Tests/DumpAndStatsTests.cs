@@ -118,6 +118,62 @@ public class DumpAndStatsTests
     }
 
     [Fact]
+    public void SlotStats_counters_match_a_walk_through_sets_deletes_merges_resets_and_swaps()
+    {
+        var table = TestTables.CreateReplicated("t=>size=5", _time);
+        var peer = TestTables.CreateReplicated("t=>size=5", _time);
+        var random = new Random(7);
+        for (var round = 0; round < 400; round++)
+        {
+            var key = "k" + random.Next(300);
+            switch (random.Next(10))
+            {
+                case < 4: table.Set(key, "v" + round); break;
+                case 4: table.SetInt(key, round); break;
+                case 5: table.Delete(key); break;
+                case 6: table.Add(key, 3); break;
+                case 7: peer.Set(key, "p" + round); break;
+                case 8: peer.Delete(key); break;
+                default:
+                    _time.AdvanceMs(1);
+                    table.MergeAll(peer.TakeChanges().Items);
+                    break;
+            }
+            Assert.Equal(table.WalkedSlotStats(), table.CountedSlotStats());
+        }
+        Assert.True(table.SlotStats().Items > 0);
+
+        table.MergeReset(table.Clock.Next());
+        Assert.Equal((0, 0, 0), table.CountedSlotStats());
+
+        var staged = table.StageContents();
+        for (var i = 0; i < 50; i++)
+            Assert.True(staged.Add(LoadedItem.OfString("db" + i, "v")));
+        for (var i = 0; i < table.PartitionCount; i++)
+            table.Partition(i).Swap(staged);
+        Assert.Equal(table.WalkedSlotStats(), table.CountedSlotStats());
+        Assert.Equal(50, table.SlotStats().Items);
+
+        for (var i = 0; i < table.PartitionCount; i++)
+            table.Partition(i).Clear();
+        Assert.Equal((0, 0, 0), table.SlotStats());
+    }
+
+    [Fact]
+    public void SlotStats_walks_the_items_while_any_can_expire()
+    {
+        var table = TestTables.Create("t=>size=4", _time);
+        table.Set("forever", "v");
+        table.Set("brief", "v", expireSeconds: 10);
+        Assert.Equal(1, table.Partition(table.PartitionOf(HTable.MakeKey("brief"))).Map.Expiring);
+        _time.AdvanceSeconds(11);
+
+        // The counters still hold the expired item; the stats do not count it.
+        Assert.Equal(2, table.CountedSlotStats().Items);
+        Assert.Equal(1, table.SlotStats().Items);
+    }
+
+    [Fact]
     public void DumpSlots_keeps_equal_cellids_in_creation_order()
     {
         // "k", "K" share a cellid (ASCII case folds in the hash) but are different keys.
