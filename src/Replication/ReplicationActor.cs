@@ -62,6 +62,8 @@ public sealed class ReplicationActor : ReceiveActor
             replicator.Forward(m);
         else if (m is SyncRequest q)
             Sender.Tell(new SyncRefused(q.Table, q.RequestId, $"table {q.Table} is not replicated on {_start.NodeId}", NotReady: false));
+        else if (m is TopicProbe p && !p.ViaTopic)
+            Sender.Tell(new TopicEcho(p.Table, p.From.Incarnation, TopicHandshake<Address>.Direction.Both)); // nothing will flow between the two
     }
 
     // A sync of every table (or of one) answers once each table's replicator did; the first error wins.

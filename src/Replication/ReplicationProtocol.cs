@@ -107,6 +107,22 @@ public static class ReplicationProtocol
     public sealed record DigestItems(string Table, Storage.DigestScope Scope, IReadOnlyList<int> Cells, IReadOnlyList<byte[]> Items, bool Last, bool WantsYours) : IHTableWireMessage, ITableMessage;
 
     /// <summary>
+    /// A joining node checks the pub-sub path with a peer (<see cref="TopicHandshake{TPeer}"/>): sent
+    /// to the peer's replicator directly, the peer answers by publishing a <see cref="TopicEcho"/> on
+    /// the topic (proving its publications reach the joining node); published on the topic
+    /// (<paramref name="ViaTopic"/>), the peer answers directly (proving the joining node's
+    /// publications reach it).
+    /// </summary>
+    public sealed record TopicProbe(string Table, Origin From, bool ViaTopic) : IHTableWireMessage, ITableMessage;
+
+    /// <summary>
+    /// The answer to a <see cref="TopicProbe"/> of incarnation <paramref name="ToIncarnation"/>: what
+    /// it proves (<see cref="TopicHandshake{TPeer}.Direction.Both"/> when the table does not
+    /// replicate on the answering node, so nothing will flow).
+    /// </summary>
+    public sealed record TopicEcho(string Table, long ToIncarnation, TopicHandshake<Address>.Direction Proves) : IHTableWireMessage, ITableMessage;
+
+    /// <summary>
     /// Asks the node that writes replicated tables back to the database (the cluster singleton) to
     /// store one; answered with <see cref="StoreReply"/>.
     /// </summary>

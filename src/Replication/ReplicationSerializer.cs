@@ -16,7 +16,7 @@ namespace HTableCluster.Replication;
 public sealed class ReplicationSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
     /// <summary>Wire protocol version written first in every message.</summary>
-    public const byte ProtocolVersion = 2;
+    public const byte ProtocolVersion = 3;
 
     /// <summary>Serializer id registered with Akka (unique among the system's serializers).</summary>
     public const int SerializerId = 7401;
@@ -37,6 +37,8 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
     private const string DigestRequestManifest = "DQ";
     private const string DigestDiffManifest = "DD";
     private const string DigestItemsManifest = "DI";
+    private const string TopicProbeManifest = "TP";
+    private const string TopicEchoManifest = "TE";
 
     /// <inheritdoc />
     public override int Identifier => SerializerId;
@@ -60,6 +62,8 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         DigestRequest => DigestRequestManifest,
         DigestDiff => DigestDiffManifest,
         DigestItems => DigestItemsManifest,
+        TopicProbe => TopicProbeManifest,
+        TopicEcho => TopicEchoManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not a wire message", nameof(o)),
     };
 
@@ -120,6 +124,12 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
                 Ints(w, i.Cells);
                 w.Items(i.Items).Byte(i.Last ? (byte)1 : (byte)0).Byte(i.WantsYours ? (byte)1 : (byte)0);
                 break;
+            case TopicProbe p:
+                w.String(p.Table).Origin(p.From).Byte(p.ViaTopic ? (byte)1 : (byte)0);
+                break;
+            case TopicEcho e:
+                w.String(e.Table).Long(e.ToIncarnation).Byte((byte)e.Proves);
+                break;
             case SyncChunk c:
                 w.String(c.Table).Long(c.RequestId).Byte(c.Last ? (byte)1 : (byte)0).Long(c.ResetVersion).Int(c.Watermarks.Count);
                 foreach (var m in c.Watermarks)
@@ -158,6 +168,8 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
             DigestRequestManifest => new DigestRequest(r.String(), r.UInt(), ReadScope(ref r), ReadLongs(ref r)),
             DigestDiffManifest => new DigestDiff(r.String(), ReadScope(ref r), ReadInts(ref r), ReadLongs(ref r)),
             DigestItemsManifest => new DigestItems(r.String(), ReadScope(ref r), ReadInts(ref r), r.Items(), r.Byte() != 0, r.Byte() != 0),
+            TopicProbeManifest => new TopicProbe(r.String(), r.Origin(), r.Byte() != 0),
+            TopicEchoManifest => new TopicEcho(r.String(), r.Long(), (TopicHandshake<Address>.Direction)r.Byte()),
             _ => throw new SerializationException($"unknown replication manifest '{manifest}'"),
         };
         if (!r.AtEnd)

@@ -124,6 +124,9 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         Receive<ClusterEvent.ReachableMember>(OnReachable);
         Receive<BarrierPassed>(b => _barriers.Passed(b.Id));
         Receive<Tick>(_ => OnTick());
+        Receive<TopicProbe>(OnTopicProbe);
+        Receive<TopicEcho>(OnTopicEcho);
+        Receive<HandshakeRound>(_ => OnHandshakeRound());
         Receive<ClusterEvent.MemberRemoved>(m =>
         {
             _peers.Forget(m.Member.UniqueAddress.Uid);
@@ -185,6 +188,7 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         if (_initialSyncStarted || !Attached || !_memberUp || !_subscribed)
             return;
         _initialSyncStarted = true;
+        StartHandshake();
         if (_start.RepublishOnStart && _table.Clock.NowMs - _start.RepublishSinceMs > _options.TombstoneGrace.TotalMilliseconds)
         {
             StartReplacingSync();
@@ -200,10 +204,13 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         }
     }
 
+    // The node counts the table as in sync once its snapshot is merged (or skipped) and the pub-sub
+    // handshake with the Up peers has ended, whichever comes last.
     private void MarkSynced()
     {
         _synced = true;
-        Context.Parent.Tell(new TableSynced(_table.Name));
+        if (_handshake is { IsDone: true })
+            Context.Parent.Tell(new TableSynced(_table.Name));
     }
 
     private void OnChanged(Changed m)

@@ -82,6 +82,37 @@ public sealed class JoinRepairTests
     }
 
     [Fact]
+    public async Task Without_init_sync_a_write_made_elsewhere_once_the_node_is_ready_reaches_it_within_50_ms_20_times()
+    {
+        await using var n1 = await ClusterNode.StartAsync("n1", Tables);
+        await n1.WaitReadyAsync();
+        await using var n2 = await ClusterNode.StartAsync("n2", Tables, n1);
+        await n2.WaitReadyAsync();
+        var late = new List<string>();
+        for (var round = 0; round < 20; round++)
+        {
+            var id = "j" + round.ToString(CultureInfo.InvariantCulture);
+            await using var joining = await ClusterNode.StartAsync(id, Tables, n1, new Dictionary<string, string?> { ["Htable:DmqInitSync"] = "0" });
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (!joining.IsReady)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"{id} not ready in time");
+                await Task.Delay(1);
+            }
+            // The write goes to one of the older members in turn, the moment the new one is ready.
+            var writer = round % 2 == 0 ? n1 : n2;
+            await writer.ResultAsync("htable.sets", "r", id, "written-after-ready");
+            var written = DateTime.UtcNow;
+            var table = joining.Node.Table("r");
+            while (table.Get(id) is null && DateTime.UtcNow - written < TimeSpan.FromMilliseconds(50))
+                await Task.Delay(1);
+            if (table.Get(id) is null)
+                late.Add(id);
+        }
+        Assert.Empty(late);
+    }
+
+    [Fact]
     public async Task A_snapshot_whose_donor_goes_away_mid_stream_is_taken_from_another_donor()
     {
         var small = new Dictionary<string, string?> { ["Replication:MaxBatchBytes"] = "1024", ["Replication:SyncTimeoutSeconds"] = "2", ["Cluster:DownAfterSeconds"] = "3" };

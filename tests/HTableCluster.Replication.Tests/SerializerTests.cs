@@ -18,7 +18,7 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
     private SerializerWithStringManifest Serializer =>
         (SerializerWithStringManifest)Sys.Serialization.FindSerializerForType(typeof(Batch));
 
-    public static TheoryData<string> Kinds => ["B", "H", "RQ", "RG", "SQ", "SR", "SN", "SC", "BA", "ST", "SA", "RR", "RI", "DQ", "DD", "DI"];
+    public static TheoryData<string> Kinds => ["B", "H", "RQ", "RG", "SQ", "SR", "SN", "SC", "BA", "ST", "SA", "RR", "RI", "DQ", "DD", "DI", "TP", "TE"];
 
     [Fact]
     public void Wire_types_are_bound_to_the_replication_serializer()
@@ -125,6 +125,8 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         "DQ" => new DigestRequest("tab", 5, Scope, [1UL, ulong.MaxValue, 0, 7, .. new ulong[60]]),
         "DD" => new DigestDiff("tab", Scope, [3, 9], [.. Enumerable.Range(0, 128).Select(i => (ulong)i * 0x9E3779B97F4A7C15UL)]),
         "DI" => new DigestItems("tab", Scope, [5, 700], [Item("f", "6")], Last: true, WantsYours: true),
+        "TP" => new TopicProbe("tab", Origin, ViaTopic: true),
+        "TE" => new TopicEcho("tab", 1234567890123, TopicHandshake<Akka.Actor.Address>.Direction.Outbound),
         _ => throw new ArgumentException(manifest),
     };
 
