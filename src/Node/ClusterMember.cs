@@ -1,3 +1,4 @@
+using System.Globalization;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Hosting;
@@ -99,16 +100,16 @@ public sealed class ClusterMember : IHostedService
     {
         var status = new ReplicationStatus();
         Replication = status;
-        _readiness.Use(Replicate && _tables.Any(t => t.Replicated) ? status : null);
+        var seeds = restart ? [] : _settings.Cluster.Seeds.ToList();
+        // A rebuilt node rejoins through the peers it knew and the configured seeds, never by
+        // joining itself: that could found a second cluster while the cut lasts.
+        var rejoinVia = restart ? RejoinAddresses() : [];
+        _readiness.Use(Replicate && _tables.Any(t => t.Replicated) ? status : null, DescribeJoin(seeds, rejoinVia));
         var start = _replicaStart with { RepublishOnStart = restart, RepublishSinceMs = republishSinceMs };
         AkkaStdoutLogger.Use(_loggerFactory);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Services.AddSingleton(_loggerFactory);
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
-        var seeds = restart ? [] : _settings.Cluster.Seeds.ToList();
-        // A rebuilt node rejoins through the peers it knew and the configured seeds, never by
-        // joining itself: that could found a second cluster while the cut lasts.
-        var rejoinVia = restart ? RejoinAddresses() : [];
         builder.Services.AddAkka(NodeHost.SystemName, (akka, sp) =>
         {
             akka.ConfigureLoggers(l => l.ClearLoggers().AddLogger<AkkaLogForwarder>());
@@ -160,6 +161,27 @@ public sealed class ClusterMember : IHostedService
         _ = system.WhenTerminated.ContinueWith(_ => OnTerminatedAsync(generation), TaskScheduler.Default).Unwrap();
         if (restart)
             _ = WatchRejoinAsync(generation, system);
+    }
+
+    // Akka's seed-node rules: the first seed of the list forms the cluster only when no other seed
+    // answers within seed-node-timeout; any other node keeps asking the seeds until one lets it in.
+    // Every node lists the same seeds in the same order, so a restarted first seed joins the members
+    // still running instead of founding a second cluster.
+    private string DescribeJoin(List<string> seeds, List<Address> rejoinVia)
+    {
+        if (rejoinVia.Count > 0)
+            return "rejoining through " + string.Join(", ", rejoinVia) + " (retrying until one answers)";
+        if (seeds.Count == 0)
+            return "forming a cluster of its own (no seed nodes configured)";
+        var self = $"@{_settings.Node.EffectivePublicHost}:{_settings.Node.ClusterPort.ToString(CultureInfo.InvariantCulture)}";
+        var others = seeds.Where(s => !s.EndsWith(self, StringComparison.Ordinal)).ToList();
+        if (seeds[0].EndsWith(self, StringComparison.Ordinal))
+        {
+            return others.Count == 0
+                ? "forming the cluster (this node is the only seed)"
+                : "first seed: joining the members running at " + string.Join(", ", others) + ", or forming the cluster if none answers within the seed-node timeout";
+        }
+        return "joining through the seed nodes " + string.Join(", ", others) + " (retrying until one answers)";
     }
 
     private List<Address> RejoinAddresses()

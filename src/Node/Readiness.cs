@@ -16,6 +16,7 @@ public sealed class Readiness
     private volatile bool _tablesStarted;
     private volatile ReplicationStatus? _replication;
     private volatile bool _downed;
+    private volatile string? _joining;
 
     /// <summary>True when every input is met.</summary>
     public bool IsReady => Reasons().Count == 0;
@@ -25,7 +26,7 @@ public sealed class Readiness
     {
         var reasons = new List<string>();
         if (!_memberUp)
-            reasons.Add("not an Up cluster member yet");
+            reasons.Add(_joining is { } joining ? "not an Up cluster member yet: " + joining : "not an Up cluster member yet");
         if (!_tablesStarted)
             reasons.Add("table writers not started");
         if (_replication is { IsReady: false })
@@ -44,10 +45,14 @@ public sealed class Readiness
     /// <summary>True while the node, downed by the cluster, rebuilds its actor system (still true if that failed).</summary>
     public bool Downed => _downed;
 
-    /// <summary>A new actor system (incarnation) starts: it is not yet a member; its sync state is <paramref name="replication"/> (null: nothing to sync).</summary>
-    internal void Use(ReplicationStatus? replication)
+    /// <summary>
+    /// A new actor system (incarnation) starts: it is not yet a member (<paramref name="joining"/> says
+    /// how it joins); its sync state is <paramref name="replication"/> (null: nothing to sync).
+    /// </summary>
+    internal void Use(ReplicationStatus? replication, string? joining = null)
     {
         _replication = replication;
+        _joining = joining;
         _memberUp = false;
     }
 
