@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Draws the charts of README.md and docs/performance.md from the result files bench/results/*.tsv
 # (format: bench/lib.sh) into docs/figures/*.svg with gnuplot.
-# Each figure is taken from the latest date of its result file; where that date has several runs, a
-# bar is the median of the runs and its whisker spans the lowest and the highest run.
+# Each figure is taken from the latest date that has it (with a reference); where that date has several
+# runs, a bar is the median of the runs and its whisker spans the lowest and the highest run.
 # Ratio charts show how many times the reference HTableCluster achieves, turned so that more is
 # better: ours / reference for rates (better=higher), reference / ours for times and sizes
 # (better=lower); right of 1 HTableCluster is ahead.
@@ -13,12 +13,12 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 : "${RESULTS_DIR:=$HERE/results}" "${FIGURES_DIR:=$ROOT/docs/figures}"
 command -v gnuplot >/dev/null || { echo "gnuplot is required: apt-get install -y gnuplot-nox"; exit 1; }
-mkdir -p "$FIGURES_DIR"
+mkdir -p "$FIGURES_DIR"; FIGURES_DIR="$(cd "$FIGURES_DIR" && pwd)"
 WORK="$(mktemp -d /tmp/htc-plot.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 
 # select MODE SPEC: one line per spec line "file|metric|reference prefix|label", in spec order, from the
-# latest date of that file; MODE ratio -> label, median, min, max, text; MODE values -> label, ours,
+# latest date that has this figure with a reference; MODE ratio -> label, median, min, max, text; MODE values -> label, ours,
 # reference, ours text, reference text (medians). A first line "#dates <dates used>" names the dates.
 select_rows() {
   awk -F'\t' -v mode="$1" -v spec="$2" '
@@ -33,16 +33,17 @@ select_rows() {
     function num(v) { return v >= 1000 ? sprintf("%\047.0f", v) : sprintf("%.4g", v) }
     function times(v) { return v >= 10 ? sprintf("%.0fx", v) : sprintf("%.2fx", v) }
     FNR == 1 { f = FILENAME; sub(/.*\//, "", f); sub(/\.tsv$/, "", f); next }
-    { n = ++rows[f]; d[f, n] = $1; m[f, n] = $3; o[f, n] = $4; r[f, n] = $5; rn[f, n] = $6; u[f, n] = $7; b[f, n] = $8
-      if ($1 > last[f]) last[f] = $1 }
+    { n = ++rows[f]; d[f, n] = $1; m[f, n] = $3; o[f, n] = $4; r[f, n] = $5; rn[f, n] = $6; u[f, n] = $7; b[f, n] = $8 }
     END {
       ns = split(spec, specs, "\n")
       for (s = 1; s <= ns; s++) {
         if (specs[s] == "") continue
         split(specs[s], p, "|"); f = p[1]
-        fs = ""; os = ""; rs = ""
+        fs = ""; os = ""; rs = ""; day = ""
+        for (i = 1; i <= rows[f]; i++)
+          if (m[f, i] == p[2] && index(rn[f, i], p[3]) == 1 && r[f, i] != "" && d[f, i] > day) day = d[f, i]
         for (i = 1; i <= rows[f]; i++) {
-          if (d[f, i] != last[f] || m[f, i] != p[2] || index(rn[f, i], p[3]) != 1 || r[f, i] == "") continue
+          if (d[f, i] != day || m[f, i] != p[2] || index(rn[f, i], p[3]) != 1 || r[f, i] == "") continue
           if (mode == "ratio") {
             if (o[f, i] + 0 <= 0 || r[f, i] + 0 <= 0 || (b[f, i] != "higher" && b[f, i] != "lower")) continue
             fs = fs " " (b[f, i] == "higher" ? o[f, i] / r[f, i] : r[f, i] / o[f, i])
@@ -50,7 +51,7 @@ select_rows() {
           unit = u[f, i]
         }
         if ((mode == "ratio" ? fs : os) == "") { print "no figure for: " specs[s] > "/dev/stderr"; exit 1 }
-        dates[last[f]] = 1
+        dates[day] = 1
         if (mode == "ratio") {
           k = count(fs); t = times(median(fs))
           if (k > 1) t = t sprintf(" (%d runs: %s-%s)", k, times(lowest(fs)), times(highest(fs)))
@@ -63,12 +64,12 @@ select_rows() {
     }' "$RESULTS_DIR"/*.tsv
 }
 
-# ratio_chart NAME TITLE SPEC [NOTE]
+# ratio_chart NAME TITLE SPEC [NOTE] (gnuplot runs in $WORK: the SVGs name the data file relative to it)
 ratio_chart() {
   local name="$1" title="$2" note="${4:-}" data="$WORK/$1.dat" rows dates
   select_rows ratio "$3" > "$data"
   rows=$(grep -vc '^#' "$data"); dates="$(awk -F'\t' 'NR == 1 {print $2}' "$data")"
-  gnuplot <<EOF
+  (cd "$WORK" && gnuplot) <<EOF
 set terminal svg size 900,$((120 + 42 * rows)) dynamic font "DejaVu Sans,13" background rgb "white"
 set output "$FIGURES_DIR/$name.svg"
 set datafile separator "\t"
@@ -88,7 +89,7 @@ set lmargin 40
 set bmargin 5
 set label 1 "$note" at screen 0.02, screen 0.03 left noenhanced font ",11"
 unset key
-plot "$data" using (1):0:(1):2:(\$0 - 0.32):(\$0 + 0.32):(\$2 >= 1 ? 0x2e7d32 : 0xc0392b):ytic(1) with boxxyerror lc rgb variable, \
+plot "$name.dat" using (1):0:(1):2:(\$0 - 0.32):(\$0 + 0.32):(\$2 >= 1 ? 0x2e7d32 : 0xc0392b):ytic(1) with boxxyerror lc rgb variable, \
      "" using 2:0:3:4 with xerrorbars lc rgb "#222222" pt -1, \
      "" using ((\$4 > 1 ? \$4 : 1) * 1.12):0:5 with labels left noenhanced
 EOF
@@ -101,7 +102,7 @@ values_chart() {
   select_rows values "$4" > "$data"
   rows=$(grep -vc '^#' "$data"); dates="$(awk -F'\t' 'NR == 1 {print $2}' "$data")"
   max="$(awk -F'\t' '!/^#/ {if ($2 > m) m = $2; if ($3 > m) m = $3} END {print m * 1.45}' "$data")"
-  gnuplot <<EOF
+  (cd "$WORK" && gnuplot) <<EOF
 set terminal svg size 900,$((130 + 64 * rows)) dynamic font "DejaVu Sans,13" background rgb "white"
 set output "$FIGURES_DIR/$name.svg"
 set datafile separator "\t"
@@ -116,7 +117,7 @@ set border 1
 set style fill solid 0.85 noborder
 set lmargin 40
 set key below horizontal noenhanced
-plot "$data" using (0):0:(0):2:(\$0 - 0.36):(\$0):ytic(1) with boxxyerror lc rgb "#2e7d32" title "HTableCluster", \
+plot "$name.dat" using (0):0:(0):2:(\$0 - 0.36):(\$0):ytic(1) with boxxyerror lc rgb "#2e7d32" title "HTableCluster", \
      "" using (0):0:(0):3:(\$0):(\$0 + 0.36) with boxxyerror lc rgb "#7f8c8d" title "$ref", \
      "" using (\$2 + $max * 0.01):(\$0 - 0.18):4 with labels left noenhanced notitle, \
      "" using (\$3 + $max * 0.01):(\$0 + 0.18):5 with labels left noenhanced notitle
