@@ -59,7 +59,9 @@ select_rows() {
         } else
           out = out sprintf("%s\t%s\t%s\t%s %s\t%s %s\n", p[4], median(os), median(rs), num(median(os)), unit, num(median(rs)), unit)
       }
-      ds = ""; for (x in dates) ds = ds (ds == "" ? "" : ", ") x
+      nd = 0; for (x in dates) dl[++nd] = x
+      for (i = 1; i <= nd; i++) for (j = i + 1; j <= nd; j++) if (dl[j] < dl[i]) { t = dl[i]; dl[i] = dl[j]; dl[j] = t }
+      ds = ""; for (i = 1; i <= nd; i++) ds = ds (i > 1 ? ", " : "") dl[i]
       printf "#dates\t%s\n%s", ds, out
     }' "$RESULTS_DIR"/*.tsv
 }

@@ -184,7 +184,7 @@ figure() { # target workload rps|ops|p99 -> that figure of the run (nothing when
   for r in "${RESULTS[@]}"; do
     IFS='|' read -r t w rps ops n2 se p50 p99 <<< "$r"
     [ "$t|$w" = "$1|$2" ] || continue
-    case "$3" in rps) echo "$rps";; ops) echo "$ops";; p99) wrk_ms "$p99";; esac
+    case "$3" in rps) printf '%.0f' "$rps";; ops) echo "$ops";; p99) wrk_ms "$p99";; esac
     return 0
   done
 }
