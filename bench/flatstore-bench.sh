@@ -10,6 +10,7 @@
 #      line is checked to have its seven fields;
 #   3. Kamailio 5.6 acc + db_flatstore (../shared/kamailio/bench-flatstore.sh, SIP MESSAGEs from sipp),
 #      with db_flatstore flush=1 and flush=0, when kamailio and sipp are installed.
+# Appends the figures to bench/results/flatstore.tsv (format: bench/lib.sh).
 # Usage: bench/flatstore-bench.sh
 # Env: SECS=3 WRITERS=64 BLOCK=100 THREADS=2 CONNS=32 DUR=10s WARMUP=5s BATCH=100 FSYNC_MS=100
 #      HTC_RPC_PORT=7081 HTC_CLUSTER_PORT=4754 HTC_PUBLISH_DIR=/tmp/htc-flat SKIP_KAMAILIO=0
@@ -30,6 +31,7 @@ RESULTS=()   # "mode|workload|req/s|records acknowledged/s|lines/s|errors"
 
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
+result_init flatstore "SECS=$SECS WRITERS=$WRITERS BLOCK=$BLOCK THREADS=$THREADS CONNS=$CONNS DUR=$DUR WARMUP=$WARMUP BATCH=$BATCH FSYNC_MS=$FSYNC_MS SKIP_KAMAILIO=$SKIP_KAMAILIO KAM_RATE=$KAM_RATE KAM_TOTAL=$KAM_TOTAL bench/flatstore-bench.sh"
 
 cleanup() {
   stop_pid "$NODE_PID" "htcluster node"; NODE_PID=""
@@ -131,3 +133,32 @@ if [ "${#KAM_LINES[@]}" -gt 0 ]; then
   printf '%s\n' "${KAM_LINES[@]}"
 fi
 echo "(raw output in $OUT)"
+
+# ---------------------------------------------------------------- result file
+# in-process rows: "<what, 52 wide> <lines/s, 1,234,567> <ratio>x"; the raw loop is the reference
+INPROC="$(awk '$NF ~ /^[0-9.]+x$/ && $(NF - 1) ~ /^[0-9,]+$/ {
+  rate = $(NF - 1); gsub(",", "", rate); name = $0; sub(/ +[0-9,]+ +[0-9.]+x$/, "", name); print name "\t" rate }' "$OUT/inprocess.txt")"
+RAW="$(printf '%s\n' "$INPROC" | awk -F'\t' '$1 ~ /^raw / {print $2; exit}')"
+while IFS=$'\t' read -r name rate; do
+  [ -n "$name" ] || continue
+  case "$name" in
+    raw*) result_row "$name" "$rate" "" "" lines/s higher ;;
+    *) result_row "$name" "$rate" "$RAW" "raw FileStream loop" lines/s higher ;;
+  esac
+done <<< "$INPROC"
+KAM="Kamailio $(kamailio -v 2>/dev/null | awk 'NR == 1 {print $3}' || true)"
+kam_rate() { # flush -> Kamailio's lines/s with that db_flatstore flush
+  local l
+  for l in "${KAM_LINES[@]}"; do
+    case "$l" in "flush=$1: "*) printf '%s\n' "$l" | sed -n 's/.*-> \([0-9]*\) lines\/s.*/\1/p'; return 0 ;; esac
+  done
+}
+for r in "${RESULTS[@]}"; do
+  IFS='|' read -r m w rps acked lps e <<< "$r"
+  case "$m" in
+    flush1) result_row "JSON-RPC $m $w" "$acked" "$(kam_rate 1)" "$KAM acc + db_flatstore flush=1" records/s higher ;;
+    flush0) result_row "JSON-RPC $m $w" "$acked" "$(kam_rate 0)" "$KAM acc + db_flatstore flush=0" records/s higher ;;
+    *) result_row "JSON-RPC $m $w" "$acked" "" "" records/s higher ;;
+  esac
+done
+[ -z "$RESULT_FILE" ] || echo "(figures appended to $RESULT_FILE)"

@@ -9,6 +9,8 @@
 # Usage: bench/memory-vs-redis.sh [N=1000000]
 # Env: NODE_ENV="VAR=value ..." (extra environment for the node, e.g. DOTNET_GCgen0size=...),
 #      HTC_PUBLISH_DIR=/tmp/htc-mem HTC_RPC_PORT=7380 HTC_CLUSTER_PORT=4380 REDIS_PORT=6399
+# Appends the figures to bench/results/memory.tsv (format: bench/lib.sh; with NODE_ENV the metric
+# names end in its value).
 # Needs redis-server/redis-cli (apt-get install -y redis-server). Redis runs on 127.0.0.1:$REDIS_PORT
 # with persistence off and is shut down at the end.
 set -euo pipefail
@@ -23,6 +25,7 @@ NODE_PID=""
 
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
+result_init memory "${NODE_ENV:+NODE_ENV=\"$NODE_ENV\" }bench/memory-vs-redis.sh $N"
 
 cleanup() {
   stop_pid "$NODE_PID" "htcluster node" >/dev/null; NODE_PID=""
@@ -114,3 +117,15 @@ awk -v n="$N" -v nrs0="$N_RSS0" -v nrs1="$N_RSS1" -v nh0="$N_HEAP0" -v nh1="$N_H
   printf "%-22s %14.1f %28s\n", "Redis", (rrs1 - rrs0) / n, sprintf("%.1f (used_memory)", (ru1 - ru0) / n)
   printf "ratio node/Redis (RSS): %.2f; Storage in-process/Redis: %.2f\n", ((nrs1 - nrs0) / n) / ((rrs1 - rrs0) / n), ((ors1 - ors0) / n) / ((rrs1 - rrs0) / n)
 }'
+
+per_item() { # before after -> bytes per item (nothing when a sample is missing)
+  [ -n "$1" ] && [ -n "$2" ] || return 0
+  awk -v a="$1" -v b="$2" -v n="$N" 'BEGIN {printf "%.1f", (b - a) / n}'
+}
+REDIS_NAME="Redis $(redis-server --version | awk '{print $3}' | sed 's/^v=//')"
+VARIANT="${NODE_ENV:+ ($NODE_ENV)}"
+result_row "node over JSON-RPC, RSS per item$VARIANT" "$(per_item "$N_RSS0" "$N_RSS1")" "$(per_item "$R_RSS0" "$R_RSS1")" "$REDIS_NAME RSS" B lower
+result_row "node over JSON-RPC, managed heap per item$VARIANT" "$(per_item "$N_HEAP0" "$N_HEAP1")" "$(per_item "$R_USED0" "$R_USED1")" "$REDIS_NAME used_memory" B lower
+result_row "Storage in-process, RSS per item" "$(per_item "$O_RSS0" "$O_RSS1")" "$(per_item "$R_RSS0" "$R_RSS1")" "$REDIS_NAME RSS" B lower
+result_row "Storage in-process, managed heap per item" "$(per_item "$O_HEAP0" "$O_HEAP1")" "" "" B lower
+[ -z "$RESULT_FILE" ] || echo "(figures appended to $RESULT_FILE)"

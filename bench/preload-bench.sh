@@ -4,7 +4,8 @@
 # loading the same database table in the same run (one after the other).
 # Kamailio's reload holds both copies in shared memory: run with KAM_SHM_MB=1024 (the anchor's
 # default of 256 MiB makes its reload of 1M rows fail with "no more shm").
-# Both use fetch_rows 100, the default of each.
+# Both use fetch_rows 100, the default of each. Appends the figures to bench/results/preload.tsv
+# (format: bench/lib.sh).
 # Env: ROWS=1000000 SKIP_KAMAILIO=0 HTC_RPC_PORT=7180
 #      HTC_CLUSTER_PORT=4853 HTC_PUBLISH_DIR=/tmp/htc-preload KAM_DIR=<repo>/../shared/kamailio
 set -euo pipefail
@@ -15,6 +16,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 export KAM_HTTP_BASE="${KAM_HTTP_BASE:-29280}" KAM_SIP_BASE="${KAM_SIP_BASE:-26260}" PG_PORT="${PG_PORT:-55459}"
 export KAM_RUN_DIR="${KAM_RUN_DIR:-/tmp/htc-preload-kam}" PG_DATA="${PG_DATA:-/tmp/htc-preload-pg/data}"
 . "$KAM_DIR/env.sh"
+result_init preload "ROWS=$ROWS SKIP_KAMAILIO=$SKIP_KAMAILIO KAM_SHM_MB=$KAM_SHM_MB bench/preload-bench.sh"
 TIMEOUT_S=600
 
 rpc() { # url method params-json [timeout-seconds]
@@ -79,3 +81,7 @@ fi
 "$KAM_DIR/pg-seed.sh" >/dev/null
 printf '\n== preload of %s rows (fetch_rows 100), launch to htable.stats showing all; one htable.reload\n' "$ROWS"
 printf '%-12s %10s %10s\n' target preload reload htcluster "$htc_s" "$htc_reload" kamailio "$kam_s" "$kam_reload"
+KAM="Kamailio $(kamailio -v 2>/dev/null | awk 'NR == 1 {print $3}' || true)"
+result_row "preload of $ROWS rows, launch to every row served" "$htc_s" "$kam_s" "$KAM" s lower
+result_row "htable.reload of $ROWS rows" "$htc_reload" "$kam_reload" "$KAM" s lower
+[ -z "$RESULT_FILE" ] || echo "(figures appended to $RESULT_FILE)"

@@ -19,7 +19,8 @@
 #      times, each on a freshly started pair.
 # The Python drivers of ../shared/kamailio talk to http://127.0.0.1:(KAM_HTTP_BASE+i)/RPC, so for
 # HTableCluster they run with KAM_HTTP_BASE=$HTC_HTTP_BASE (our node i listens on HTC_HTTP_BASE+i).
-# Prints a summary table; raw outputs and node logs stay in $OUT (/tmp/htc-repl-bench.XXXXXX).
+# Prints a summary table and appends the figures to bench/results/replication.tsv (format: bench/lib.sh);
+# raw outputs and node logs stay in $OUT (/tmp/htc-repl-bench.XXXXXX).
 # Every process started here is stopped on exit. Takes ~4-6 minutes on 2 cores.
 # Usage: bench/replication-bench.sh
 # Env: HTC_HTTP_BASE=27080 HTC_CLUSTER_BASE=27450 (node i: RPC HTC_HTTP_BASE+i, cluster HTC_CLUSTER_BASE+i)
@@ -49,6 +50,7 @@ T_START=$(date +%s)
 
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
+result_init replication "REPL_KEYS=$REPL_KEYS REPL_THREADS=$REPL_THREADS REPL_SAMPLES=$REPL_SAMPLES DIVERGE_DUR=$DIVERGE_DUR COUNTER_PER_NODE=$COUNTER_PER_NODE INIT_KEYS=$INIT_KEYS INIT_REPS=$INIT_REPS KILL_REPS=$KILL_REPS SKIP_KAMAILIO=$SKIP_KAMAILIO KAM_SHM_MB=${KAM_SHM_MB:-256} bench/replication-bench.sh"
 phase() { log "== $* (load: $(cut -d' ' -f1-3 /proc/loadavg))"; }
 
 cleanup() {
@@ -403,6 +405,70 @@ def summary(a):
         print("(Kamailio reference skipped: not installed or SKIP_KAMAILIO=1)")
 
 
+def figures(out, t):
+    """The figures of one target (htc or kam) for the result file."""
+    g = lambda name: (jload(os.path.join(out, f"{t}-{name}.json")) or [None])[0]
+    f = {}
+    b = g("bulk")
+    if b:
+        f["bulk"], f["lost"], f["keys"], f["writers"] = b.get("write_ops_per_s"), b.get("lost"), b["keys"], b["writer_threads"]
+        lag = b.get("node2_lag_after_last_write_s")
+        f["complete"] = None if lag is None else round(lag * 1000)
+    l = g("lag")
+    if l:
+        f["p50"], f["p99"] = round(l["visible_on_node2_ms"]["p50"], 2), round(l["visible_on_node2_ms"]["p99"], 2)
+    for name, key in (("diverge", "div1"), ("diverge-both", "div2")):
+        d, w = g(name), g(name + "-wrk")
+        if d:
+            f[key] = d["different_value"] + d["only_on_node1"] + d["only_on_node2"]
+        if w:
+            f[key + "_rps"] = w["req_s"]
+    c = g("counter")
+    if c:
+        f["c1"], f["c2"], f["exact"] = c["final_node1"], c["final_node2"], c["exact_sum"]
+    reps = [r for r in (jload(os.path.join(out, f"{t}-initsync.json")) or []) if "rep" in r]
+    if reps:
+        r2 = lambda x: None if x is None else round(x, 2)
+        f["reps"] = len(reps)
+        for key, src in (("init_all", "node2_all_keys_s"), ("init_ready", "node2_ready_s"), ("init_rpc", "node2_rpc_up_s")):
+            f[key] = r2(med([r.get(src) for r in reps]))
+    return f
+
+
+def tsv(a):
+    """Rows of bench/results/replication.tsv: metric, ours, reference, ref_name, unit, better (| separated)."""
+    ours = figures(a.out, "htc")
+    ref = figures(a.out, "kam") if a.kam else {}
+    keys, exact = ours.get("keys", ref.get("keys")), ours.get("exact", ref.get("exact"))
+    median = f" (median of {a.init_reps})" if a.init_reps > 1 else ""
+    rows = [
+        (f"bulk: {keys} htable.sets on node 1, {ours.get('writers')} writers", "bulk", "ops/s", "higher"),
+        ("bulk: keys lost on node 2", "lost", "keys", "lower"),
+        ("bulk: node 2 complete after the last write", "complete", "ms", "lower"),
+        ("one update visible on node 2, p50", "p50", "ms", "lower"),
+        ("one update visible on node 2, p99", "p99", "ms", "lower"),
+        ("keys differing after seti load on node 1", "div1", "keys", "lower"),
+        ("seti load on node 1", "div1_rps", "req/s", "higher"),
+        ("keys differing after seti load on both nodes", "div2", "keys", "lower"),
+        ("seti load on both nodes", "div2_rps", "req/s", "higher"),
+        (f"counter on node 1 after 2 x {exact // 2 if exact else '?'} increments (exact {exact})", "c1", "count", "exact"),
+        (f"counter on node 2 after 2 x {exact // 2 if exact else '?'} increments (exact {exact})", "c2", "count", "exact"),
+        (f"init sync of {a.init_keys} keys: launch until node 2 holds all{median}", "init_all", "s", "lower"),
+        (f"init sync of {a.init_keys} keys: launch until node 2 ready{median}", "init_ready", "s", "lower"),
+        (f"init sync of {a.init_keys} keys: launch until node 2 answers RPC{median}", "init_rpc", "s", "lower"),
+    ]
+    for metric, key, unit, better in rows:
+        if ours.get(key) is None:
+            continue
+        theirs = ref.get(key)
+        print("|".join(str(x) for x in (metric, ours[key], "" if theirs is None else theirs,
+                                           "" if theirs is None else a.ref_name, unit, better)))
+    kills = [k for f in sorted(glob.glob(os.path.join(a.out, "htc-kill-*.json"))) for k in (jload(f) or [])]
+    for rep, k in enumerate(kills, 1):
+        print(f"kill -9 rep {rep}: writes acknowledged|{k['acked']}|||writes|higher")
+        print(f"kill -9 rep {rep}: acknowledged writes lost|{k['lost']}|||writes|lower")
+
+
 def logscan(a):
     """Lines matching error|exception per node log, grouped after stripping digits."""
     for f in a.files:
@@ -439,9 +505,11 @@ def main():
     p.add_argument("--prefix", default="kill")
     p = sp.add_parser("summary"); p.add_argument("--out"); p.add_argument("--kam", type=int, default=0)
     p.add_argument("--init-keys", type=int)
+    p = sp.add_parser("tsv"); p.add_argument("--out"); p.add_argument("--kam", type=int, default=0)
+    p.add_argument("--init-keys", type=int); p.add_argument("--init-reps", type=int, default=1); p.add_argument("--ref-name")
     p = sp.add_parser("logscan"); p.add_argument("--top", type=int, default=4); p.add_argument("files", nargs="*")
     a = ap.parse_args()
-    {"counter": counter, "load": load, "syncwait": syncwait, "kill": kill, "summary": summary, "logscan": logscan}[a.cmd](a)
+    {"counter": counter, "load": load, "syncwait": syncwait, "kill": kill, "summary": summary, "tsv": tsv, "logscan": logscan}[a.cmd](a)
 
 
 if __name__ == "__main__":
@@ -601,6 +669,11 @@ echo
 echo "== replication, 2 nodes on 127.0.0.1, $(nproc) cores shared by servers and clients; total $(( $(date +%s) - T_START )) s"
 "${TOOLS[@]}" summary --out "$OUT" --kam "$KAM_RAN" --init-keys "$INIT_KEYS"
 echo "(kill -9 rows: acknowledged writes / acknowledged keys missing on node 2 after ${KILL_WAIT_S} s; raw JSON in $OUT)"
+KAM="Kamailio $(kamailio -v 2>/dev/null | awk 'NR == 1 {print $3}' || true) DMQ"
+while IFS='|' read -r metric ours ref ref_name unit better; do
+  result_row "$metric" "$ours" "$ref" "$ref_name" "$unit" "$better"
+done < <("${TOOLS[@]}" tsv --out "$OUT" --kam "$KAM_RAN" --init-keys "$INIT_KEYS" --init-reps "$INIT_REPS" --ref-name "$KAM" || true)
+[ -z "$RESULT_FILE" ] || echo "(figures appended to $RESULT_FILE)"
 echo
 echo "== node logs, lines matching error|exception (kill -9 runs make node 2 log association errors by design)"
 "${TOOLS[@]}" logscan "$OUT"/htc-[0-9]*-n*.log || true

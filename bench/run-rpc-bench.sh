@@ -5,7 +5,8 @@
 #      request, and JSON-RPC batches of $BATCH gets / sets per request (ops = BATCH x requests);
 #   2. bench/bare-endpoint (parse + Dictionary lookup + reply): the ceiling for get;
 #   3. the Kamailio 5.6 reference (../shared/kamailio beside the repository), when kamailio is installed: get / seti / sets.
-# Prints a summary table of req/s and ops/s. Every process started here is stopped on exit.
+# Prints a summary table of req/s and ops/s and appends the figures to bench/results/rpc.tsv (format:
+# bench/lib.sh). Every process started here is stopped on exit.
 # Usage: bench/run-rpc-bench.sh
 # Env: THREADS=2 CONNS=32 DUR=10s WARMUP=3s BATCH=100 HTC_RPC_PORT=7080 HTC_CLUSTER_PORT=4753
 #      BARE_PORT=7090 HTC_PUBLISH_DIR=/tmp/htc SKIP_KAMAILIO=0 KAM_DIR=<repo>/../shared/kamailio
@@ -27,6 +28,7 @@ RESULTS=()   # "target|workload|req/s|ops/s|non-2xx|socket errors"
 
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
+result_init rpc "THREADS=$THREADS CONNS=$CONNS DUR=$DUR WARMUP=$WARMUP BATCH=$BATCH SKIP_KAMAILIO=$SKIP_KAMAILIO bench/run-rpc-bench.sh"
 
 cleanup() {
   stop_pid "$NODE_PID" "htcluster node"; NODE_PID=""
@@ -172,3 +174,28 @@ for r in "${RESULTS[@]}"; do
   printf '%-14s %-11s %12.0f %12s %9s %9s %9s %9s\n' "$t" "$w" "$rps" "$ops" "$p50" "$p99" "$n2" "$se"
 done
 echo "(batch rows: ops/s = $BATCH calls x req/s; raw wrk output in $OUT)"
+
+# ---------------------------------------------------------------- result file
+wrk_ms() { # a wrk latency (850.00us, 7.10ms, 1.20s) in ms
+  awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.3f", v / 1000; else if (v ~ /ms$/) printf "%.2f", v + 0; else if (v ~ /s$/) printf "%.0f", v * 1000; else print v }'
+}
+figure() { # target workload rps|ops|p99 -> that figure of the run (nothing when it did not run)
+  local r t w rps ops n2 se p50 p99
+  for r in "${RESULTS[@]}"; do
+    IFS='|' read -r t w rps ops n2 se p50 p99 <<< "$r"
+    [ "$t|$w" = "$1|$2" ] || continue
+    case "$3" in rps) printf '%.0f' "$rps";; ops) echo "$ops";; p99) wrk_ms "$p99";; esac
+    return 0
+  done
+}
+KAM="Kamailio $(kamailio -v 2>/dev/null | awk 'NR == 1 {print $3}' || true)"
+result_row "htable.get" "$(figure htcluster get rps)" "$(figure "kamailio 5.6" get rps)" "$KAM" req/s higher
+result_row "htable.get" "$(figure htcluster get rps)" "$(figure "bare endpoint" get rps)" "bare endpoint get" req/s higher
+result_row "htable.get p99" "$(figure htcluster get p99)" "$(figure "bare endpoint" get p99)" "bare endpoint get" ms lower
+result_row "htable.seti on l" "$(figure htcluster seti rps)" "$(figure "kamailio 5.6" seti rps)" "$KAM" req/s higher
+result_row "htable.seti on l" "$(figure htcluster seti rps)" "$(figure "bare endpoint" get rps)" "bare endpoint get" req/s higher
+result_row "htable.sets on l" "$(figure htcluster sets rps)" "$(figure "kamailio 5.6" sets rps)" "$KAM" req/s higher
+result_row "htable.seti on replicated t" "$(figure htcluster seti-repl rps)" "" "" req/s higher
+result_row "batch of $BATCH htable.get" "$(figure htcluster batch-get ops)" "$(figure "kamailio 5.6" get rps)" "$KAM single get" ops/s higher
+result_row "batch of $BATCH htable.sets" "$(figure htcluster batch-sets ops)" "$(figure "kamailio 5.6" sets rps)" "$KAM single sets" ops/s higher
+[ -z "$RESULT_FILE" ] || echo "(figures appended to $RESULT_FILE)"
