@@ -27,6 +27,7 @@ internal static class NodeMetrics
             LabelNames = ["peer"],
             Buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
             SuppressInitialValue = true,
+            ExemplarBehavior = ExemplarBehavior.NoExemplars(),
         });
 
     /// <summary>For <see cref="ReplicaStart.LagObserver"/>: the lag histogram of one peer (node id).</summary>

@@ -36,6 +36,7 @@ public sealed partial class RpcDispatcher
             LabelNames = ["method"],
             Buckets = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30, 60],
             SuppressInitialValue = true,
+            ExemplarBehavior = ExemplarBehavior.NoExemplars(),
         });
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
 
