@@ -49,6 +49,19 @@ public sealed class MetricsProcessTests
         Assert.Matches(@"(?m)^NODE ID\s+ADDRESS\s+STATUS\s+UP SINCE$", members.Stdout);
         Assert.Matches(@"(?m)^n1 \(this node\)\s+akka\.tcp://htcluster@127\.0\.0\.1:\d+\s+up\s+\S+Z$", members.Stdout);
         Assert.Matches(@"(?m)^r\s+synced\s+n2\s+\d+\s+\S+Z\s+[\d.]+ ms$", members.Stdout);
+
+        // A crashed peer is unreachable (Kamailio's timeout) until the cluster downs it (20 s by default).
+        await n2.KillAsync();
+        await EventuallyAsync(async () =>
+        {
+            var rows = (await n1.CallAsync("cluster.members")).GetProperty("result").GetProperty("members").EnumerateArray();
+            return rows.Any(m => m.GetProperty("node_id").GetString() == "n2" && m.GetProperty("status").GetString() == "unreachable");
+        }, "n2 unreachable in cluster.members");
+        var nodes = (await n1.CallAsync("dmq.list_nodes")).GetProperty("result");
+        Assert.Equal(["timeout", "active"], nodes.EnumerateArray().Select(r => r.GetProperty("status").GetString()));
+        text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{n1.RpcPort}/metrics"));
+        Assert.Equal(1, Sample(text, "htcluster_cluster_members{status=\"unreachable\"}"));
+        Assert.Equal(1, Sample(text, "htcluster_cluster_members{status=\"up\"}"));
     }
 
     // A sample's value, or null when the series is absent.
