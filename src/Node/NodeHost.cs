@@ -67,6 +67,7 @@ public static class NodeHost
             NodeId = settings.Node.EffectiveNodeId,
             InitSync = settings.Htable.DmqInitSync == 1,
             MaxItemBytes = Hocon.MaxItemBytes(settings),
+            LagObserver = NodeMetrics.LagObserver,
         };
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(clock);
@@ -78,13 +79,15 @@ public static class NodeHost
         builder.Services.AddSingleton<EventStream>();
         builder.Services.AddSingleton<KamailioMethods>();
         builder.Services.AddSingleton<ScriptMethods>();
+        builder.Services.AddSingleton<ClusterMethods>();
         builder.Services.AddSingleton(new CoreMethods(time ?? TimeProvider.System));
         builder.Services.AddSingleton(new LeaseLocks(time ?? TimeProvider.System));
         builder.Services.AddSingleton(sp => new RpcDispatcher(
             sp.GetRequiredService<KamailioMethods>().Methods()
                 .Concat(sp.GetRequiredService<ScriptMethods>().Methods())
                 .Concat(sp.GetRequiredService<CoreMethods>().Methods())
-                .Concat(sp.GetRequiredService<FlatStoreMethods>().Methods()),
+                .Concat(sp.GetRequiredService<FlatStoreMethods>().Methods())
+                .Concat(sp.GetRequiredService<ClusterMethods>().Methods()),
             settings.Rpc.MaxBatch,
             sp.GetRequiredService<ILogger<RpcDispatcher>>(),
             inlineWrites: settings.Rpc.InlineIo));

@@ -10,7 +10,8 @@ namespace HTableCluster.Node;
 /// <summary>
 /// <c>htcluster rpc [--url URL] METHOD [ARGS...]</c>, the kamcmd of this project. Arguments that
 /// look like integers are sent as JSON numbers (prefix <c>s:</c> forces a string, <c>i:</c> an
-/// integer). Prints the result as JSON; on a JSON-RPC error prints the message and exits 1.
+/// integer). Prints the result as JSON (<c>cluster.members</c> as tables, <see cref="ClusterMembersText"/>);
+/// on a JSON-RPC error prints the message and exits 1.
 /// </summary>
 public static class RpcCommand
 {
@@ -58,7 +59,10 @@ public static class RpcCommand
                     await Console.Error.WriteLineAsync($"error {error["code"]}: {error["message"]}").ConfigureAwait(false);
                     return 1;
                 }
-                Console.WriteLine(reply?["result"]?.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) ?? "null");
+                if (parse.GetValue(method) == "cluster.members" && ClusterMembersText.Format(reply?["result"]) is { } readable)
+                    Console.Write(readable);
+                else
+                    Console.WriteLine(reply?["result"]?.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) ?? "null");
                 return 0;
             }
         });

@@ -107,6 +107,9 @@ public sealed class InboundPeers<TRef>(bool trackFromFirstSeen)
         /// <summary>Its replicator, once a message came from it.</summary>
         public TRef? Ref { get; set; }
 
+        /// <summary>What was applied from it, as <c>cluster.members</c> and the metrics show it (set when its first batch is applied).</summary>
+        public PeerReplicationStatus? Status { get; set; }
+
         /// <summary>When missing batches were last asked of it.</summary>
         public DateTime LastAsk { get; set; }
 

@@ -26,6 +26,12 @@ public sealed record ReplicaStart
     /// <summary>With <see cref="RepublishOnStart"/>: only items stamped at or after this Unix time (ms) are published again (0: all).</summary>
     public long RepublishSinceMs { get; init; }
 
+    /// <summary>
+    /// Given a peer's node id, what to call with the lag (seconds) of every batch applied from it:
+    /// asked once per peer and table, then called once per batch (metrics; null: none).
+    /// </summary>
+    public Func<string, Action<double>>? LagObserver { get; init; }
+
     /// <summary>Publish even with no other member (tests observe publications through a probe).</summary>
     internal bool PublishWhenAlone { get; init; }
 }

@@ -40,8 +40,12 @@ public static class ReplicationProtocol
     /// <summary>Reply to <see cref="SyncCommand"/>: null on success, otherwise the reason it failed.</summary>
     public sealed record SyncResult(string? Error);
 
-    /// <summary>Live changes of one table from one origin, numbered per (origin, table) from 1.</summary>
-    public sealed record Batch(string Table, uint Fingerprint, Origin Origin, long Seq, long ResetVersion, IReadOnlyList<byte[]> Items, bool WantsAck = false) : IHTableWireMessage, ITableMessage;
+    /// <summary>
+    /// Live changes of one table from one origin, numbered per (origin, table) from 1.
+    /// <paramref name="SinceUs"/> is the origin's wall clock (Unix microseconds) when the oldest
+    /// change of the batch reached its replicator (0: unknown): a receiver's replication lag.
+    /// </summary>
+    public sealed record Batch(string Table, uint Fingerprint, Origin Origin, long Seq, long ResetVersion, IReadOnlyList<byte[]> Items, bool WantsAck = false, long SinceUs = 0) : IHTableWireMessage, ITableMessage;
 
     /// <summary>A peer's confirmation that it applied batch <see cref="Seq"/> (asked for by a write concern).</summary>
     public sealed record BatchApplied(string Table, long Seq) : IHTableWireMessage, ITableMessage;

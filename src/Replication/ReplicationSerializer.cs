@@ -75,7 +75,7 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         switch (obj)
         {
             case Batch b:
-                w.String(b.Table).UInt(b.Fingerprint).Origin(b.Origin).Long(b.Seq).Long(b.ResetVersion).Items(b.Items).Byte(b.WantsAck ? (byte)1 : (byte)0);
+                w.String(b.Table).UInt(b.Fingerprint).Origin(b.Origin).Long(b.Seq).Long(b.ResetVersion).Items(b.Items).Byte(b.WantsAck ? (byte)1 : (byte)0).Long(b.SinceUs);
                 break;
             case Heads h:
                 w.String(h.Table).UInt(h.Fingerprint).Origin(h.Origin).Long(h.LastSeq).Long(h.AtMs).Long(h.SeenUpToMs);
@@ -152,7 +152,7 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
             throw new SerializationException($"replication protocol version {version} is not supported (this node speaks {ProtocolVersion})");
         object result = manifest switch
         {
-            BatchManifest => new Batch(r.String(), r.UInt(), r.Origin(), r.Long(), r.Long(), r.Items(), r.Byte() != 0),
+            BatchManifest => new Batch(r.String(), r.UInt(), r.Origin(), r.Long(), r.Long(), r.Items(), r.Byte() != 0, r.Long()),
             BatchAppliedManifest => new BatchApplied(r.String(), r.Long()),
             HeadsManifest => new Heads(r.String(), r.UInt(), r.Origin(), r.Long(), r.Long(), r.Long()),
             ResendRequestManifest => new ResendRequest(r.String(), r.Long(), r.Long()),

@@ -1,11 +1,15 @@
+using System.Collections.Concurrent;
+
 namespace HTableCluster.Replication;
 
 /// <summary>
-/// What the replication layer of a node has done, for readiness and metrics. Written by the
-/// replication actor, read from any thread.
+/// What the replication layer of a node has done, for readiness, metrics and <c>cluster.members</c>:
+/// counters, and per replicated table its sync state and what it applied from each peer
+/// (<see cref="Tables"/>). Written by the replication actors, read from any thread.
 /// </summary>
 public sealed class ReplicationStatus
 {
+    private readonly ConcurrentDictionary<string, TableReplicationStatus> _tables = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _batchesSent;
     private long _batchesReceived;
@@ -33,6 +37,9 @@ public sealed class ReplicationStatus
 
     /// <summary>Completes when <see cref="IsReady"/> becomes true.</summary>
     public Task Ready => _ready.Task;
+
+    /// <summary>Every replicated table, by name.</summary>
+    public IReadOnlyList<TableReplicationStatus> Tables => [.. _tables.Values.OrderBy(t => t.Name, StringComparer.Ordinal)];
 
     /// <summary>Live batches published.</summary>
     public long BatchesSent => Interlocked.Read(ref _batchesSent);
@@ -96,6 +103,9 @@ public sealed class ReplicationStatus
 
     /// <summary>Local items too large to replicate (kept on this node only).</summary>
     public long OversizedItems => Interlocked.Read(ref _oversized);
+
+    /// <summary>The status of table <paramref name="name"/>, created when first asked for.</summary>
+    internal TableReplicationStatus Table(string name) => _tables.GetOrAdd(name, n => new TableReplicationStatus(n));
 
     internal void Oversized() => Interlocked.Increment(ref _oversized);
 

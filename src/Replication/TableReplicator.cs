@@ -30,6 +30,7 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
     private readonly ReplicationOptions _options;
     private readonly ReplicaStart _start;
     private readonly ReplicationStatus _status;
+    private readonly TableReplicationStatus _tableStatus;
     private readonly IActorRef _mediator;
     private readonly Cluster _cluster;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -63,6 +64,7 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
     private long _markerFloorMs;
     private long _holdAtMs;
     private long _holdUntilMs;
+    private long _pendingSinceUs;
 
     /// <summary>Creates the replicator of <paramref name="table"/>.</summary>
     public TableReplicator(HTable table, ReplicationOptions options, ReplicaStart start, ReplicationStatus status, IActorRef mediator)
@@ -74,6 +76,7 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         _options = options;
         _start = start;
         _status = status;
+        _tableStatus = status.Table(table.Name);
         _mediator = mediator;
         _cluster = Cluster.Get(Context.System);
         _fingerprint = TableFingerprint.Of(table.Options);
@@ -130,6 +133,7 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         Receive<ClusterEvent.MemberRemoved>(m =>
         {
             _peers.Forget(m.Member.UniqueAddress.Uid);
+            _tableStatus.Forget(m.Member.UniqueAddress.Uid);
             _watermark.Removed(m.Member.UniqueAddress.Uid, _table.Clock.NowMs);
         });
         Receive<ClusterEvent.IMemberEvent>(_ => { });
@@ -156,6 +160,15 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.ReachableMember));
         Timers.StartPeriodicTimer("tick", Tick.Instance, _options.HeadsInterval);
         StartAntiEntropy();
+    }
+
+    /// <inheritdoc />
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        var handled = base.AroundReceive(receive, message);
+        // The sync state follows whatever the message changed (read by cluster.members).
+        _tableStatus.SetState(_sync is not null || _resyncing ? TableSyncState.Syncing : _synced ? TableSyncState.Synced : TableSyncState.Waiting);
+        return handled;
     }
 
     /// <inheritdoc />
@@ -215,6 +228,9 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
 
     private void OnChanged(Changed m)
     {
+        // The lag peers measure starts when the first change of a batch arrives here.
+        if (_outbox.IsEmpty)
+            _pendingSinceUs = NowUs();
         foreach (var bytes in _outbox.Add(m.Items, m.ResetVersion))
         {
             // Larger than a remote frame can carry: it stays on this node, loudly.
@@ -254,7 +270,7 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         var firstSeq = _seq + 1;
         foreach (var (items, resetVersion) in _outbox.TakeBatches())
         {
-            var batch = new Batch(_table.Name, _fingerprint, _self, ++_seq, resetVersion, items, WantsAck: needed > 0);
+            var batch = new Batch(_table.Name, _fingerprint, _self, ++_seq, resetVersion, items, WantsAck: needed > 0, SinceUs: _pendingSinceUs);
             // Alone in the cluster, nobody listens: the batch is only kept (a node that joins later
             // takes a snapshot, and the announcements reveal anything after it).
             if (HasPeers())
@@ -286,6 +302,9 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         }
         Apply(b.Items, b.ResetVersion);
         _status.Received(b.Items.Count, applied: true);
+        var nowUs = NowUs();
+        peer.Status ??= _tableStatus.Peer(b.Origin, _start.LagObserver);
+        peer.Status.Applied(b.Seq, nowUs / 1000, b.SinceUs == 0 ? -1 : Math.Max(0, nowUs - b.SinceUs));
         CatchUp(peer);
         AskForGap(peer, force: false);
         if (b.WantsAck)
@@ -358,6 +377,9 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         _status.MarkerFloor(floor);
         TellWriters(new DropMarkers(_table.Name, HybridClock.FirstVersionAt(floor)));
     }
+
+    // Wall clock in Unix microseconds (the table clock's time source, which tests may move).
+    private long NowUs() => (_table.Clock.Time.GetUtcNow().UtcTicks - DateTime.UnixEpoch.Ticks) / 10;
 
     private IActorRef? SenderOrNull() => Sender.IsNobody() ? null : Sender;
 

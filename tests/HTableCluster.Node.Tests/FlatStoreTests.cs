@@ -86,11 +86,11 @@ public sealed class FlatStoreTests : IAsyncLifetime
     [InlineData("..")]
     public async Task Table_names_that_try_path_tricks_are_refused_and_counted(string table)
     {
-        var before = await MetricAsync("htcluster_flatstore_records_refused");
+        var before = await MetricAsync("htcluster_flatstore_records_refused_total");
         var (code, message) = await _node.ErrorAsync("flatstore.insert", table, "x");
         Assert.Equal(-32602, code);
         Assert.StartsWith("flatstore table refused: ", message, StringComparison.Ordinal);
-        Assert.Equal(before + 1, await MetricAsync("htcluster_flatstore_records_refused"));
+        Assert.Equal(before + 1, await MetricAsync("htcluster_flatstore_records_refused_total"));
         Assert.Empty(Directory.GetFiles(_dir));
         Assert.Empty(Directory.GetFiles(Path.GetTempPath(), "x_n1.log"));
         // The node keeps serving.
@@ -121,7 +121,7 @@ public sealed class FlatStoreTests : IAsyncLifetime
         var (code, message) = await _node.ErrorAsync("flatstore.insert", "acc", "lost");
         Assert.Equal(500, code);
         Assert.StartsWith("flatstore write failed, the records were not written: ", message, StringComparison.Ordinal);
-        Assert.True(await MetricAsync("htcluster_flatstore_records_failed{table=\"acc\"}") >= 1);
+        Assert.True(await MetricAsync("htcluster_flatstore_records_failed_total{table=\"acc\"}") >= 1);
         Assert.Equal("before\n", saved);
 
         Directory.CreateDirectory(_dir);
@@ -153,11 +153,13 @@ public sealed class FlatStoreTests : IAsyncLifetime
     {
         var flat = _node.Node.FlatStore;
         Assert.True(flat.Enabled);
-        await flat.InsertAsync("acc", "INVITE", null, "200");
-        await flat.InsertManyAsync("acc", [["a", "b"], ["c|d"]]);
-        await Assert.ThrowsAsync<ArgumentException>(() => flat.InsertAsync("../acc", "x"));
-        Assert.Equal("INVITE||200\na|b\nc%7Cd\n", await System.IO.File.ReadAllTextAsync(File("acc")));
-        Assert.Equal(3, await MetricAsync("htcluster_flatstore_records_written{table=\"acc\"}"));
+        // The counters are the process's (other tests' nodes write "acc" too): a table of its own.
+        var before = await MetricAsync("htcluster_flatstore_records_written_total{table=\"embedded\"}");
+        await flat.InsertAsync("embedded", "INVITE", null, "200");
+        await flat.InsertManyAsync("embedded", [["a", "b"], ["c|d"]]);
+        await Assert.ThrowsAsync<ArgumentException>(() => flat.InsertAsync("../embedded", "x"));
+        Assert.Equal("INVITE||200\na|b\nc%7Cd\n", await System.IO.File.ReadAllTextAsync(File("embedded")));
+        Assert.Equal(before + 3, await MetricAsync("htcluster_flatstore_records_written_total{table=\"embedded\"}"));
     }
 
     private async Task<double> MetricAsync(string series)

@@ -174,7 +174,7 @@ public sealed class ReplicationClusterTests(ThreeNodeCluster cluster) : IClassFi
             return Task.CompletedTask;
         });
         var text = await Nodes[0].Http.GetStringAsync(new Uri(Nodes[0].RpcUrl, "/metrics"));
-        Assert.Contains("htcluster_replication_batches_sent", text, StringComparison.Ordinal);
+        Assert.Contains("htcluster_replication_batches_sent_total", text, StringComparison.Ordinal);
     }
 }
 

@@ -173,6 +173,44 @@ public class ReplicationActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void Applied_batches_are_recorded_per_peer_with_their_lag_and_the_table_state()
+    {
+        var lags = new System.Collections.Concurrent.ConcurrentQueue<(string Peer, double Seconds)>();
+        var s = Start(start: Me with { LagObserver = peer => seconds => lags.Enqueue((peer, seconds)) });
+        AwaitCondition(() => s.Status.Tables.Single().State == TableSyncState.Synced, Wait);
+        var fp = TableFingerprint.Of(s.Table.Options);
+        // Queued at the origin 250 ms ago: the lag is at least that.
+        var sinceUs = ((DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10) - 250_000;
+        var first = new Batch("t", fp, _peer, 1, 0, [Item(Source(), "a", "1")], SinceUs: sinceUs);
+        s.Actor.Tell(first);
+        s.Actor.Tell(new Batch("t", fp, _peer, 2, 0, [])); // from a sender that does not say when
+        s.Actor.Tell(first); // a duplicate is not applied again
+        AwaitCondition(() => s.Status.Tables.Single().Peers.Any(p => p.LastSeq == 2), Wait);
+
+        var table = s.Status.Tables.Single();
+        Assert.Equal("t", table.Name);
+        var peer = Assert.Single(table.Peers);
+        Assert.Equal(_peer, peer.Origin);
+        Assert.Equal(2, peer.BatchesApplied);
+        Assert.True(peer.LastLagUs >= 250_000, $"lag {peer.LastLagUs} us");
+        Assert.True(peer.LastAppliedAtMs > 0);
+        var (name, seconds) = Assert.Single(lags);
+        Assert.Equal("peer", name);
+        Assert.True(seconds >= 0.25, $"lag {seconds} s");
+    }
+
+    [Fact]
+    public void Published_batches_say_when_their_first_change_was_queued()
+    {
+        var s = Start();
+        var before = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
+        s.Actor.Tell(new Changed("t", [Item(Source(), "k", "v")], 0));
+        var batch = PublishedBatch(s.Mediator);
+        var after = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
+        Assert.InRange(batch.SinceUs, before, after);
+    }
+
+    [Fact]
     public void A_replicated_reset_reaches_every_writer()
     {
         var s = Start();

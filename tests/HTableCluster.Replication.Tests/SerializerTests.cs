@@ -91,10 +91,11 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
     public void Huge_counts_are_refused_before_allocating()
     {
         var bytes = Serializer.ToBinary(new Batch("t", 1, Origin, 1, 0, []));
-        // The item count is the 4 bytes before the closing acknowledgement flag: claim two billion items.
-        BitConverter.TryWriteBytes(bytes.AsSpan(bytes.Length - 5), int.MaxValue);
+        // The item count is the 4 bytes before the acknowledgement flag and the 8-byte time that
+        // close a batch: claim two billion items.
+        BitConverter.TryWriteBytes(bytes.AsSpan(bytes.Length - 13), int.MaxValue);
         Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, "B"));
-        BitConverter.TryWriteBytes(bytes.AsSpan(bytes.Length - 5), -1);
+        BitConverter.TryWriteBytes(bytes.AsSpan(bytes.Length - 13), -1);
         Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, "B"));
     }
 
@@ -109,7 +110,7 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
 
     private static object Sample(string manifest) => manifest switch
     {
-        "B" => new Batch("tab", 0xdeadbeef, Origin, 42, 77, [Item("a", "1"), Item("b", "2")], WantsAck: true),
+        "B" => new Batch("tab", 0xdeadbeef, Origin, 42, 77, [Item("a", "1"), Item("b", "2")], WantsAck: true, SinceUs: 1_764_806_400_123_456),
         "BA" => new BatchApplied("tab", 42),
         "H" => new Heads("tab", 5, Origin, 9, 1_764_806_400_123, 1_764_806_399_000),
         "RQ" => new ResendRequest("tab", 3, 8),

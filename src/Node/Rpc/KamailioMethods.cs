@@ -54,7 +54,7 @@ public sealed class KamailioMethods(HTableNode node, NodeSettings settings, Tabl
             return NoSuchTable();
         var e = t.Get(key);
         if (e is null)
-            return RpcReply.Fail(Fault, "Key name doesn't exist in htable.").AsTask();
+            return RpcReply.Miss(Fault, "Key name doesn't exist in htable.").AsTask();
         var item = new RpcObject().With("name", e.Key);
         if (e.IsInteger)
             item.With("value", e.IntValue).With("flags", 0);
@@ -73,7 +73,7 @@ public sealed class KamailioMethods(HTableNode node, NodeSettings settings, Tabl
         if (RpcParams.KeyTooLong(key, _limits.MaxKeyBytes) is { } bad)
             return RpcReply.Fail(bad);
         var r = await sink.Write(t, new WriteOp(WriteKind.Delete, HTable.MakeKey(key))).ConfigureAwait(false);
-        return r.Status == WriteStatus.Applied ? RpcReply.Ok("Ok. Key deleted.") : RpcReply.Fail(404, "Key not found in htable.");
+        return r.Status == WriteStatus.Applied ? RpcReply.Ok("Ok. Key deleted.") : RpcReply.Miss(404, "Key not found in htable.");
     }
 
     private ValueTask<RpcReply> SetString(RpcParams p, WriteSink sink)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Frozen;
+using System.Diagnostics;
 using System.Text;
 using System.Text.Unicode;
 using System.Text.Json;
@@ -12,7 +13,8 @@ namespace HTableCluster.Node.Rpc;
 /// <summary>
 /// JSON-RPC 2.0 processing independent of HTTP: parses a body, runs single calls and batches, and
 /// writes the reply. Where Kamailio mishandles the protocol (drops the connection on malformed JSON,
-/// answers {} to batches and to requests without method) this follows JSON-RPC 2.0.
+/// answers {} to batches and to requests without method) this follows JSON-RPC 2.0. Every call is
+/// counted by method and outcome (ok, miss: a missing key, error) and timed per method.
 /// </summary>
 public sealed partial class RpcDispatcher
 {
@@ -22,11 +24,24 @@ public sealed partial class RpcDispatcher
     /// <summary>JSON-RPC invalid request.</summary>
     public const int InvalidRequest = -32600;
 
-    private static readonly Counter Calls = Metrics.CreateCounter("htcluster_rpc_calls_total", "JSON-RPC calls by method and outcome.", "method", "outcome");
+    private static readonly Counter Calls = Metrics.CreateCounter("htcluster_rpc_calls_total",
+        "JSON-RPC calls by method and outcome (ok; miss: the key is missing; error; parse_error).",
+        new CounterConfiguration { LabelNames = ["method", "outcome"], SuppressInitialValue = true });
+
+    // From 50 µs (a get) to a minute (htable.dmqsync waits up to 60 s for a snapshot).
+    private static readonly Histogram Durations = Metrics.CreateHistogram("htcluster_rpc_duration_seconds",
+        "Time to answer a JSON-RPC call, by method (a call in a batch: its own part).",
+        new HistogramConfiguration
+        {
+            LabelNames = ["method"],
+            Buckets = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30, 60],
+            SuppressInitialValue = true,
+            ExemplarBehavior = ExemplarBehavior.NoExemplars(),
+        });
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
 
     private readonly FrozenDictionary<string, RpcMethod> _methods;
-    private readonly FrozenDictionary<string, (Counter.Child Ok, Counter.Child Error)> _counters;
+    private readonly FrozenDictionary<string, (Counter.Child Ok, Counter.Child Miss, Counter.Child Error, Histogram.Child Duration)> _counters;
     private readonly int _maxBatch;
     private readonly WriteSink _single;
     private readonly ILogger _logger;
@@ -43,7 +58,9 @@ public sealed partial class RpcDispatcher
         all.Add(new RpcMethod("system.listMethods", "Lists the RPC methods supported.", false, (_, _) => RpcReply.Ok(MethodNames()).AsTask()));
         all.Add(new RpcMethod("system.methodHelp", "Print the help string for given method.", false, Help));
         _methods = all.ToFrozenDictionary(m => m.Name, StringComparer.Ordinal);
-        _counters = all.ToFrozenDictionary(m => m.Name, m => (Calls.WithLabels(m.Name, "ok"), Calls.WithLabels(m.Name, "error")), StringComparer.Ordinal);
+        _counters = all.ToFrozenDictionary(m => m.Name,
+            m => (Calls.WithLabels(m.Name, "ok"), Calls.WithLabels(m.Name, "miss"), Calls.WithLabels(m.Name, "error"), Durations.WithLabels(m.Name)),
+            StringComparer.Ordinal);
         _maxBatch = maxBatch;
     }
 
@@ -180,6 +197,7 @@ public sealed partial class RpcDispatcher
             return (id, hasId, RpcReply.Fail(500, "Method Not Found"));
         }
         RpcReply reply;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             if (method.Scans)
@@ -202,8 +220,9 @@ public sealed partial class RpcDispatcher
             LogCallFailed(_logger, ex, name);
             reply = RpcReply.Fail(-32603, "Internal error: " + ex.Message);
         }
-        var (ok, failed) = _counters[name];
-        (reply.Error is null ? ok : failed).Inc();
+        var (ok, miss, failed, duration) = _counters[name];
+        duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        (reply.Error is null ? ok : reply.IsMiss ? miss : failed).Inc();
         return (id, hasId, reply);
     }
 

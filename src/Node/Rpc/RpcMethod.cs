@@ -1,10 +1,19 @@
 namespace HTableCluster.Node.Rpc;
 
-/// <summary>Result of one call: a result tree or an error.</summary>
+/// <summary>
+/// Result of one call: a result tree or an error. An error that only says a key is missing
+/// (<see cref="IsMiss"/>) is counted as a miss in <c>/metrics</c>, not as an error.
+/// </summary>
 public readonly record struct RpcReply(object? Result, RpcError? Error)
 {
+    /// <summary>True when the error is a missing key (a cache miss), not a failure.</summary>
+    public bool IsMiss { get; init; }
+
     /// <summary>A successful reply.</summary>
     public static RpcReply Ok(object? result) => new(result, null);
+
+    /// <summary>An error reply saying that the key is missing (counted as a miss, not as an error).</summary>
+    public static RpcReply Miss(int code, string message) => new(null, new RpcError(code, message)) { IsMiss = true };
 
     /// <summary>An error reply.</summary>
     public static RpcReply Fail(int code, string message) => new(null, new RpcError(code, message));

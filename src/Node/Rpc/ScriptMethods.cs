@@ -60,7 +60,7 @@ public sealed partial class ScriptMethods(HTableNode node, NodeSettings settings
             WriteStatus.Applied => RpcReply.Ok(r.Value),
             WriteStatus.NotInteger => RpcReply.Fail(500, $"item '{key}' holds a string, not an integer"),
             WriteStatus.Overflow => RpcReply.Fail(500, $"item '{key}' would leave the 64-bit integer range (value {r.Value})"),
-            _ => RpcReply.Fail(500, "Key name doesn't exist in htable."),
+            _ => RpcReply.Miss(500, "Key name doesn't exist in htable."),
         };
     }
 

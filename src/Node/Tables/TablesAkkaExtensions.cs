@@ -24,6 +24,8 @@ public static class TablesAkkaExtensions
         ArgumentNullException.ThrowIfNull(events);
         return builder.WithActors((system, registry) =>
         {
+            // Up-since times for cluster.members are recorded from the start of every actor system.
+            MemberTimes.Get(system);
             var replication = registry.TryGet<ReplicationActor>(out var r) ? r : null;
             var clients = new List<TableClient>(tables.Count);
             foreach (var table in tables)
