@@ -1,4 +1,5 @@
 using HTableCluster.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace HTableCluster.Node.Tests;
@@ -126,6 +127,30 @@ public sealed class DatabaseStoreTests
             Assert.Single(rows, skipped);
         Assert.Contains("at-exit:0:0:kept:0", rows);
         Assert.Contains("padded:0:1:12:0", rows);
+    }
+
+    [Fact]
+    public async Task A_table_whose_load_keeps_failing_is_not_stored_by_htable_store_nor_at_shutdown()
+    {
+        // A key_type the load cannot read as a number stops the whole load (it is retried), but
+        // a store would not notice it: without the rule it would replace every row by nothing.
+        var cs = await SharedPostgres.DatabaseAsync(SharedPostgres.SeedRows + """
+            ALTER TABLE htable ALTER COLUMN key_type TYPE text;
+            INSERT INTO htable (key_name, key_type, value_type, key_value, expires) VALUES ('unreadable', 'x', 0, 'v', 0);
+            """);
+        var before = await RowsAsync(cs);
+        var node = await ClusterNode.StartAsync("st9", ["db=>size=8;dbtable=htable;dbmode=1"], settings: new Dictionary<string, string?> { ["Htable:DbUrl"] = cs });
+        var readiness = node.Services.GetRequiredService<Readiness>();
+        await ClusterNode.EventuallyAsync(() =>
+        {
+            Assert.Contains(readiness.Reasons(), r => r.Contains("table db still loading: ", StringComparison.Ordinal));
+            return Task.CompletedTask;
+        }, Wait);
+
+        Assert.Equal((500, "Storing htable failed"), await node.ErrorAsync("htable.store", "db"));
+        Assert.Equal(before, await RowsAsync(cs));
+        await node.DisposeAsync();
+        Assert.Equal(before, await RowsAsync(cs));
     }
 
     [Fact]
