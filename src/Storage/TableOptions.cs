@@ -49,8 +49,11 @@ public sealed record TableOptions
     /// <summary>Delimiter used to pack several value columns (<c>coldelim</c>, default ",").</summary>
     public string ColDelim { get; init; } = ",";
 
-    /// <summary>Text stored for a NULL column when packing (<c>colnull</c>, default empty).</summary>
-    public string ColNull { get; init; } = "";
+    /// <summary>
+    /// Text stored for a NULL column when packing (<c>colnull</c>; empty: nothing). Default <c>*</c>,
+    /// as Kamailio packs a NULL column (5.6 always, later versions unless <c>colnull</c> is set).
+    /// </summary>
+    public string ColNull { get; init; } = "*";
 
     /// <summary>
     /// Seconds between reloads of the table from its <see cref="DbTable"/> (<c>reloadat</c>, from
@@ -127,7 +130,7 @@ public sealed record TableOptions
         if (!UpdateExpire) sb.Append(";updateexpire=0");
         if (DmqReplicate) sb.Append(";dmqreplicate=1");
         if (ColDelim != ",") sb.Append(";coldelim=").Append(ColDelim);
-        if (ColNull.Length > 0) sb.Append(";colnull=").Append(ColNull);
+        if (ColNull != "*") sb.Append(";colnull=").Append(ColNull);
         return sb.ToString();
     }
 

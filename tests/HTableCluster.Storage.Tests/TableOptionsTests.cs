@@ -18,7 +18,8 @@ public class TableOptionsTests
         Assert.True(o.UpdateExpire);
         Assert.False(o.DmqReplicate);
         Assert.Equal(",", o.ColDelim);
-        Assert.Equal("", o.ColNull);
+        Assert.Equal("*", o.ColNull); // Kamailio packs a NULL column as '*'
+        Assert.Equal(0, o.ReloadAt);
     }
 
     [Fact]
@@ -108,6 +109,8 @@ public class TableOptionsTests
         var o = TableOptions.Parse("t=>colnull=");
 
         Assert.Equal("", o.ColNull);
+        Assert.Equal("", TableOptions.Parse("t=>colnull=''").ColNull);
+        Assert.Equal("", TableOptions.Parse(o.ToDefinition()).ColNull);
     }
 
     [Theory]
