@@ -97,6 +97,7 @@ public static class NodeHost
         // table writers accepted.
         builder.Services.AddHostedService<FlatStoreService>();
         builder.Services.AddSingleton<TableDatabase>();
+        builder.Services.AddSingleton<TableGates>();
         builder.Services.AddSingleton<TableStore>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TableStore>());
         builder.Services.AddSingleton(sp => new ClusterMember(settings, tables, node, sp.GetRequiredService<TableEvents>(), readiness,
@@ -106,6 +107,8 @@ public static class NodeHost
         builder.Services.AddSingleton<TableReloader>();
         builder.Services.AddSingleton<TableLoader>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TableLoader>());
+        builder.Services.AddSingleton<TableReloadTimer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<TableReloadTimer>());
 
         var app = builder.Build();
         var rpc = new RpcEndpoint(app.Services.GetRequiredService<RpcDispatcher>(), settings.Rpc.MaxBodyBytes, app.Services.GetRequiredService<ILogger<RpcEndpoint>>());
@@ -127,6 +130,8 @@ public static class NodeHost
         FlatStoreMetrics.Register(flatStore);
         foreach (var note in settings.Notes)
             app.Logger.LogInformation("{Note}", note);
+        foreach (var warning in settings.Warnings)
+            app.Logger.LogWarning("{Warning}", warning);
         app.Logger.LogInformation("Node {NodeId}: tables {Tables}", settings.Node.EffectiveNodeId,
             string.Join("; ", settings.Tables.Select(t => t.ToDefinition())));
         return app;

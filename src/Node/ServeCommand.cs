@@ -106,6 +106,7 @@ public static class ServeCommand
         var builder = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true);
         var notes = new List<string>();
+        var importedTables = new List<string>();
         if (kamailioCfg is not null)
         {
             if (!kamailioCfg.Exists)
@@ -113,6 +114,7 @@ public static class ServeCommand
             var imported = KamailioCfgImporter.Parse(File.ReadAllText(kamailioCfg.FullName), kamailioCfg.Name);
             builder.AddInMemoryCollection(imported.Values);
             notes.AddRange(imported.Notes);
+            importedTables.AddRange(imported.Values.Where(kv => kv.Key.StartsWith("Htable:Tables:", StringComparison.OrdinalIgnoreCase) && kv.Value is not null).Select(kv => kv.Value!));
         }
         if (configFile is not null)
         {
@@ -126,7 +128,7 @@ public static class ServeCommand
         // A list given on the command line replaces the lists of lower layers instead of merging by index.
         if (tablesOnCommandLine || seedsOnCommandLine)
             configuration = new ListOverride(configuration, commandLine, tablesOnCommandLine, seedsOnCommandLine).Build();
-        return NodeSettings.Load(configuration, notes);
+        return NodeSettings.Load(configuration, notes, importedTables);
     }
 
     private sealed class ListOverride(IConfiguration inner, IDictionary<string, string?> cli, bool tables, bool seeds)

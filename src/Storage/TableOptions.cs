@@ -49,11 +49,33 @@ public sealed record TableOptions
     /// <summary>Delimiter used to pack several value columns (<c>coldelim</c>, default ",").</summary>
     public string ColDelim { get; init; } = ",";
 
-    /// <summary>Text stored for a NULL column when packing (<c>colnull</c>, default empty).</summary>
-    public string ColNull { get; init; } = "";
+    /// <summary>
+    /// Text stored for a NULL column when packing (<c>colnull</c>; empty: nothing). Default <c>*</c>,
+    /// as Kamailio packs a NULL column (5.6 always, later versions unless <c>colnull</c> is set).
+    /// </summary>
+    public string ColNull { get; init; } = "*";
+
+    /// <summary>
+    /// Seconds between reloads of the table from its <see cref="DbTable"/> (<c>reloadat</c>, from
+    /// Kamailio after 6.0; 0, the default, never). Each reload raises <c>htable:reloaded:&lt;table&gt;</c>.
+    /// Node-local, like <c>htable.reload</c>: not part of what must agree between replicating nodes.
+    /// </summary>
+    public int ReloadAt { get; init; }
+
+    /// <summary>The attributes this version knows, in Kamailio's documentation order.</summary>
+    public static IReadOnlyList<string> Attributes { get; } =
+        ["size", "autoexpire", "reloadat", "dbtable", "cols", "dbmode", "initval", "updateexpire", "dmqreplicate", "coldelim", "colnull"];
 
     /// <summary>Parses one definition; throws <see cref="FormatException"/> naming the bad attribute.</summary>
-    public static TableOptions Parse(string definition)
+    public static TableOptions Parse(string definition) => Parse(definition, null);
+
+    /// <summary>
+    /// Parses one definition. An attribute this version does not know is an error naming it when
+    /// <paramref name="unknown"/> is null; otherwise it is added there (<c>name=value</c>) and
+    /// skipped, so a definition written for a newer Kamailio still loads. A bad value of a known
+    /// attribute is always an error (<see cref="FormatException"/>): Kamailio refuses it too.
+    /// </summary>
+    public static TableOptions Parse(string definition, ICollection<string>? unknown)
     {
         ArgumentNullException.ThrowIfNull(definition);
         var arrow = definition.IndexOf("=>", StringComparison.Ordinal);
@@ -67,6 +89,11 @@ public sealed record TableOptions
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (key, value) in SplitAttributes(definition, definition[(arrow + 2)..]))
         {
+            if (unknown is not null && !Attributes.Contains(key))
+            {
+                unknown.Add(key + "=" + value);
+                continue;
+            }
             // As in Kamailio, every occurrence is validated and the first one wins.
             var candidate = key switch
             {
@@ -80,6 +107,7 @@ public sealed record TableOptions
                 "dmqreplicate" => options with { DmqReplicate = Int(definition, key, value, 0, 1) == 1 },
                 "coldelim" => options with { ColDelim = NonEmpty(definition, key, value) },
                 "colnull" => options with { ColNull = value },
+                "reloadat" => options with { ReloadAt = Int(definition, key, value, 0, int.MaxValue) },
                 _ => throw new FormatException($"htable definition '{definition}': unknown attribute '{key}'"),
             };
             if (seen.Add(key))
@@ -94,6 +122,7 @@ public sealed record TableOptions
         var sb = new StringBuilder();
         sb.Append(Name).Append("=>size=").Append(Size.ToString(CultureInfo.InvariantCulture));
         sb.Append(";autoexpire=").Append(AutoExpire.ToString(CultureInfo.InvariantCulture));
+        if (ReloadAt != 0) sb.Append(";reloadat=").Append(ReloadAt.ToString(CultureInfo.InvariantCulture));
         if (DbTable.Length > 0) sb.Append(";dbtable=").Append(DbTable);
         if (Cols.Count > 0) sb.Append(";cols='").Append(string.Join(',', Cols)).Append('\'');
         if (DbMode != 0) sb.Append(";dbmode=").Append(DbMode.ToString(CultureInfo.InvariantCulture));
@@ -101,7 +130,7 @@ public sealed record TableOptions
         if (!UpdateExpire) sb.Append(";updateexpire=0");
         if (DmqReplicate) sb.Append(";dmqreplicate=1");
         if (ColDelim != ",") sb.Append(";coldelim=").Append(ColDelim);
-        if (ColNull.Length > 0) sb.Append(";colnull=").Append(ColNull);
+        if (ColNull != "*") sb.Append(";colnull=").Append(ColNull);
         return sb.ToString();
     }
 

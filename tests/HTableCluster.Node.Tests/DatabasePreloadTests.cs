@@ -64,6 +64,29 @@ public sealed class DatabasePreloadTests
     }
 
     [Fact]
+    public async Task A_store_called_during_the_preload_waits_for_it_and_keeps_every_row()
+    {
+        const int Rows = 300_000;
+        var cs = await SharedPostgres.DatabaseAsync($"INSERT INTO htable (key_name, key_value) SELECT 'k' || g, 'v' || g FROM generate_series(1, {Rows}) g;");
+        await using var node = await ClusterNode.StartAsync("pre5", ["db=>size=12;dbtable=htable;dbmode=1"], settings: new Dictionary<string, string?> { ["Htable:DbUrl"] = cs });
+        var db = node.Node.Table("db");
+        // Once the first rows are in, the preload holds the table's gate until the last one is.
+        await ClusterNode.EventuallyAsync(() =>
+        {
+            Assert.True(db.Table.RawCount > 0);
+            return Task.CompletedTask;
+        }, Wait);
+
+        Assert.Equal("Ok. Htable successfully stored to DB.", (await node.ResultAsync("htable.store", "db")).GetString());
+
+        Assert.Equal(Rows, db.Table.RawCount);
+        await using var c = new Npgsql.NpgsqlConnection(cs);
+        await c.OpenAsync();
+        await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM htable", c);
+        Assert.Equal((long)Rows, await count.ExecuteScalarAsync());
+    }
+
+    [Fact]
     public async Task A_missing_table_leaves_the_node_live_and_not_ready_until_the_table_appears()
     {
         var server = await SharedPostgres.GetAsync();

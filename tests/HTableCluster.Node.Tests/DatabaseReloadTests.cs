@@ -1,6 +1,8 @@
+using HTableCluster.Node.Database;
 using HTableCluster.Node.Tables;
 using HTableCluster.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace HTableCluster.Node.Tests;
 
@@ -122,5 +124,107 @@ public sealed class DatabaseReloadTests
             Assert.Equal("1", n2.Node.Table("db").Get("after")?.StringValue);
             return Task.CompletedTask;
         }, Wait);
+    }
+
+    private static async Task<List<string>> DatabaseItemsAsync(string cs)
+    {
+        await using var c = new NpgsqlConnection(cs);
+        await c.OpenAsync();
+        await using var cmd = new NpgsqlCommand("SELECT key_name || '=' || key_value FROM htable WHERE key_name <> 'badint' ORDER BY 1", c);
+        await using var r = await cmd.ExecuteReaderAsync();
+        var rows = new List<string>();
+        while (await r.ReadAsync())
+            rows.Add(r.GetString(0));
+        return rows;
+    }
+
+    private static List<string> MemoryItems(TableClient table) =>
+        table.Table.Items().Where(e => !e.IsTombstone).Select(e => e.Key + "=" + e.ValueText).Order(StringComparer.Ordinal).ToList();
+
+    [Fact]
+    public async Task A_reload_started_during_a_store_waits_for_it_and_the_database_and_the_table_agree_afterwards()
+    {
+        var cs = await SharedPostgres.DatabaseAsync();
+        await using var node = await StartAsync("rl5", cs, table: "db=>size=8;dbtable=htable;dbmode=1");
+        var db = node.Node.Table("db");
+        // Memory and database differ both ways before they run.
+        await node.ResultAsync("htable.sets", "db", "slow", "1");
+        await node.ResultAsync("htable.sets", "db", "mem", "only in memory");
+        await node.ResultAsync("htable.delete", "db", "s1");
+        await PostgresServer.ExecuteAsync(cs, """
+            UPDATE htable SET key_value = 'only in the database' WHERE key_name = 'sp';
+            CREATE FUNCTION slow_insert() RETURNS trigger AS $$ BEGIN IF NEW.key_name = 'slow' THEN PERFORM pg_sleep(1); END IF; RETURN NEW; END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER slow BEFORE INSERT ON htable FOR EACH ROW EXECUTE FUNCTION slow_insert();
+            """);
+        var database = new NpgsqlConnectionStringBuilder(cs).Database;
+        var server = await SharedPostgres.GetAsync();
+
+        var store = node.ResultAsync("htable.store", "db");
+        // The store's COPY is running (held up by the trigger) when the reload starts.
+        var deadline = DateTime.UtcNow + Wait;
+        while (true)
+        {
+            await using var c = new NpgsqlConnection(server.AdminConnectionString);
+            await c.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"SELECT count(*) FROM pg_stat_activity WHERE datname = '{database}' AND state = 'active' AND query LIKE 'COPY%FROM STDIN%'", c);
+            if ((long)(await cmd.ExecuteScalarAsync())! > 0)
+                break;
+            Assert.True(DateTime.UtcNow < deadline, "the store's COPY was not seen running");
+            Assert.False(store.IsCompleted, "the store ended before its COPY was seen");
+            await Task.Delay(20);
+        }
+        var reload = node.ResultAsync("htable.reload", "db");
+
+        Assert.Equal("Ok. Htable successfully stored to DB.", (await store).GetString());
+        Assert.Equal("Ok. Htable reloaded.", (await reload).GetString());
+        var inDatabase = await DatabaseItemsAsync(cs);
+        Assert.Equal(inDatabase, MemoryItems(db));
+        // The reload came second: it read what the store wrote.
+        Assert.Contains("mem=only in memory", inDatabase);
+        Assert.DoesNotContain(inDatabase, r => r.StartsWith("s1=", StringComparison.Ordinal));
+        Assert.Equal("with space|pipe", db.Get("sp")!.StringValue);
+    }
+
+    [Fact]
+    public async Task Reloadat_reloads_the_table_every_interval_and_raises_reloaded_each_time()
+    {
+        var cs = await SharedPostgres.DatabaseAsync();
+        await using var node = await StartAsync("rl6", cs, table: "db=>size=8;dbtable=htable;reloadat=1");
+        var db = node.Node.Table("db");
+        var seen = new List<string?>();
+        var tables = new HashSet<string>();
+        node.Services.GetRequiredService<TableEvents>().Reloaded += t =>
+        {
+            lock (seen)
+            {
+                tables.Add(t.Name);
+                if (t.Name == "db")
+                    seen.Add(db.Get("s1")?.StringValue);
+            }
+        };
+        await node.ResultAsync("htable.sets", "db", "tmp", "x");
+        await PostgresServer.ExecuteAsync(cs, "UPDATE htable SET key_value = 'periodic' WHERE key_name = 's1';");
+
+        // The next reload brings the row in, drops the memory-only key and raises the event.
+        await ClusterNode.EventuallyAsync(() =>
+        {
+            lock (seen)
+                Assert.Contains("periodic", seen);
+            Assert.Equal("periodic", db.Get("s1")?.StringValue);
+            Assert.Null(db.Get("tmp"));
+            return Task.CompletedTask;
+        }, Wait);
+        // And it goes on: a later change arrives by itself too.
+        await PostgresServer.ExecuteAsync(cs, "UPDATE htable SET key_value = 'again' WHERE key_name = 's1';");
+        await ClusterNode.EventuallyAsync(() =>
+        {
+            lock (seen)
+                Assert.Contains("again", seen);
+            return Task.CompletedTask;
+        }, Wait);
+        Assert.True(node.Services.GetRequiredService<TableReloadTimer>().Reloads >= 2);
+        // The other table of the node (no reloadat) is not reloaded.
+        lock (seen)
+            Assert.Equal(["db"], tables);
     }
 }

@@ -109,6 +109,14 @@ public sealed class PostgresTableSourceTests(PostgresServer server)
         var table = LoadInto(definition, items);
         Assert.Equal("10.0.0.1|5060|-", table.Get("a")!.StringValue);
         Assert.Equal("10.0.0.2|-|x", table.Get("b")!.StringValue);
+
+        // Kamailio's defaults: ',' between the columns, '*' for a NULL one; colnull='' packs nothing.
+        var plainDefinition = "g=>dbtable=gw;cols='name,ip,port,note'";
+        var (plain, _, _) = await ReadAllAsync(cs, TableOptions.Parse(plainDefinition));
+        Assert.Equal("10.0.0.1,5060,*", LoadInto(plainDefinition, plain).Get("a")!.StringValue);
+        var emptyDefinition = "g=>dbtable=gw;cols='name,ip,port,note';colnull=''";
+        var (empty, _, _) = await ReadAllAsync(cs, TableOptions.Parse(emptyDefinition));
+        Assert.Equal("10.0.0.2,,x", LoadInto(emptyDefinition, empty).Get("b")!.StringValue);
     }
 
     [Fact]

@@ -18,7 +18,8 @@ public class TableOptionsTests
         Assert.True(o.UpdateExpire);
         Assert.False(o.DmqReplicate);
         Assert.Equal(",", o.ColDelim);
-        Assert.Equal("", o.ColNull);
+        Assert.Equal("*", o.ColNull); // Kamailio packs a NULL column as '*'
+        Assert.Equal(0, o.ReloadAt);
     }
 
     [Fact]
@@ -108,6 +109,8 @@ public class TableOptionsTests
         var o = TableOptions.Parse("t=>colnull=");
 
         Assert.Equal("", o.ColNull);
+        Assert.Equal("", TableOptions.Parse("t=>colnull=''").ColNull);
+        Assert.Equal("", TableOptions.Parse(o.ToDefinition()).ColNull);
     }
 
     [Theory]
@@ -274,5 +277,50 @@ public class TableOptionsTests
     {
         var ex = Assert.Throws<FormatException>(() => TableOptions.Parse("t=>size=4;cols='a,b"));
         Assert.Contains("attribute 'cols'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("t=>dbtable=x;reloadat=60", 60)]
+    [InlineData("t=>dbtable=x;reloadat=0", 0)]
+    [InlineData("t=>dbtable=x", 0)]
+    public void Reloadat_is_seconds_between_reloads(string definition, int seconds) =>
+        Assert.Equal(seconds, TableOptions.Parse(definition).ReloadAt);
+
+    [Theory]
+    [InlineData("reloadat=-1")]
+    [InlineData("reloadat=1h")]
+    [InlineData("reloadat=12:00")]
+    public void Bad_reloadat_is_named(string attribute)
+    {
+        var ex = Assert.Throws<FormatException>(() => TableOptions.Parse("t=>dbtable=x;" + attribute, []));
+        Assert.Contains("attribute 'reloadat'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Reloadat_round_trips_through_the_definition()
+    {
+        var original = TableOptions.Parse("t=>size=6;dbtable=x;reloadat=300");
+        Assert.Contains(";reloadat=300", original.ToDefinition(), StringComparison.Ordinal);
+        Assert.Equal(300, TableOptions.Parse(original.ToDefinition()).ReloadAt);
+        Assert.DoesNotContain("reloadat", TableOptions.Parse("t=>size=6").ToDefinition(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void With_a_collector_unknown_attributes_are_collected_and_the_rest_applies()
+    {
+        var unknown = new List<string>();
+
+        var o = TableOptions.Parse("t=>size=6;futureattr=7;autoexpire=30;Other='a;b'", unknown);
+
+        Assert.Equal(["futureattr=7", "other=a;b"], unknown);
+        Assert.Equal(6, o.Size);
+        Assert.Equal(30, o.AutoExpire);
+    }
+
+    [Fact]
+    public void With_a_collector_a_bad_value_of_a_known_attribute_is_still_an_error()
+    {
+        var ex = Assert.Throws<FormatException>(() => TableOptions.Parse("t=>futureattr=7;size=abc", []));
+        Assert.Contains("attribute 'size'", ex.Message, StringComparison.Ordinal);
     }
 }

@@ -39,8 +39,18 @@ public sealed class NodeSettings
     /// <summary>Notes for the start-up log (e.g. imported parameters that do not apply).</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
 
-    /// <summary>Binds and validates; throws <see cref="OptionsException"/> naming the key and value.</summary>
-    public static NodeSettings Load(IConfiguration configuration, IReadOnlyList<string>? notes = null)
+    /// <summary>Warnings for the start-up log (e.g. table attributes of an imported kamailio.cfg that this version does not know).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>
+    /// Binds and validates; throws <see cref="OptionsException"/> naming the key and value. A table
+    /// definition that is one of <paramref name="importedTables"/> (read from a kamailio.cfg, written
+    /// for whatever Kamailio version runs it) may carry attributes this version does not know: each
+    /// is a warning naming it, and the rest of the definition applies. In any other definition (our
+    /// command line, configuration file or environment) an unknown attribute stays an error: it is
+    /// most likely a typo (<c>autoexpir=60</c>), and ignoring it would silently give another table.
+    /// </summary>
+    public static NodeSettings Load(IConfiguration configuration, IReadOnlyList<string>? notes = null, IReadOnlyCollection<string>? importedTables = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var node = Bind<NodeOptions>(configuration, "Node");
@@ -107,12 +117,16 @@ public sealed class NodeSettings
 
         var defs = htable.Tables.Count == 0 ? [DemoTable] : htable.Tables;
         var tables = new List<TableOptions>();
+        var warnings = new List<string>();
         for (var i = 0; i < defs.Count; i++)
         {
             TableOptions t;
             try
             {
-                t = TableOptions.Parse(defs[i]);
+                var unknown = importedTables?.Contains(defs[i]) == true ? new List<string>() : null;
+                t = TableOptions.Parse(defs[i], unknown);
+                foreach (var attribute in unknown ?? [])
+                    warnings.Add($"table {t.Name}: attribute '{attribute}' of the imported definition is not supported by this version; ignored");
             }
             catch (FormatException ex)
             {
@@ -123,7 +137,7 @@ public sealed class NodeSettings
             tables.Add(t);
         }
 
-        return new NodeSettings { Node = node, Cluster = cluster, Htable = htable, Rpc = rpc, Replication = replication, FlatStore = flatstore, Tables = tables, Notes = notes ?? [] };
+        return new NodeSettings { Node = node, Cluster = cluster, Htable = htable, Rpc = rpc, Replication = replication, FlatStore = flatstore, Tables = tables, Notes = notes ?? [], Warnings = warnings };
     }
 
     private static T Bind<T>(IConfiguration configuration, string section)

@@ -12,9 +12,10 @@ namespace HTableCluster.Node.Database;
 /// the partition writers through <see cref="TableClient.LoadAsync"/> (bulk batches at version 0, not
 /// replicated; for a replicated table anything a peer sends supersedes them). The node serves every
 /// table meanwhile; <see cref="Readiness"/> lists the tables still loading, with the last database
-/// error, and the loader retries with backoff until the load succeeds.
+/// error, and the loader retries with backoff until the load succeeds. Each attempt holds the
+/// table's gate (<see cref="TableGates"/>), so no store or reload of that table runs meanwhile.
 /// </summary>
-public sealed partial class TableLoader(NodeSettings settings, TableDatabase database, HTableNode node, Readiness readiness, TableEvents events, ILogger<TableLoader> log) : BackgroundService
+public sealed partial class TableLoader(NodeSettings settings, TableDatabase database, HTableNode node, TableGates gates, Readiness readiness, TableEvents events, ILogger<TableLoader> log) : BackgroundService
 {
     private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(30);
@@ -54,7 +55,11 @@ public sealed partial class TableLoader(NodeSettings settings, TableDatabase dat
         {
             try
             {
-                await LoadAsync(source, table, ct).ConfigureAwait(false);
+                using (await gates.EnterAsync(table.Name, ct).ConfigureAwait(false))
+                {
+                    await LoadAsync(source, table, ct).ConfigureAwait(false);
+                    gates.MarkLoaded(table.Name);
+                }
                 readiness.SetLoading(table.Name, false);
                 Loaded++;
                 return;

@@ -10,19 +10,18 @@ namespace HTableCluster.Node.Database;
 /// received after the reload began stays over the database rows; what was there before is replaced
 /// (Kamailio's reload discards in-memory changes). A reload is local to this node, as in Kamailio:
 /// every node reads the same database, the loaded rows (version 0) do not replicate, and peers keep
-/// their copies until they are reloaded too. One reload per table at a time; a failed read leaves
-/// the table as it was.
+/// their copies until they are reloaded too. A reload holds the table's gate (<see cref="TableGates"/>),
+/// shared with the preload and the store, so none of them overlaps it; a failed read leaves the
+/// table as it was. Also the path of the <c>reloadat</c> attribute (<see cref="TableReloadTimer"/>).
 /// </summary>
-public sealed partial class TableReloader(TableDatabase database, HTableNode node, TableEvents events, ILogger<TableReloader> log)
+public sealed partial class TableReloader(TableDatabase database, HTableNode node, TableGates gates, TableEvents events, ILogger<TableReloader> log)
 {
-    private readonly TableGates _gates = new();
-
     /// <summary>Reloads <paramref name="table"/>; null on success, otherwise what went wrong (also logged).</summary>
     public async Task<string?> ReloadAsync(string table, CancellationToken cancellationToken = default)
     {
         if (node.Find(table) is not { } client || !database.Serves(client.Table.Options))
             return $"table {table} has no database source";
-        using var turn = await _gates.EnterAsync(table, cancellationToken).ConfigureAwait(false);
+        using var turn = await gates.EnterAsync(table, cancellationToken).ConfigureAwait(false);
         try
         {
             var staged = client.Table.StageContents();
@@ -38,6 +37,7 @@ public sealed partial class TableReloader(TableDatabase database, HTableNode nod
             }
             // Found again: the writers may be new after a rebuild of the actor system.
             var items = await node.Table(table).SwapAsync(staged, cancellationToken).ConfigureAwait(false);
+            gates.MarkLoaded(table);
             LogReloaded(log, table, staged.Count, items, bad);
             events.OnReloaded(client.Table);
             return null;

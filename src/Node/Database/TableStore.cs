@@ -15,14 +15,17 @@ namespace HTableCluster.Node.Database;
 /// failure (the connection lost mid-store) rolls back, is logged, and is tried again a few times.
 /// A replicated table is written by exactly one node: <c>htable.store</c> goes to the cluster
 /// singleton (<see cref="TableStoreActor"/>), and at shutdown it is stored by the oldest member (the
-/// singleton's host, also when every member stops at once) or by the last one to leave.
+/// singleton's host, also when every member stops at once) or by the last one to leave. A store
+/// holds the table's gate (<see cref="TableGates"/>), shared with the preload and the reload, and
+/// writes only a table that has been loaded (as Kamailio writes back only the tables it loaded):
+/// before that, its memory lacks the rows still in the database, and the store would delete them.
+/// Rows the load skipped as bad stay in the database (<see cref="PostgresTableSink"/>).
 /// </summary>
-public sealed partial class TableStore(NodeSettings settings, TableDatabase database, HTableNode node, ILogger<TableStore> log) : IHostedService
+public sealed partial class TableStore(NodeSettings settings, TableDatabase database, HTableNode node, TableGates gates, ILogger<TableStore> log) : IHostedService
 {
     private const int Attempts = 3;
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan SingletonWait = TimeSpan.FromSeconds(60);
-    private readonly TableGates _gates = new();
     private volatile IActorRef? _singleton;
     private volatile bool _storesOnLeave = true;
 
@@ -87,14 +90,20 @@ public sealed partial class TableStore(NodeSettings settings, TableDatabase data
     {
         if (database.Sink is not { } sink || node.Find(table) is not { } client || !database.Serves(client.Table.Options))
             return $"table {table} has no database";
-        using var turn = await _gates.EnterAsync(table, cancellationToken).ConfigureAwait(false);
+        using var turn = await gates.EnterAsync(table, cancellationToken).ConfigureAwait(false);
+        if (!gates.IsLoaded(table))
+        {
+            var reason = $"table {table} is not loaded from {client.Table.Options.DbTable} yet: storing it would delete the rows still to load";
+            LogNotLoaded(log, table, client.Table.Options.DbTable);
+            return reason;
+        }
         var delay = FirstRetry;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                var rows = await sink.StoreAsync(client.Table.Options, client.Table.Items(), client.Table.Clock.NowMs, cancellationToken).ConfigureAwait(false);
-                LogStored(log, table, rows, client.Table.Options.DbTable);
+                var stored = await sink.StoreAsync(client.Table.Options, client.Table.Items(), client.Table.Clock.NowMs, cancellationToken).ConfigureAwait(false);
+                LogStored(log, table, stored.Rows, client.Table.Options.DbTable, stored.Kept);
                 return null;
             }
             catch (NotSupportedException ex)
@@ -120,8 +129,11 @@ public sealed partial class TableStore(NodeSettings settings, TableDatabase data
     [LoggerMessage(Level = LogLevel.Information, Message = "Table {Table} replicates: an older member stores it, not this one")]
     private static partial void LogLeftToOthers(ILogger logger, string table);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Table {Table}: stored {Rows} rows to {DbTable}")]
-    private static partial void LogStored(ILogger logger, string table, int rows, string dbTable);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Table {Table}: stored {Rows} rows to {DbTable} (kept {Kept} rows a load skips as bad)")]
+    private static partial void LogStored(ILogger logger, string table, int rows, string dbTable, int kept);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Table {Table}: not stored, it has not been loaded from {DbTable} yet (storing it would delete the rows still to load)")]
+    private static partial void LogNotLoaded(ILogger logger, string table, string dbTable);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Table {Table}: store failed (attempt {Attempt}), the database table keeps its rows: {Reason}")]
     private static partial void LogStoreFailed(ILogger logger, string table, int attempt, string reason);

@@ -70,7 +70,12 @@ public sealed class DbRowDecoder(TableOptions table, DbLoadOptions options)
         _arrays.Clear();
     }
 
-    private string? Problem(in DbRow row)
+    /// <summary>
+    /// Why a load skips <paramref name="row"/> (the text names its key), or null when it loads. A
+    /// function of the row and the options alone, so the store can tell which database rows never
+    /// reached memory and must be kept.
+    /// </summary>
+    public string? Problem(in DbRow row)
     {
         if (row.Key is null)
             return $"{Column(0)} is NULL";
