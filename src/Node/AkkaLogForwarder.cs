@@ -16,6 +16,8 @@ namespace HTableCluster.Node;
 /// </summary>
 public sealed class AkkaLogForwarder : ActorBase, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
 {
+    private const string NoSeedNodes = "No seed-nodes configured, manual cluster join required";
+
     private readonly ILoggerFactory _factory;
     private readonly ConcurrentDictionary<Type, ILogger> _loggers = new();
 
@@ -48,8 +50,18 @@ public sealed class AkkaLogForwarder : ActorBase, IRequiresMessageQueue<ILoggerM
     internal static void Write(ILogger logger, LogEvent e)
     {
         var level = Level(e.LogLevel());
-        if (logger.IsEnabled(level))
-            logger.Log(level, e.Cause, "[{AkkaSource}] {AkkaMessage}", e.LogSource, e.Message?.ToString());
+        if (!logger.IsEnabled(level))
+            return;
+        var text = e.Message?.ToString();
+        // Akka says this at every start without seed nodes; the node joins itself right after
+        // (ClusterMember), so at Information it reads like a step the operator still has to take.
+        if (level == MelLogLevel.Information && text is not null && text.EndsWith(NoSeedNodes, StringComparison.Ordinal))
+        {
+            level = MelLogLevel.Debug;
+            if (!logger.IsEnabled(level))
+                return;
+        }
+        logger.Log(level, e.Cause, "[{AkkaSource}] {AkkaMessage}", e.LogSource, text);
     }
 
     // Events logged under a plain string source carry a placeholder class.

@@ -105,13 +105,19 @@ public sealed class ClusterMember : IHostedService
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Services.AddSingleton(_loggerFactory);
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        // The node's host already logs "Application started", the content root and the shutdown.
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         var seeds = restart ? [] : _settings.Cluster.Seeds.ToList();
         // A rebuilt node rejoins through the peers it knew and the configured seeds, never by
         // joining itself: that could found a second cluster while the cut lasts.
         var rejoinVia = restart ? RejoinAddresses() : [];
         builder.Services.AddAkka(NodeHost.SystemName, (akka, sp) =>
         {
-            akka.ConfigureLoggers(l => l.ClearLoggers().AddLogger<AkkaLogForwarder>());
+            akka.ConfigureLoggers(l =>
+            {
+                l.LogLevel = LogLevels.AkkaLevel(_settings.Logging);
+                l.ClearLoggers().AddLogger<AkkaLogForwarder>();
+            });
             akka.AddHocon(Hocon.Remote(_settings), HoconAddMode.Prepend);
             akka.WithRemoting(new RemoteOptions
             {
