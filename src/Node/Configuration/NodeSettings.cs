@@ -149,8 +149,12 @@ public sealed class NodeSettings
                 ? (section.Path, section.Value)
                 : section.AsEnumerable().Where(kv => kv.Value is not null).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (kv.Key, kv.Value)).FirstOrDefault();
             var meant = Sections.Where(s => Distance(s.ToUpperInvariant(), section.Key.ToUpperInvariant()) <= Math.Max(1, s.Length / 4)).FirstOrDefault();
+            // HTABLE_Node_RpcPort (one underscore) arrives as the section "Node_RpcPort".
+            var hint = meant is not null ? $" (did you mean '{meant}'?)"
+                : section.Key.Contains('_', StringComparison.Ordinal) ? " (environment variables separate section and key with two underscores: HTABLE_Node__RpcPort)"
+                : "";
             throw new OptionsException(key ?? section.Path, value,
-                $"'{section.Key}' is not a configuration section{(meant is null ? "" : $" (did you mean '{meant}'?)")}; the sections are {string.Join(", ", Sections)}");
+                $"'{section.Key}' is not a configuration section{hint}; the sections are {string.Join(", ", Sections)}");
         }
     }
 
