@@ -107,9 +107,9 @@ public static class ServeCommand
     }
 
     /// <summary>
-    /// Runs a built node until it stops; returns the exit code. A start that fails (the RPC port
-    /// taken between the start-up check and the bind) stops what had started and is reported in one
-    /// line on <paramref name="error"/>.
+    /// Runs a built node until it stops; returns the exit code. A start that fails (a port taken
+    /// between the start-up check and the bind) stops what had started and is reported in one line
+    /// on <paramref name="error"/>.
     /// </summary>
     public static async Task<int> RunAsync(WebApplication app, TextWriter error, CancellationToken cancellationToken = default)
     {
@@ -122,7 +122,7 @@ public static class ServeCommand
             {
                 await app.StartAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (IOException ex)
+            catch (Exception ex) when (ex is IOException || FindInner<Akka.Remote.RemoteTransportException>(ex) is not null)
             {
                 // Stop the services that did start (the cluster member leaves, the writers drain).
                 using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
@@ -136,14 +136,24 @@ public static class ServeCommand
                         // Leaving anyway: the process ends.
                     }
                 }
+                var node = app.Services.GetRequiredService<Configuration.NodeSettings>().Node;
                 if (FindInner<Microsoft.AspNetCore.Connections.AddressInUseException>(ex) is not null)
                 {
-                    var settings = app.Services.GetRequiredService<Configuration.NodeSettings>();
-                    await error.WriteLineAsync("htcluster: " + PortProbe.Taken("Node:RpcPort", "--rpc-port", $"{settings.Node.RpcBind}:{settings.Node.RpcPort}",
-                        settings.Node.RpcPort, "address already in use").Message).ConfigureAwait(false);
+                    await error.WriteLineAsync("htcluster: " + PortProbe.Taken("Node:RpcPort", "--rpc-port", $"{node.RpcBind}:{node.RpcPort}",
+                        node.RpcPort, "address already in use").Message).ConfigureAwait(false);
                     return BadConfiguration;
                 }
-                await error.WriteLineAsync("htcluster: cannot start: " + ex.Message).ConfigureAwait(false);
+                // The cluster transport's bind (Akka wraps it in aggregates).
+                if (FindInner<System.Net.Sockets.SocketException>(ex) is { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse })
+                {
+                    await error.WriteLineAsync("htcluster: " + PortProbe.Taken("Node:ClusterPort", "--cluster-port", $"{node.Host}:{node.ClusterPort}",
+                        node.ClusterPort, "address already in use").Message).ConfigureAwait(false);
+                    return BadConfiguration;
+                }
+                var inner = ex;
+                while (inner.InnerException is not null)
+                    inner = inner.InnerException;
+                await error.WriteLineAsync("htcluster: cannot start: " + inner.Message).ConfigureAwait(false);
                 return CannotStart;
             }
             await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);

@@ -10,9 +10,9 @@ namespace HTableCluster.Node.Tests;
 /// <summary>A taken RPC port stops start-up before the actor system starts, or, found at bind time, cleanly.</summary>
 public sealed class StartUpTests
 {
-    private static NodeSettings Settings(int rpcPort) => NodeSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+    private static NodeSettings Settings(int rpcPort, int clusterPort = 0) => NodeSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
     {
-        ["Node:ClusterPort"] = "0",
+        ["Node:ClusterPort"] = clusterPort.ToString(CultureInfo.InvariantCulture),
         ["Node:RpcPort"] = rpcPort.ToString(CultureInfo.InvariantCulture),
         ["Node:CompactAfterMiB"] = "0",
         ["Htable:Tables:0"] = "a=>size=4;dmqreplicate=1",
@@ -66,6 +66,31 @@ public sealed class StartUpTests
             // The cluster member that had started was stopped, not left running.
             Assert.NotNull(member.System);
             Assert.True(member.System.WhenTerminated.IsCompleted, "the actor system is still running");
+        }
+        finally
+        {
+            taken.Stop();
+        }
+    }
+
+    [Fact]
+    public async Task A_cluster_port_taken_after_the_check_exits_2_in_one_line()
+    {
+        var free = Occupy();
+        var port = ((IPEndPoint)free.LocalEndpoint).Port;
+        free.Stop();
+        var app = NodeHost.Build(Settings(0, port));
+        // The cluster transport listens with SO_REUSEPORT; a listener without it still makes its bind fail.
+        var taken = Occupy(port);
+        try
+        {
+            using var error = new StringWriter();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            var code = await ServeCommand.RunAsync(app, error, timeout.Token);
+            Assert.Equal(ServeCommand.BadConfiguration, code);
+            var line = Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith($"htcluster: invalid configuration 'Node:ClusterPort' = '{port}'", line, StringComparison.Ordinal);
+            Assert.Contains("--cluster-port", line, StringComparison.Ordinal);
         }
         finally
         {
