@@ -16,6 +16,8 @@ namespace HTableCluster.Node;
 /// </summary>
 public sealed class AkkaLogForwarder : ActorBase, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
 {
+    private const string NoSeedNodes = "No seed-nodes configured, manual cluster join required";
+
     private readonly ILoggerFactory _factory;
     private readonly ConcurrentDictionary<Type, ILogger> _loggers = new();
 
@@ -37,20 +39,46 @@ public sealed class AkkaLogForwarder : ActorBase, IRequiresMessageQueue<ILoggerM
                 Sender.Tell(new LoggerInitialized());
                 return true;
             case LogEvent e:
-                Write(_loggers.GetOrAdd(e.LogClass, static (type, factory) => factory.CreateLogger(Category(type)), _factory), e);
+                Write(_loggers.GetOrAdd(e.LogClass, static (type, factory) => factory.CreateLogger(Category(type)), _factory), e, e.LogLevel() == Akka.Event.LogLevel.WarningLevel && NotUpYet());
                 return true;
             default:
                 return false;
         }
     }
 
-    /// <summary>Writes one Akka log event: its source and message, at its level.</summary>
-    internal static void Write(ILogger logger, LogEvent e)
+    // Before this node is an Up member, a peer it cannot reach yet is the normal start of a cluster
+    // (the seeds start one after the other); joining that keeps failing is still a warning
+    // ("Couldn't join seed nodes after [N] attempts").
+    private bool NotUpYet() =>
+        Context.System.HasExtension<Akka.Cluster.Cluster>()
+        && Akka.Cluster.Cluster.Get(Context.System).SelfMember.Status is not (Akka.Cluster.MemberStatus.Up or Akka.Cluster.MemberStatus.WeaklyUp);
+
+    /// <summary>
+    /// Writes one Akka log event: its source and message, at its level. With <paramref name="joining"/>
+    /// (the node is not an Up member yet), a connection refused by a peer is Debug, not Warning.
+    /// </summary>
+    internal static void Write(ILogger logger, LogEvent e, bool joining = false)
     {
         var level = Level(e.LogLevel());
-        if (logger.IsEnabled(level))
-            logger.Log(level, e.Cause, "[{AkkaSource}] {AkkaMessage}", e.LogSource, e.Message?.ToString());
+        if (!logger.IsEnabled(level))
+            return;
+        var text = e.Message?.ToString();
+        // Akka says this at every start without seed nodes; the node joins itself right after
+        // (ClusterMember), so at Information it reads like a step the operator still has to take.
+        // A seed that is not up yet refuses the connection at every normal start of a cluster.
+        if ((level == MelLogLevel.Information && text is not null && text.EndsWith(NoSeedNodes, StringComparison.Ordinal))
+            || (level == MelLogLevel.Warning && joining && text is not null && IsPeerNotUp(text)))
+        {
+            level = MelLogLevel.Debug;
+            if (!logger.IsEnabled(level))
+                return;
+        }
+        logger.Log(level, e.Cause, "[{AkkaSource}] {AkkaMessage}", e.LogSource, text);
     }
+
+    private static bool IsPeerNotUp(string text) =>
+        (text.StartsWith("AssociationError ", StringComparison.Ordinal) || text.StartsWith("Tried to associate with unreachable remote address", StringComparison.Ordinal))
+        && text.Contains("Connection refused", StringComparison.Ordinal);
 
     // Events logged under a plain string source carry a placeholder class.
     internal static string Category(Type type) =>

@@ -110,9 +110,15 @@ public sealed class ClusterMember : IHostedService
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Services.AddSingleton(_loggerFactory);
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        // The node's host already logs "Application started", the content root and the shutdown.
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         builder.Services.AddAkka(NodeHost.SystemName, (akka, sp) =>
         {
-            akka.ConfigureLoggers(l => l.ClearLoggers().AddLogger<AkkaLogForwarder>());
+            akka.ConfigureLoggers(l =>
+            {
+                l.LogLevel = LogLevels.AkkaLevel(_settings.Logging);
+                l.ClearLoggers().AddLogger<AkkaLogForwarder>();
+            });
             akka.AddHocon(Hocon.Remote(_settings), HoconAddMode.Prepend);
             akka.WithRemoting(new RemoteOptions
             {

@@ -16,7 +16,14 @@ public static class DbCommand
     {
         var url = new Option<string>("--db-url") { Description = "postgres://user:pass@host:port/db or an Npgsql connection string", Required = true };
         var table = new Option<string>("--table") { Description = "Table name", DefaultValueFactory = _ => "htable" };
-        var init = new Command("init", "Create Kamailio's htable schema in a PostgreSQL database") { url, table };
+        var init = new Command("init", """
+            Create Kamailio's htable schema in a PostgreSQL database (when missing).
+
+            Exit codes:
+              0   the table is ready
+              1   the database refused or cannot be reached, or the URL is bad (one line on stderr)
+              64  bad command line (unknown option, missing --db-url)
+            """) { url, table };
         init.SetAction(async (parse, cancellationToken) =>
         {
             var dbUrl = parse.GetValue(url)!;

@@ -18,7 +18,9 @@ internal static class Hocon
     /// split-brain resolver's stable-after. Every Akka log event goes through the host's logging
     /// (<see cref="AkkaLogForwarder"/>, and <see cref="AkkaStdoutLogger"/> before it starts and after
     /// it stops). Akka's CLR exit hook is off too: the host stops the actor system, so a SIGTERM is
-    /// a graceful stop (exit 0) and never mistaken for the cluster downing this node.
+    /// a graceful stop (exit 0) and never mistaken for the cluster downing this node. The singleton
+    /// proxy's identification warning is off: Akka.NET fires it the moment a proxy starts looking
+    /// ("failed to find ... after 30 seconds" at every normal start), not after the period.
     /// </summary>
     public static string Remote(NodeSettings settings)
     {
@@ -32,6 +34,7 @@ internal static class Hocon
             akka.coordinated-shutdown.phases.before-actor-system-terminate.timeout = 15s
             akka.stdout-logger-class = "{{typeof(AkkaStdoutLogger).AssemblyQualifiedName}}"
             akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+            akka.cluster.singleton-proxy.log-singleton-identification-failure = off
             """;
     }
 }

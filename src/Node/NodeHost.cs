@@ -24,7 +24,7 @@ public static class NodeHost
     public static WebApplication Build(NodeSettings settings, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        ClusterPortProbe.EnsureFree(settings.Node);
+        PortProbe.EnsureFree(settings.Node);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -36,6 +36,11 @@ public static class NodeHost
         // scope for every request (to put trace ids into request logs): a measurable part of a
         // single RPC call. It only logs "Request starting/finished" lines, which the node never shows.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        // "Hosting failed to start" repeats, with its stack trace, the start-up error that
+        // ServeCommand reports in one line; a failing background service is still logged (critical).
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        // The node's Logging section (Logging:LogLevel:Default, --log-level, ...) over the rules above.
+        builder.Logging.AddConfiguration(settings.Logging);
         // Requests run on the socket threads that read them (no hop to the thread pool); handlers
         // that scan or take large bodies yield to the thread pool themselves (RpcDispatcher, RpcEndpoint).
         if (settings.Rpc.InlineIo)

@@ -6,4 +6,12 @@ var root = new RootCommand("htcluster: replicated htable cache node (Kamailio ht
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(RpcCommand.Create());
 root.Subcommands.Add(DbCommand.Create());
-return await root.Parse(args).InvokeAsync();
+var parse = root.Parse(args);
+// A command-line mistake exits 64 (sysexits' EX_USAGE), apart from every command's own codes
+// (rpc's 1 is an error reply, serve's 2 bad configuration).
+if (parse.Errors.Count > 0 && parse.Action is System.CommandLine.Invocation.ParseErrorAction)
+{
+    await parse.InvokeAsync();
+    return RpcCommand.Usage;
+}
+return await parse.InvokeAsync();

@@ -2,79 +2,178 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace HTableCluster.Node;
 
 /// <summary>
-/// <c>htcluster rpc [--url URL] METHOD [ARGS...]</c>, the kamcmd of this project. Arguments that
-/// look like integers are sent as JSON numbers (prefix <c>s:</c> forces a string, <c>i:</c> an
-/// integer). Prints the result as JSON (<c>cluster.members</c> as tables, <see cref="ClusterMembersText"/>);
-/// on a JSON-RPC error prints the message and exits 1.
+/// <c>htcluster rpc [--url URL] [--raw] METHOD [ARGS...]</c>, the kamcmd of this project. Arguments
+/// are typed as kamcmd types them (integers as JSON numbers, <c>s:</c> forces a string, <c>i:</c> an
+/// integer) plus <c>j:JSON</c> for any JSON value and <c>null</c>, so arrays, objects and null can be
+/// sent (paging <c>htable.iterate</c>, <c>flatstore.insert_batch</c>). Prints the result as JSON, or
+/// with <c>--raw</c> the whole reply (<c>cluster.members</c> as tables, <see cref="ClusterMembersText"/>);
+/// exit codes in <see cref="Help"/>.
 /// </summary>
 public static class RpcCommand
 {
+    /// <summary>The call succeeded.</summary>
+    public const int Succeeded = 0;
+
+    /// <summary>The node answered with a JSON-RPC error.</summary>
+    public const int ErrorReply = 1;
+
+    /// <summary>No usable answer: the node cannot be reached, timed out, or did not answer JSON-RPC.</summary>
+    public const int NoAnswer = 2;
+
+    /// <summary>Bad command line (sysexits' EX_USAGE), also for an argument that does not parse.</summary>
+    public const int Usage = 64;
+
+    private const string Help = """
+        Call a JSON-RPC method on a node (the kamcmd of htcluster) and print its result as JSON.
+
+        Arguments are typed as kamcmd types them, plus JSON:
+          15          an integer (an argument that parses as a 64-bit integer)
+          null        JSON null
+          text        a string (anything else)
+          s:TEXT      a string whatever it looks like: s:15 is "15", s:null is "null"
+          i:N         an integer (refused when N is not one)
+          j:JSON      any JSON value: j:[1,2]  j:'{"a":1}'  j:true  j:1.5  j:'"x"'  j:null
+
+        Examples:
+          htcluster rpc htable.iterate t null 1000      first page; pass the reply's cursor back (s:CURSOR)
+          htcluster rpc flatstore.insert_batch acc 'j:[["a","b"],["c",null]]'
+
+        Exit codes:
+          0   the call succeeded; the result is printed (with --raw the whole reply)
+          1   the node answered with a JSON-RPC error: 'error CODE: MESSAGE' on stderr
+              (with --raw the whole reply on stdout)
+          2   no usable answer: the node cannot be reached, timed out, or did not answer JSON-RPC
+          64  bad command line: unknown option, missing METHOD, an argument that does not parse
+        """;
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
         var url = new Option<string>("--url") { Description = "Node endpoint", DefaultValueFactory = _ => "http://127.0.0.1:7080/RPC" };
+        var raw = new Option<bool>("--raw") { Description = "Print the whole JSON-RPC reply as received (also on an error) instead of the result" };
         var method = new Argument<string>("method") { Description = "Method, e.g. htable.get" };
-        var args = new Argument<string[]>("args") { Description = "Parameters", Arity = ArgumentArity.ZeroOrMore };
-        var command = new Command("rpc", "Call a JSON-RPC method on a node") { url, method, args };
-        command.SetAction(async (parse, cancellationToken) =>
-        {
-            var parameters = new JsonArray();
-            foreach (var a in parse.GetValue(args) ?? [])
-                parameters.Add(ToJson(a));
-            var request = new JsonObject { ["jsonrpc"] = "2.0", ["method"] = parse.GetValue(method), ["params"] = parameters, ["id"] = 1 };
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-            HttpResponseMessage response;
-            try
-            {
-                using var content = new StringContent(request.ToJsonString(), Encoding.UTF8);
-                content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                response = await http.PostAsync(parse.GetValue(url), content, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or UriFormatException or InvalidOperationException)
-            {
-                await Console.Error.WriteLineAsync($"htcluster rpc: {ex.Message}").ConfigureAwait(false);
-                return 2;
-            }
-            using (response)
-            {
-                var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-                JsonNode? reply;
-                try
-                {
-                    reply = JsonNode.Parse(text);
-                }
-                catch (JsonException)
-                {
-                    await Console.Error.WriteLineAsync($"htcluster rpc: HTTP {(int)response.StatusCode}: {text}").ConfigureAwait(false);
-                    return 2;
-                }
-                if (reply?["error"] is JsonObject error)
-                {
-                    await Console.Error.WriteLineAsync($"error {error["code"]}: {error["message"]}").ConfigureAwait(false);
-                    return 1;
-                }
-                if (parse.GetValue(method) == "cluster.members" && ClusterMembersText.Format(reply?["result"]) is { } readable)
-                    Console.Write(readable);
-                else
-                    Console.WriteLine(reply?["result"]?.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) ?? "null");
-                return 0;
-            }
-        });
+        var args = new Argument<string[]>("args") { Description = "Parameters (typed: see above)", Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command("rpc", Help) { url, raw, method, args };
+        command.SetAction((parse, cancellationToken) => CallAsync(parse.GetValue(url)!, parse.GetValue(method)!, parse.GetValue(args) ?? [],
+            parse.GetValue(raw), Console.Out, Console.Error, cancellationToken));
         return command;
     }
 
-    private static JsonNode ToJson(string arg)
+    /// <summary>Sends one call and prints its outcome; returns the exit code.</summary>
+    public static async Task<int> CallAsync(string url, string method, IReadOnlyList<string> args, bool raw,
+        TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
-        if (arg.StartsWith("s:", StringComparison.Ordinal))
-            return JsonValue.Create(arg[2..]);
-        if (arg.StartsWith("i:", StringComparison.Ordinal) && long.TryParse(arg[2..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var forced))
-            return JsonValue.Create(forced);
-        return long.TryParse(arg, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? JsonValue.Create(n) : JsonValue.Create(arg);
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        var parameters = new JsonArray();
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (!TryParseArgument(args[i], out var value, out var problem))
+            {
+                await error.WriteLineAsync($"htcluster rpc: argument {i + 1} '{args[i]}': {problem}").ConfigureAwait(false);
+                return Usage;
+            }
+            parameters.Add(value);
+        }
+        var request = new JsonObject { ["jsonrpc"] = "2.0", ["method"] = method, ["params"] = parameters, ["id"] = 1 };
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        HttpResponseMessage response;
+        try
+        {
+            using var content = new StringContent(request.ToJsonString(), Encoding.UTF8);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            response = await http.PostAsync(url, content, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or UriFormatException or InvalidOperationException)
+        {
+            await error.WriteLineAsync($"htcluster rpc: {url}: {ex.Message}").ConfigureAwait(false);
+            return NoAnswer;
+        }
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            JsonObject? reply;
+            try
+            {
+                reply = JsonNode.Parse(text) as JsonObject;
+            }
+            catch (JsonException)
+            {
+                reply = null;
+            }
+            if (reply is null || !(reply.ContainsKey("result") || reply["error"] is JsonObject))
+            {
+                await error.WriteLineAsync($"htcluster rpc: {url}: HTTP {(int)response.StatusCode}, not a JSON-RPC reply: {Shorten(text)}").ConfigureAwait(false);
+                return NoAnswer;
+            }
+            if (raw)
+                await output.WriteLineAsync(text).ConfigureAwait(false);
+            if (reply["error"] is JsonObject failure)
+            {
+                if (!raw)
+                    await error.WriteLineAsync($"error {failure["code"]}: {failure["message"]}").ConfigureAwait(false);
+                return ErrorReply;
+            }
+            if (raw)
+                return Succeeded;
+            // cluster.members reads better as tables (ClusterMembersText).
+            if (method == "cluster.members" && ClusterMembersText.Format(reply["result"]) is { } readable)
+                await output.WriteAsync(readable).ConfigureAwait(false);
+            else
+                await output.WriteLineAsync(reply["result"]?.ToJsonString(Indented) ?? "null").ConfigureAwait(false);
+            return Succeeded;
+        }
     }
+
+    /// <summary>Types one command-line argument (see <see cref="Help"/>); false with the reason when it does not parse.</summary>
+    public static bool TryParseArgument(string arg, out JsonNode? value, out string problem)
+    {
+        ArgumentNullException.ThrowIfNull(arg);
+        problem = "";
+        value = null;
+        if (arg.StartsWith("s:", StringComparison.Ordinal))
+        {
+            value = JsonValue.Create(arg[2..]);
+            return true;
+        }
+        if (arg.StartsWith("i:", StringComparison.Ordinal))
+        {
+            if (long.TryParse(arg.AsSpan(2), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var forced))
+            {
+                value = JsonValue.Create(forced);
+                return true;
+            }
+            problem = "i: needs a 64-bit integer";
+            return false;
+        }
+        if (arg.StartsWith("j:", StringComparison.Ordinal))
+        {
+            try
+            {
+                value = JsonNode.Parse(arg[2..]);
+                return true;
+            }
+            catch (JsonException ex)
+            {
+                problem = "j: needs one JSON value: " + ex.Message;
+                return false;
+            }
+        }
+        if (arg == "null")
+            return true;
+        value = long.TryParse(arg, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? JsonValue.Create(n) : JsonValue.Create(arg);
+        return true;
+    }
+
+    private static string Shorten(string text) => text.Length <= 200 ? text.TrimEnd() : text[..200] + "...";
 }

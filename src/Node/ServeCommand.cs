@@ -13,6 +13,34 @@ public static class ServeCommand
 {
     private const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
+    /// <summary>Stopped on request (SIGTERM, Ctrl-C, the embedded host stopping).</summary>
+    public const int Stopped = 0;
+
+    /// <summary>Bad configuration: a value, an unknown key or section, a missing file, a port in use.</summary>
+    public const int BadConfiguration = 2;
+
+    /// <summary>Could not start for another reason (an I/O error while starting).</summary>
+    public const int CannotStart = 3;
+
+    /// <summary>Another member of the cluster has this node id.</summary>
+    public const int NodeIdTaken = 4;
+
+    /// <summary>The cluster downed this node (or a rebuilt node could not rejoin): restart it.</summary>
+    public const int Downed = 5;
+
+    private const string Help = """
+        Start a node (no options: a single node on loopback with table 't').
+
+        Exit codes:
+          0   stopped on request (SIGTERM, Ctrl-C)
+          2   bad configuration, before anything starts: a bad value, an unknown key or section,
+              a missing file, the cluster or RPC port in use (one line naming the key)
+          3   could not start for another reason (an I/O error while starting)
+          4   another member of the cluster has this node id
+          5   the cluster downed this node (unreachable too long) or it could not rejoin: restart it
+          64  bad command line (unknown option, missing value)
+        """;
+
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
@@ -28,10 +56,11 @@ public static class ServeCommand
         var flatstoreDir = new Option<string>("--flatstore-dir") { Description = "Directory of the accounting files (FlatStore:Dir; must exist)" };
         var kamailioCfg = new Option<FileInfo>("--kamailio-cfg") { Description = "Import the htable and db_flatstore modparam lines (and acc's flatstore: db_url) of an existing kamailio.cfg" };
         var configFile = new Option<FileInfo>("--config") { Description = "JSON configuration file" };
+        var logLevel = new Option<string>("--log-level") { Description = "Lowest level logged: Trace, Debug, Information, Warning, Error, Critical, None (Logging:LogLevel:Default; default Information)" };
 
-        var command = new Command("serve", "Start a node (no options: a single node on loopback with table 't')")
+        var command = new Command("serve", Help)
         {
-            nodeId, host, publicHost, clusterPort, rpcBind, rpcPort, seeds, tables, dbUrl, flatstoreDir, kamailioCfg, configFile,
+            nodeId, host, publicHost, clusterPort, rpcBind, rpcPort, seeds, tables, dbUrl, flatstoreDir, kamailioCfg, configFile, logLevel,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -49,6 +78,7 @@ public static class ServeCommand
             Put("Node:RpcPort", parse.GetValue(rpcPort));
             Put("Htable:DbUrl", parse.GetValue(dbUrl));
             Put("FlatStore:Dir", parse.GetValue(flatstoreDir));
+            Put("Logging:LogLevel:Default", parse.GetValue(logLevel));
             var seedValues = parse.GetValue(seeds) ?? [];
             for (var i = 0; i < seedValues.Length; i++)
                 cli[$"Cluster:Seeds:{i}"] = seedValues[i];
@@ -69,33 +99,89 @@ public static class ServeCommand
             catch (Exception ex) when (ex is OptionsException or FormatException or IOException or InvalidDataException)
             {
                 await Console.Error.WriteLineAsync("htcluster: " + ex.Message).ConfigureAwait(false);
-                return 2;
+                return BadConfiguration;
             }
-            try
-            {
-                var readiness = app.Services.GetRequiredService<Readiness>();
-                await app.RunAsync(cancellationToken).ConfigureAwait(false);
-                if (readiness.Refused is { } refused)
-                {
-                    await Console.Error.WriteLineAsync("htcluster: " + refused).ConfigureAwait(false);
-                    return 4;
-                }
-                if (readiness.Downed)
-                {
-                    // Non-zero so a supervisor (systemd, restart: on-failure) starts it again; it then
-                    // rejoins as a new incarnation and takes a snapshot.
-                    await Console.Error.WriteLineAsync("htcluster: this node was downed by the cluster (unreachable for longer than the split-brain resolver waits); restart it to rejoin").ConfigureAwait(false);
-                    return 5;
-                }
-            }
-            catch (IOException ex)
-            {
-                await Console.Error.WriteLineAsync("htcluster: cannot start: " + ex.Message).ConfigureAwait(false);
-                return 3;
-            }
-            return 0;
+            return await RunAsync(app, Console.Error, cancellationToken).ConfigureAwait(false);
         });
         return command;
+    }
+
+    /// <summary>
+    /// Runs a built node until it stops; returns the exit code. A start that fails (a port taken
+    /// between the start-up check and the bind) stops what had started and is reported in one line
+    /// on <paramref name="error"/>.
+    /// </summary>
+    public static async Task<int> RunAsync(WebApplication app, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(error);
+        await using (app.ConfigureAwait(false))
+        {
+            var readiness = app.Services.GetRequiredService<Readiness>();
+            try
+            {
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException || FindInner<Akka.Remote.RemoteTransportException>(ex) is not null)
+            {
+                // Stop the services that did start (the cluster member leaves, the writers drain).
+                using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+                {
+                    try
+                    {
+                        await app.StopAsync(stopping.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception stop) when (stop is OperationCanceledException or AggregateException or InvalidOperationException)
+                    {
+                        // Leaving anyway: the process ends.
+                    }
+                }
+                var node = app.Services.GetRequiredService<Configuration.NodeSettings>().Node;
+                if (FindInner<Microsoft.AspNetCore.Connections.AddressInUseException>(ex) is not null)
+                {
+                    await error.WriteLineAsync("htcluster: " + PortProbe.Taken("Node:RpcPort", "--rpc-port", $"{node.RpcBind}:{node.RpcPort}",
+                        node.RpcPort, "address already in use").Message).ConfigureAwait(false);
+                    return BadConfiguration;
+                }
+                // The cluster transport's bind (Akka wraps it in aggregates).
+                if (FindInner<System.Net.Sockets.SocketException>(ex) is { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse })
+                {
+                    await error.WriteLineAsync("htcluster: " + PortProbe.Taken("Node:ClusterPort", "--cluster-port", $"{node.Host}:{node.ClusterPort}",
+                        node.ClusterPort, "address already in use").Message).ConfigureAwait(false);
+                    return BadConfiguration;
+                }
+                var inner = ex;
+                while (inner.InnerException is not null)
+                    inner = inner.InnerException;
+                await error.WriteLineAsync("htcluster: cannot start: " + inner.Message).ConfigureAwait(false);
+                return CannotStart;
+            }
+            await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+            if (readiness.Refused is { } refused)
+            {
+                await error.WriteLineAsync("htcluster: " + refused).ConfigureAwait(false);
+                return NodeIdTaken;
+            }
+            if (readiness.Downed)
+            {
+                // Non-zero so a supervisor (systemd, restart: on-failure) starts it again; it then
+                // rejoins as a new incarnation and takes a snapshot.
+                await error.WriteLineAsync("htcluster: this node was downed by the cluster (unreachable for longer than the split-brain resolver waits); restart it to rejoin").ConfigureAwait(false);
+                return Downed;
+            }
+            return Stopped;
+        }
+    }
+
+    private static T? FindInner<T>(Exception? ex)
+        where T : Exception
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is T found)
+                return found;
+        }
+        return null;
     }
 
     /// <summary>Builds the layered configuration and validates it.</summary>

@@ -155,4 +155,60 @@ public sealed class ConfigurationTests
             File.Delete(file);
         }
     }
+
+    [Theory]
+    [InlineData("Replcation:WriteConcern", "Replcation:WriteConcern", "did you mean 'Replication'")]
+    [InlineData("FlatStor:Dir", "FlatStor:Dir", "did you mean 'FlatStore'")]
+    [InlineData("Nodes:RpcPort", "Nodes:RpcPort", "did you mean 'Node'")]
+    [InlineData("Kamailio:Cfg", "Kamailio:Cfg", "the sections are Node, Cluster, Htable, Rpc, Replication, FlatStore, Logging")]
+    [InlineData("WriteConcern", "'WriteConcern' = '1'", "is not a configuration section")]
+    [InlineData("Node_RpcPort", "'Node_RpcPort' = '1'", "two underscores: HTABLE_Node__RpcPort")]
+    public void Keys_under_an_unknown_section_are_refused_naming_the_key(string key, string named, string hint)
+    {
+        var ex = Assert.Throws<OptionsException>(() => Load((key, "1")));
+        Assert.Contains(named, ex.Message, StringComparison.Ordinal);
+        Assert.Contains(hint, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unknown_section_from_the_environment_is_refused()
+    {
+        // HTABLE_Replcation__WriteConcern=1 used to start a node without write concern, without a word.
+        Environment.SetEnvironmentVariable("HTABLE_Replcation__WriteConcern", "1");
+        try
+        {
+            var ex = Assert.Throws<OptionsException>(() => ServeCommand.Load(new Dictionary<string, string?>(), null, null));
+            Assert.Contains("'Replcation:WriteConcern' = '1'", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("did you mean 'Replication'", ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("HTABLE_Replcation__WriteConcern", null);
+        }
+    }
+
+    [Fact]
+    public void Section_names_are_case_insensitive_and_logging_keys_are_accepted()
+    {
+        var s = Load(("replication:WriteConcern", "1"), ("Logging:LogLevel:Default", "Warning"), ("Logging:LogLevel:Akka", "debug"),
+            ("Logging:Console:LogLevel:HTableCluster", "Error"));
+        Assert.Equal(1, s.Replication.WriteConcern);
+        Assert.Equal("Warning", s.Logging["LogLevel:Default"]);
+        Assert.Equal("Error", s.Logging["Console:LogLevel:HTableCluster"]);
+        Assert.Equal(Akka.Event.LogLevel.DebugLevel, LogLevels.AkkaLevel(s.Logging));
+        Assert.Equal(Akka.Event.LogLevel.InfoLevel, LogLevels.AkkaLevel(Load(("Logging:LogLevel:Default", "Warning")).Logging));
+        Assert.Equal(Akka.Event.LogLevel.InfoLevel, LogLevels.AkkaLevel(Load().Logging));
+    }
+
+    [Theory]
+    [InlineData("Logging:LogLevel:Default", "Verbose")]
+    [InlineData("Logging:LogLevel:Akka", "warn")]
+    [InlineData("Logging:LogLevel:Default", "2")]
+    [InlineData("Logging:Console:LogLevel:Default", "loud")]
+    public void Bad_log_levels_are_refused_naming_the_key(string key, string value)
+    {
+        var ex = Assert.Throws<OptionsException>(() => Load((key, value)));
+        Assert.Contains($"'{key}' = '{value}'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Information", ex.Message, StringComparison.Ordinal);
+    }
 }

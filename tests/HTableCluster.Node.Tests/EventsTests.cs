@@ -39,6 +39,20 @@ public sealed class EventsTests(NodeFixture node) : IClassFixture<NodeFixture>
         Assert.Equal("x", (await node.ResultAsync("htable.value", "a", "stays")).GetString());
     }
 
+    [Theory]
+    [InlineData("nosuch")]
+    [InlineData("E")]
+    public async Task An_unknown_table_is_404_with_a_json_error(string table)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var response = await node.Http.GetAsync(new Uri(node.RpcUrl, "/events?table=" + table), HttpCompletionOption.ResponseHeadersRead, cts.Token);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cts.Token));
+        Assert.Equal("No such htable", doc.RootElement.GetProperty("error").GetString());
+        Assert.Equal(table, doc.RootElement.GetProperty("table").GetString());
+    }
+
     [Fact]
     public void Mod_init_is_raised_once_the_tables_are_started() =>
         Assert.True(node.Services.GetRequiredService<TableEvents>().Initialized);

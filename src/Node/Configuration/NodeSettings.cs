@@ -15,6 +15,12 @@ public sealed class NodeSettings
     /// <summary>Table used when no table is configured, so a bare node is usable at once.</summary>
     public const string DemoTable = "t=>size=10;autoexpire=0;dmqreplicate=1";
 
+    /// <summary>
+    /// The configuration sections a node reads (<c>Logging</c> is Microsoft.Extensions.Logging's);
+    /// a key under any other section is refused, so a misspelt section cannot be ignored silently.
+    /// </summary>
+    public static readonly IReadOnlyList<string> Sections = ["Node", "Cluster", "Htable", "Rpc", "Replication", "FlatStore", "Logging"];
+
     /// <summary>Identity and network.</summary>
     public required NodeOptions Node { get; init; }
 
@@ -42,6 +48,9 @@ public sealed class NodeSettings
     /// <summary>Warnings for the start-up log (e.g. table attributes of an imported kamailio.cfg that this version does not know).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
+    /// <summary>The <c>Logging</c> section (levels per category, as Microsoft.Extensions.Logging reads them).</summary>
+    public IConfiguration Logging { get; init; } = new ConfigurationBuilder().Build();
+
     /// <summary>
     /// Binds and validates; throws <see cref="OptionsException"/> naming the key and value. A table
     /// definition that is one of <paramref name="importedTables"/> (read from a kamailio.cfg, written
@@ -53,6 +62,9 @@ public sealed class NodeSettings
     public static NodeSettings Load(IConfiguration configuration, IReadOnlyList<string>? notes = null, IReadOnlyCollection<string>? importedTables = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        RefuseUnknownSections(configuration);
+        var logging = configuration.GetSection("Logging");
+        LogLevels.Validate(logging);
         var node = Bind<NodeOptions>(configuration, "Node");
         var cluster = Bind<ClusterOptions>(configuration, "Cluster");
         var htable = Bind<HtableOptions>(configuration, "Htable");
@@ -137,7 +149,47 @@ public sealed class NodeSettings
             tables.Add(t);
         }
 
-        return new NodeSettings { Node = node, Cluster = cluster, Htable = htable, Rpc = rpc, Replication = replication, FlatStore = flatstore, Tables = tables, Notes = notes ?? [], Warnings = warnings };
+        return new NodeSettings { Node = node, Cluster = cluster, Htable = htable, Rpc = rpc, Replication = replication, FlatStore = flatstore, Tables = tables, Notes = notes ?? [], Warnings = warnings, Logging = logging };
+    }
+
+    private static void RefuseUnknownSections(IConfiguration configuration)
+    {
+        foreach (var section in configuration.GetChildren())
+        {
+            if (Sections.Contains(section.Key, StringComparer.OrdinalIgnoreCase))
+                continue;
+            // Name the first key set under it (what the operator wrote), e.g. Replcation:WriteConcern.
+            var (key, value) = section.Value is not null
+                ? (section.Path, section.Value)
+                : section.AsEnumerable().Where(kv => kv.Value is not null).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (kv.Key, kv.Value)).FirstOrDefault();
+            var meant = Sections.Where(s => Distance(s.ToUpperInvariant(), section.Key.ToUpperInvariant()) <= Math.Max(1, s.Length / 4)).FirstOrDefault();
+            // HTABLE_Node_RpcPort (one underscore) arrives as the section "Node_RpcPort".
+            var hint = meant is not null ? $" (did you mean '{meant}'?)"
+                : section.Key.Contains('_', StringComparison.Ordinal) ? " (environment variables separate section and key with two underscores: HTABLE_Node__RpcPort)"
+                : "";
+            throw new OptionsException(key ?? section.Path, value,
+                $"'{section.Key}' is not a configuration section{hint}; the sections are {string.Join(", ", Sections)}");
+        }
+    }
+
+    // Levenshtein distance, for the section a misspelt one probably meant.
+    private static int Distance(string a, string b)
+    {
+        var row = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+            row[j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var diagonal = row[0];
+            row[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.Length];
     }
 
     private static T Bind<T>(IConfiguration configuration, string section)

@@ -10,7 +10,8 @@ namespace HTableCluster.Node.Tables;
 /// <summary>
 /// GET /events: table events as server-sent events, <c>event: htable:expired:&lt;table&gt;</c> with
 /// <c>data: {"table","key","value","type","version"}</c> (the version is the item's, so
-/// (table, key, version) identifies the event). Optional <c>?table=NAME</c> filter. Each subscriber
+/// (table, key, version) identifies the event). Optional <c>?table=NAME</c> filter; a table the node
+/// does not have is answered 404 with a JSON error instead of a stream that stays empty. Each subscriber
 /// has a bounded queue; a subscriber too slow to keep up loses the oldest events, which are counted.
 /// </summary>
 public sealed class EventStream
@@ -21,13 +22,16 @@ public sealed class EventStream
 
     private readonly TableEvents _events;
     private readonly CancellationToken _stopping;
+    private readonly HashSet<string> _tables;
 
     /// <summary>Creates the stream over this node's events; subscribers are released when the node stops.</summary>
-    public EventStream(TableEvents events, IHostApplicationLifetime lifetime)
+    public EventStream(TableEvents events, IHostApplicationLifetime lifetime, Configuration.NodeSettings settings)
     {
         ArgumentNullException.ThrowIfNull(lifetime);
+        ArgumentNullException.ThrowIfNull(settings);
         _events = events;
         _stopping = lifetime.ApplicationStopping;
+        _tables = settings.Tables.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>Serves one subscriber until it disconnects.</summary>
@@ -35,6 +39,14 @@ public sealed class EventStream
     {
         ArgumentNullException.ThrowIfNull(ctx);
         var filter = ctx.Request.Query["table"].ToString();
+        if (filter.Length > 0 && !_tables.Contains(filter))
+        {
+            // The answer htable.* methods give for a table the node does not have.
+            ctx.Response.StatusCode = StatusCodes.Status404NotFound;
+            ctx.Response.ContentType = "application/json";
+            await ctx.Response.WriteAsync($"{{\"error\":\"No such htable\",\"table\":{JsonSerializer.Serialize(filter)}}}\n", ctx.RequestAborted).ConfigureAwait(false);
+            return;
+        }
         var queue = Channel.CreateBounded<string>(new BoundedChannelOptions(QueueLength)
         {
             FullMode = BoundedChannelFullMode.DropOldest,
