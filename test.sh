@@ -21,6 +21,12 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; 
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
 fi
 
+# The kamailio.cfg import tests read the config Debian's kamailio package installs
+# (/etc/kamailio/kamailio.cfg) and compare with `kamailio --cfg-print`.
+if ! [ -f /etc/kamailio/kamailio.cfg ] && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kamailio
+fi
+
 dotnet restore HTableCluster.sln
 dotnet build HTableCluster.sln -c Release --no-restore
 dotnet format HTableCluster.sln --verify-no-changes --no-restore
