@@ -230,6 +230,22 @@ public sealed class KamailioPreprocessorTests : IDisposable
     }
 
     [Fact]
+    public void A_dbtable_table_without_db_url_warns()
+    {
+        var r = Import("""
+            modparam("htable", "htable", "plain=>size=4")
+            modparam("htable", "htable", "fromdb=>size=4;dbtable=location")
+            """);
+        var warning = Assert.Single(r.Notes, n => n.StartsWith(KamailioPreprocessor.WarningPrefix, StringComparison.Ordinal) && n.Contains("dbtable", StringComparison.Ordinal) && n.Contains("db_url", StringComparison.Ordinal));
+        Assert.StartsWith(KamailioPreprocessor.WarningPrefix + "kamailio.cfg:2: this table has a dbtable", warning, StringComparison.Ordinal);
+        Assert.DoesNotContain(Import("""
+            #!define DBURL "postgres://u@h/db"
+            modparam("htable", "db_url", DBURL)
+            modparam("htable", "htable", "fromdb=>size=4;dbtable=location")
+            """).Notes, n => n.Contains("has a dbtable", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_malformed_modparam_names_file_and_line()
     {
         var ex = Assert.Throws<FormatException>(() => Import("\nmodparam(\"htable\", \"htable\" \"a=>size=4\")\n"));

@@ -12,7 +12,7 @@ namespace HTableCluster.Node.Configuration;
 /// became of it; parameters that only make sense inside Kamailio, and htable parameters this node
 /// does not know (a newer Kamailio's), are noted and ignored rather than stopping the import.
 /// </summary>
-public static class KamailioCfgImporter
+public static partial class KamailioCfgImporter
 {
     private static readonly Dictionary<string, string> HtableParams = new(StringComparer.Ordinal)
     {
@@ -119,6 +119,16 @@ public static class KamailioCfgImporter
                 notes.Add($"{(warn ? KamailioPreprocessor.WarningPrefix : "")}{p.Where}: {p.Show(module)}: {(warn ? note[KamailioPreprocessor.WarningPrefix.Length..] : note)}");
             }
         }
+        if (!values.ContainsKey("Htable:DbUrl"))
+        {
+            // Kamailio loads nothing without a db_url either, but says nothing: say it here.
+            for (var i = 0; i < tableIndex; i++)
+            {
+                var key = string.Create(CultureInfo.InvariantCulture, $"Htable:Tables:{i}");
+                if (DbTable().IsMatch(values[key] ?? ""))
+                    notes.Add($"{KamailioPreprocessor.WarningPrefix}{origins[key]}: this table has a dbtable but the config sets no htable db_url: it is not loaded from a database unless --db-url or Htable:DbUrl gives one");
+            }
+        }
         notes.Add(string.Create(CultureInfo.InvariantCulture, $"{fileName}: imported {tableIndex} htable definition(s)"));
         return new Result(values, notes, origins);
     }
@@ -220,4 +230,7 @@ public static class KamailioCfgImporter
             return new ModParam(module.Text, name.Text, text, value.Kind == CfgToken.TokenKind.Number, keyword.Text == "modparamx", keyword, value, i);
         }
     }
+
+    [GeneratedRegex(@"(=>|;)\s*dbtable\s*=\s*[^;\s]")]
+    private static partial Regex DbTable();
 }
