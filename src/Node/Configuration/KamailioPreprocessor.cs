@@ -37,8 +37,7 @@ public sealed class KamailioPreprocessor
     private readonly List<Condition> _conditions = [];
     private readonly List<CfgToken> _tokens = [];
     private readonly List<string> _notes = [];
-    private readonly HashSet<string> _loadedModules = new(StringComparer.OrdinalIgnoreCase);
-    private string _baseDir = "";
+    private string? _baseDir;
     private Pending _pending;
     private CfgToken _pendingAt;
 
@@ -71,21 +70,12 @@ public sealed class KamailioPreprocessor
     /// <summary>Notes for the log (files not found by <c>import_file</c>, directives Kamailio reads as comments).</summary>
     public IReadOnlyList<string> Notes => _notes;
 
-    /// <summary>Modules named by a <c>loadmodule</c> so far (file name without directory and <c>.so</c>).</summary>
-    public IReadOnlyCollection<string> LoadedModules => _loadedModules;
-
-    /// <summary>True when <paramref name="name"/> is defined now (after <see cref="Run(string)"/>: at the end of the config).</summary>
-    public bool IsDefined(string name) => _defines.ContainsKey(name);
-
-    /// <summary>The value of a defined name (null: defined without value, or not defined).</summary>
-    public string? ValueOf(string name) => _defines.TryGetValue(name, out var d) ? d.Value : null;
-
-    /// <summary>Reads the config file at <paramref name="path"/> and every file it includes.</summary>
+    /// <summary>Reads the config file at <paramref name="path"/> and every file it includes (once per instance).</summary>
     public IReadOnlyList<CfgToken> Run(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         var full = Path.GetFullPath(path);
-        _baseDir = Path.GetDirectoryName(full) ?? "";
+        Start(full);
         ReadFile(full, null, 0, include: true);
         return Finish();
     }
@@ -96,9 +86,16 @@ public sealed class KamailioPreprocessor
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(path);
         var full = Path.GetFullPath(path);
-        _baseDir = Path.GetDirectoryName(full) ?? "";
+        Start(full);
         Lex(new Source(text, Display(full), Path.GetDirectoryName(full) ?? "", 0, null), 0);
         return Finish();
+    }
+
+    private void Start(string fullPath)
+    {
+        if (_baseDir is not null)
+            throw new InvalidOperationException("a preprocessor reads one config; make a new one for another");
+        _baseDir = Path.GetDirectoryName(fullPath) ?? "";
     }
 
     private IReadOnlyList<CfgToken> Finish()
@@ -136,7 +133,7 @@ public sealed class KamailioPreprocessor
 
     private string Display(string fullPath)
     {
-        var rel = Path.GetRelativePath(_baseDir, fullPath);
+        var rel = Path.GetRelativePath(_baseDir ?? "", fullPath);
         return rel.StartsWith("..", StringComparison.Ordinal) ? fullPath : rel;
     }
 
@@ -288,7 +285,6 @@ public sealed class KamailioPreprocessor
                 var module = Path.GetFileName(text);
                 if (module.EndsWith(".so", StringComparison.Ordinal))
                     module = module[..^3];
-                _loadedModules.Add(module);
                 // Kamailio defines MOD_<name> for each loaded module.
                 _defines.TryAdd("MOD_" + module, new Definition(null, token.Where));
                 break;
