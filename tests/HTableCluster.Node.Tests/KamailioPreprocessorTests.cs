@@ -69,6 +69,9 @@ public sealed class KamailioPreprocessorTests : IDisposable
         Assert.Equal("b2", r.Values["Htable:KeyTypeColumn"]);
         Assert.Empty(Tables(r));
 
+        var self = Assert.Throws<FormatException>(() => Import("#!define A A A\nmodparam(\"htable\", \"db_url\", A)\n"));
+        Assert.StartsWith("kamailio.cfg:2: A expands into itself", self.Message, StringComparison.Ordinal);
+
         var ex = Assert.Throws<FormatException>(() => Import("#!define A 1\n\n#!define A 2\n"));
         Assert.StartsWith("kamailio.cfg:3: A is already defined (at kamailio.cfg:1)", ex.Message, StringComparison.Ordinal);
     }
@@ -243,6 +246,40 @@ public sealed class KamailioPreprocessorTests : IDisposable
             modparam("htable", "db_url", DBURL)
             modparam("htable", "htable", "fromdb=>size=4;dbtable=location")
             """).Notes, n => n.Contains("has a dbtable", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Mangled_configs_give_a_format_error_or_a_result_never_another_exception()
+    {
+        var original = File.ReadAllText("/etc/kamailio/kamailio.cfg");
+        string[] pieces = ["\"", "'", "#!", "#!ifdef X\n", "#!endif\n", "#!else\n", "/*", "*/", "$(", "(", ")", "\\\n", "#!define D D\n",
+            "#!subst \"/a/b/\"\n", "include_file \"x.cfg\"\n", "import_file \"kamailio.cfg\"\n", "modparam(\"htable\", \"htable\", D)", "\n", "0x", "#!trydef DBURL \"s\"\n"];
+        var random = new Random(20261207);
+        var outcomes = new Dictionary<string, int>();
+        for (var i = 0; i < 300; i++)
+        {
+            var text = original;
+            for (var edits = random.Next(1, 6); edits > 0; edits--)
+            {
+                var at = random.Next(text.Length);
+                text = random.Next(3) == 0 ? text.Remove(at, Math.Min(random.Next(1, 40), text.Length - at)) : text.Insert(at, pieces[random.Next(pieces.Length)]);
+            }
+            var path = Write("kamailio.cfg", text);
+            string outcome;
+            try
+            {
+                KamailioCfgImporter.Import(path, [new("WITH_ANTIFLOOD", null), new("WITH_MYSQL", null)]);
+                outcome = "imported";
+            }
+            catch (FormatException ex)
+            {
+                Assert.Matches(@"^[^\n]+$", ex.Message); // one line
+                outcome = "refused";
+            }
+            outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + 1;
+        }
+        // Both outcomes occur: the mangling reaches the preprocessor's error paths and leaves some files usable.
+        Assert.True(outcomes.GetValueOrDefault("imported") > 0 && outcomes.GetValueOrDefault("refused") > 0, string.Join(", ", outcomes));
     }
 
     [Fact]

@@ -32,12 +32,16 @@ public sealed class KamailioPreprocessor
 
     private const int MaxExpansionDepth = 64;
 
+    // Kamailio loops forever on a name whose value uses it twice; this stops with an error instead.
+    private const int MaxExpansions = 100_000;
+
     private readonly Dictionary<string, Definition> _defines = new(StringComparer.Ordinal);
     private readonly List<KamailioSubst> _substs = [];
     private readonly List<Condition> _conditions = [];
     private readonly List<CfgToken> _tokens = [];
     private readonly List<string> _notes = [];
     private string? _baseDir;
+    private int _expansions;
     private Pending _pending;
     private CfgToken _pendingAt;
 
@@ -259,8 +263,8 @@ public sealed class KamailioPreprocessor
         }
         if (d.Value is null)
             return;
-        if (expansion >= MaxExpansionDepth)
-            throw new FormatException($"{At(s, name).Where}: {name} expands into itself (more than {MaxExpansionDepth} levels)");
+        if (expansion >= MaxExpansionDepth || ++_expansions > MaxExpansions)
+            throw new FormatException($"{At(s, name).Where}: {name} expands into itself (more than {MaxExpansionDepth} levels or {MaxExpansions} replacements)");
         // The value is read again as config text at the place of the name (Kamailio unputs it).
         // Through other names: the chain, outermost first.
         var via = (s.Via is null ? "" : s.Via + "; ") + $"{name}, defined at {d.Where}";
@@ -552,8 +556,16 @@ public sealed class KamailioPreprocessor
         }
         if (s.Depth + 1 > MaxIncludeDepth)
             throw new FormatException($"{at.Where}: too many nested includes (more than {MaxIncludeDepth})");
-        var path = Path.IsPathRooted(name.ToString()) ? name.ToString() : Path.Combine(s.Dir, name.ToString());
-        ReadFile(Path.GetFullPath(path), at, s.Depth + 1, required);
+        string full;
+        try
+        {
+            full = Path.GetFullPath(Path.IsPathRooted(name.ToString()) ? name.ToString() : Path.Combine(s.Dir, name.ToString()));
+        }
+        catch (ArgumentException ex)
+        {
+            throw new FormatException($"{at.Where}: {raw} is not a usable file name: {ex.Message}");
+        }
+        ReadFile(full, at, s.Depth + 1, required);
     }
 
     private static void SkipLine(Source s)
