@@ -23,7 +23,7 @@ fi
 
 # The kamailio.cfg import tests read the config Debian's kamailio package installs
 # (/etc/kamailio/kamailio.cfg) and compare with `kamailio --cfg-print`.
-if ! [ -f /etc/kamailio/kamailio.cfg ] && [ "$(id -u)" = 0 ]; then
+if { ! [ -f /etc/kamailio/kamailio.cfg ] || ! [ -x /usr/sbin/kamailio ]; } && [ "$(id -u)" = 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kamailio
 fi
 
