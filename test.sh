@@ -22,7 +22,7 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; 
 fi
 
 # The kamailio.cfg import tests read the config Debian's kamailio package installs
-# (/etc/kamailio/kamailio.cfg) and compare with `kamailio --cfg-print`.
+# (/etc/kamailio/kamailio.cfg) and check the preprocessor against `kamailio --cfg-print` and `kamailio -c`.
 if { ! [ -f /etc/kamailio/kamailio.cfg ] || ! [ -x /usr/sbin/kamailio ]; } && [ "$(id -u)" = 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kamailio
 fi

@@ -149,7 +149,7 @@ public static partial class KamailioCfgImporter
             return "ignored: applies only inside Kamailio";
         if (p.Name == "dmq_peer_id")
         {
-            return $"accepted (Kamailio 5.8+): Kamailio names its DMQ peer for htable replication '{p.Value}' so that only nodes with the same peer id exchange tables; "
+            return $"accepted (added after Kamailio 6.1): Kamailio names its DMQ peer for htable replication '{p.Value}' so that only nodes with the same peer id exchange tables; "
                 + "here the nodes that replicate with each other are the members of one cluster (those joined through Cluster:Seeds), each table on its own topic htable:<table>, "
                 + "so the value changes nothing: keep groups apart by giving them separate seeds";
         }
