@@ -84,7 +84,7 @@ public sealed partial class KamailioDebianCfgTests : IDisposable
         Assert.Equal(["kdb", "ipban"], settings.Tables.Select(t => t.Name));
         Assert.Equal(url, settings.Htable.DbUrl);
         // Real Kamailio refuses modparam lines before their loadmodule; the note says so.
-        Assert.Contains(settings.Notes, n => n.StartsWith("kamailio-local.cfg:2: modparam(\"htable\", \"db_url\", \"postgres://", StringComparison.Ordinal)
+        Assert.Contains(settings.Notes, n => n.StartsWith(KamailioPreprocessor.WarningPrefix + "kamailio-local.cfg:2: modparam(\"htable\", \"db_url\", \"postgres://", StringComparison.Ordinal)
             && n.Contains("(DBURL, defined at kamailio-local.cfg:1)", StringComparison.Ordinal) && n.Contains("no loadmodule \"htable.so\"", StringComparison.Ordinal));
 
         await using var node = await StartAsync("deb-local", settings, KamailioCfgImporter.Import(_cfg, [new("WITH_ANTIFLOOD", null)]));

@@ -25,6 +25,10 @@ public sealed class KamailioPreprocessorTests : IDisposable
             ? new KeyValuePair<string, string?>(p[0], p[1])
             : new KeyValuePair<string, string?>(d, null)));
 
+    // A note without its warning prefix (configs here often have no loadmodule, which adds one).
+    private static string Plain(string note) =>
+        note.StartsWith(KamailioPreprocessor.WarningPrefix, StringComparison.Ordinal) ? note[KamailioPreprocessor.WarningPrefix.Length..] : note;
+
     private static string[] Tables(KamailioCfgImporter.Result r) =>
         [.. r.Values.Where(kv => kv.Key.StartsWith("Htable:Tables:", StringComparison.Ordinal)).OrderBy(kv => int.Parse(kv.Key["Htable:Tables:".Length..], System.Globalization.CultureInfo.InvariantCulture)).Select(kv => kv.Value!)];
 
@@ -162,8 +166,8 @@ public sealed class KamailioPreprocessorTests : IDisposable
         Assert.Equal("deep", r.Values["Htable:KeyNameColumn"]);
         Assert.Equal("deep", r.Values["Htable:KeyTypeColumn"]);
         Assert.Contains(r.Notes, n => n.StartsWith("kamailio.cfg:1: import_file absent-local.cfg not found", StringComparison.Ordinal));
-        Assert.Contains(r.Notes, n => n.StartsWith("conf/tables.cfg:2: modparam(\"htable\", \"htable\", \"inc=>size=4\"): read as Htable:Tables:0", StringComparison.Ordinal));
-        Assert.Contains(r.Notes, n => n.StartsWith("conf/more/deeper.cfg:2: ", StringComparison.Ordinal));
+        Assert.Contains(r.Notes, n => Plain(n).StartsWith("conf/tables.cfg:2: modparam(\"htable\", \"htable\", \"inc=>size=4\"): read as Htable:Tables:0", StringComparison.Ordinal));
+        Assert.Contains(r.Notes, n => Plain(n).StartsWith("conf/more/deeper.cfg:2: ", StringComparison.Ordinal));
 
         var missing = Assert.Throws<FormatException>(() => Import("\ninclude_file \"absent.cfg\"\n"));
         Assert.StartsWith("kamailio.cfg:2: cannot open included file absent.cfg", missing.Message, StringComparison.Ordinal);
@@ -198,7 +202,7 @@ public sealed class KamailioPreprocessorTests : IDisposable
         Assert.Equal("0", r.Values["Htable:DbExpires"]);
         Assert.Equal("8", r.Values["Htable:TimerInterval"]);
         Assert.Equal("1", r.Values["FlatStore:Flush"]);
-        Assert.Contains(r.Notes, n => n.StartsWith("kamailio.cfg:3: modparam(\"htable\", \"htable\", \"long=>size=4;autoexpire=60\")", StringComparison.Ordinal));
+        Assert.Contains(r.Notes, n => Plain(n).StartsWith("kamailio.cfg:3: modparam(\"htable\", \"htable\", \"long=>size=4;autoexpire=60\")", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -220,14 +224,14 @@ public sealed class KamailioPreprocessorTests : IDisposable
             """);
         var modNotes = r.Notes.Where(n => n.Contains("modparam(", StringComparison.Ordinal)).ToList();
         Assert.Equal(8, modNotes.Count);
-        Assert.Equal(8, modNotes.Select(n => n.Split(": ")[0]).Distinct().Count());
+        Assert.Equal(8, modNotes.Select(n => Plain(n).Split(": ")[0]).Distinct().Count());
         Assert.Contains(modNotes, n => n.StartsWith("kamailio.cfg:6: ", StringComparison.Ordinal) && n.Contains("dmq_peer_id", StringComparison.Ordinal)
             && n.Contains("Cluster:Seeds", StringComparison.Ordinal) && n.Contains("htable:<table>", StringComparison.Ordinal));
         Assert.Contains(modNotes, n => n.StartsWith(KamailioPreprocessor.WarningPrefix + "kamailio.cfg:7: ", StringComparison.Ordinal) && n.Contains("unknown htable parameter 'future_param'", StringComparison.Ordinal));
         Assert.Contains(modNotes, n => n.StartsWith("kamailio.cfg:8: ", StringComparison.Ordinal) && n.Contains("k:***@", StringComparison.Ordinal) && !n.Contains("secret", StringComparison.Ordinal));
         Assert.Contains(modNotes, n => n.StartsWith("kamailio.cfg:10: modparam(\"dmq\"", StringComparison.Ordinal));
         // db_flatstore was not loaded: Kamailio would stop there.
-        Assert.Contains(modNotes, n => n.StartsWith("kamailio.cfg:12: ", StringComparison.Ordinal) && n.Contains("no loadmodule \"db_flatstore.so\"", StringComparison.Ordinal));
+        Assert.Contains(modNotes, n => n.StartsWith(KamailioPreprocessor.WarningPrefix + "kamailio.cfg:12: ", StringComparison.Ordinal) && n.Contains("no loadmodule \"db_flatstore.so\"", StringComparison.Ordinal));
         Assert.DoesNotContain(r.Notes, n => n.Contains("fr_timer", StringComparison.Ordinal));
         Assert.False(r.Values.ContainsKey("FlatStore:Dir"));
     }

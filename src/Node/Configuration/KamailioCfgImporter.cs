@@ -105,18 +105,24 @@ public static partial class KamailioCfgImporter
                 {
                     "htable" => Htable(p, ref tableIndex, Set),
                     "acc" when p.Name == "db_url" && p.Value.StartsWith("flatstore:", StringComparison.Ordinal) =>
-                        Read(p.Value["flatstore:".Length..], "FlatStore:Dir", Set),
+                        Take(p.Value["flatstore:".Length..], "FlatStore:Dir", Set),
                     "acc" => "ignored: this node writes accounting records only through flatstore (acc's flatstore: db_url gives the directory)",
                     "db_flatstore" when p.Name == "flush" =>
                         // Kamailio flushes after each write for any non-zero value.
-                        Read(p.Value.Trim() is "0" or "" ? "0" : "1", "FlatStore:Flush", Set),
+                        Take(p.Value.Trim() is "0" or "" ? "0" : "1", "FlatStore:Flush", Set),
                     "db_flatstore" => "ignored: not supported by this node's flatstore writer",
                     _ => "ignored: tables replicate between the members of this node's cluster (Cluster:Seeds), not over DMQ; see Htable:EnableDmq and the table's dmqreplicate",
                 };
-                if (!loaded.Contains(module))
-                    note += $" (Kamailio would refuse this line: no loadmodule \"{module}.so\" before it)";
                 var warn = note.StartsWith(KamailioPreprocessor.WarningPrefix, StringComparison.Ordinal);
-                notes.Add($"{(warn ? KamailioPreprocessor.WarningPrefix : "")}{p.Where}: {p.Show(module)}: {(warn ? note[KamailioPreprocessor.WarningPrefix.Length..] : note)}");
+                if (warn)
+                    note = note[KamailioPreprocessor.WarningPrefix.Length..];
+                if (!loaded.Contains(module))
+                {
+                    // Imported anyway: the operator may have moved lines around for this import.
+                    note += $" (Kamailio would refuse this line: no loadmodule \"{module}.so\" before it)";
+                    warn = true;
+                }
+                notes.Add($"{(warn ? KamailioPreprocessor.WarningPrefix : "")}{p.Where}: {p.Show(module)}: {note}");
             }
         }
         if (!values.ContainsKey("Htable:DbUrl"))
@@ -133,7 +139,7 @@ public static partial class KamailioCfgImporter
         return new Result(values, notes, origins);
     }
 
-    private static string Read(string value, string key, Action<string, string> set)
+    private static string Take(string value, string key, Action<string, string> set)
     {
         set(key, value);
         return "read as " + key;
@@ -142,9 +148,9 @@ public static partial class KamailioCfgImporter
     private static string Htable(ModParam p, ref int tableIndex, Action<string, string> set)
     {
         if (p.Name == "htable")
-            return Read(p.Value, string.Create(CultureInfo.InvariantCulture, $"Htable:Tables:{tableIndex++}"), set);
+            return Take(p.Value, string.Create(CultureInfo.InvariantCulture, $"Htable:Tables:{tableIndex++}"), set);
         if (HtableParams.TryGetValue(p.Name, out var key))
-            return Read(p.Value, key, set);
+            return Take(p.Value, key, set);
         if (NotApplicable.Contains(p.Name))
             return "ignored: applies only inside Kamailio";
         if (p.Name == "dmq_peer_id")
