@@ -73,6 +73,9 @@ public sealed class KamailioPreprocessorTests : IDisposable
         Assert.Equal("b2", r.Values["Htable:KeyTypeColumn"]);
         Assert.Empty(Tables(r));
 
+        var undef = Assert.Throws<FormatException>(() => Import("#!tryundef NOPE\n#!undef NOPE\n"));
+        Assert.StartsWith("kamailio.cfg:2: NOPE is not defined, cannot #!undef it", undef.Message, StringComparison.Ordinal);
+
         var self = Assert.Throws<FormatException>(() => Import("#!define A A A\nmodparam(\"htable\", \"db_url\", A)\n"));
         Assert.StartsWith("kamailio.cfg:2: A expands into itself", self.Message, StringComparison.Ordinal);
 

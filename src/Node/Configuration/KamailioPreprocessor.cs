@@ -8,7 +8,7 @@ namespace HTableCluster.Node.Configuration;
 /// parameters needs: line (<c>#</c>, <c>//</c>) and nested block comments, string literals (escapes,
 /// adjacent "..." joined), pseudo-variables, numbers, and the directives <c>#!define</c>/<c>#!def</c>
 /// (with and without value, <c>\</c> continues the value), <c>#!trydef</c>, <c>#!redefine</c>,
-/// <c>#!undef</c>, <c>#!ifdef</c>/<c>#!ifndef</c>/<c>#!else</c>/<c>#!endif</c> (nested),
+/// <c>#!undef</c>/<c>#!tryundef</c> (Kamailio master's), <c>#!ifdef</c>/<c>#!ifndef</c>/<c>#!else</c>/<c>#!endif</c> (nested),
 /// <c>#!subst</c>/<c>#!substdef</c>/<c>#!substdefs</c>, <c>#!defenv</c>/<c>#!defenvs</c>/<c>#!trydefenv</c>/<c>#!trydefenvs</c>,
 /// and <c>include_file</c>/<c>import_file</c> (with or without <c>#!</c>; <c>!!</c> works as <c>#!</c>).
 /// </summary>
@@ -370,13 +370,16 @@ public sealed class KamailioPreprocessor
                     Define(at, name, value.Length == 0 ? null : value, kind);
                     return true;
                 }
-            case "undefine" or "undef" when blankAfter:
+            case "undefine" or "undef" or "tryundefine" or "tryundef" when blankAfter:
                 {
+                    // Kamailio master's (5.6 reads these lines as comments): #!undef of an unknown name is an error.
                     s.TokenLine = s.Line;
                     var at = At(s, keyword);
                     s.Advance(kwEnd - start);
                     var name = ReadDirectiveName(s, at, keyword);
-                    _defines.Remove(name);
+                    if (!_defines.Remove(name) && !keyword.StartsWith("try", StringComparison.Ordinal))
+                        throw new FormatException($"{at.Where}: {name} is not defined, cannot #!{keyword} it (#!tryundef ignores unknown names)");
+                    _notes.Add($"{at.Where}: #!{keyword} {name}: Kamailio master's directive, applied (Kamailio 5.6 reads the line as a comment)");
                     RestOfDirectiveLine(s, at, keyword);
                     return true;
                 }
