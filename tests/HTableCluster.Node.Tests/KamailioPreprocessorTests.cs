@@ -73,6 +73,11 @@ public sealed class KamailioPreprocessorTests : IDisposable
         Assert.Equal("b2", r.Values["Htable:KeyTypeColumn"]);
         Assert.Empty(Tables(r));
 
+        var ifexp = Assert.Throws<FormatException>(() => Import("#!ifexp A == 1\n#!endif\n"));
+        Assert.StartsWith("kamailio.cfg:1: #!ifexp (an expression directive of Kamailio master) is not supported", ifexp.Message, StringComparison.Ordinal);
+        // In a skipped region it nests, so its #!endif does not end the outer region.
+        Assert.Empty(Tables(Import("#!ifdef NOPE\n#!ifexp A == 1\n#!endif\nmodparam(\"htable\", \"htable\", \"x=>size=4\")\n#!endif\n")));
+
         var undef = Assert.Throws<FormatException>(() => Import("#!tryundef NOPE\n#!undef NOPE\n"));
         Assert.StartsWith("kamailio.cfg:2: NOPE is not defined, cannot #!undef it", undef.Message, StringComparison.Ordinal);
 

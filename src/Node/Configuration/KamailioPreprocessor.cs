@@ -355,8 +355,11 @@ public sealed class KamailioPreprocessor
         var blankAfter = kwEnd < t.Length && IsBlank(t[kwEnd]);
         switch (keyword)
         {
-            case "ifdef" or "ifndef" or "else" or "endif":
+            case "ifdef" or "ifndef" or "else" or "endif" or "ifexp":
                 return TryConditional(s);
+            case "defexp" or "defexps" when blankAfter:
+                s.TokenLine = s.Line;
+                throw new FormatException($"{At(s, keyword).Where}: #!{keyword} (an expression directive of Kamailio master) is not supported by this import");
             case "define" or "def" or "trydefine" or "trydef" or "redefine" or "redef" when blankAfter:
                 {
                     s.TokenLine = s.Line;
@@ -438,6 +441,17 @@ public sealed class KamailioPreprocessor
         while (kwEnd < t.Length && char.IsAsciiLetter(t[kwEnd]))
             kwEnd++;
         var keyword = t[(start + 2)..kwEnd];
+        if (keyword == "ifexp" && kwEnd < t.Length && IsBlank(t[kwEnd]))
+        {
+            // Kamailio master's #!ifexp: inside a skipped region it only nests; elsewhere it cannot be evaluated here.
+            s.TokenLine = s.Line;
+            var at = At(s, keyword);
+            if (!Skipping)
+                throw new FormatException($"{at.Where}: #!ifexp (an expression directive of Kamailio master) is not supported by this import");
+            SkipLine(s);
+            _conditions.Add(new Condition(false, "(expression)", false, at.Where));
+            return true;
+        }
         if (keyword is "ifdef" or "ifndef")
         {
             if (kwEnd >= t.Length || !IsBlank(t[kwEnd]))
