@@ -134,7 +134,12 @@ public static class NodeHost
         NodeMetrics.Register(node, app.Services.GetRequiredService<TableEvents>(), app.Services.GetRequiredService<ClusterMember>());
         FlatStoreMetrics.Register(flatStore);
         foreach (var note in settings.Notes)
-            app.Logger.LogInformation("{Note}", note);
+        {
+            if (note.StartsWith(KamailioPreprocessor.WarningPrefix, StringComparison.Ordinal))
+                app.Logger.LogWarning("{Note}", note[KamailioPreprocessor.WarningPrefix.Length..]);
+            else
+                app.Logger.LogInformation("{Note}", note);
+        }
         foreach (var warning in settings.Warnings)
             app.Logger.LogWarning("{Warning}", warning);
         app.Logger.LogInformation("Node {NodeId}: tables {Tables}", settings.Node.EffectiveNodeId,

@@ -54,13 +54,14 @@ public static class ServeCommand
         var tables = new Option<string[]>("--table") { Description = "Table definition in Kamailio syntax, e.g. 'a=>size=8;autoexpire=60' (repeatable)" };
         var dbUrl = new Option<string>("--db-url") { Description = "Database URL (htable db_url)" };
         var flatstoreDir = new Option<string>("--flatstore-dir") { Description = "Directory of the accounting files (FlatStore:Dir; must exist)" };
-        var kamailioCfg = new Option<FileInfo>("--kamailio-cfg") { Description = "Import the htable and db_flatstore modparam lines (and acc's flatstore: db_url) of an existing kamailio.cfg" };
+        var kamailioCfg = new Option<FileInfo>("--kamailio-cfg") { Description = "Import the htable and db_flatstore modparam lines (and acc's flatstore: db_url) of an existing kamailio.cfg, after its preprocessor (#!define, #!ifdef, include_file, ...)" };
+        var kamailioDefines = new Option<string[]>("--kamailio-define") { Description = "Define NAME, or NAME=VALUE, for the preprocessor of --kamailio-cfg, as kamailio -A does (repeatable; a string VALUE keeps its quotes)" };
         var configFile = new Option<FileInfo>("--config") { Description = "JSON configuration file" };
         var logLevel = new Option<string>("--log-level") { Description = "Lowest level logged: Trace, Debug, Information, Warning, Error, Critical, None (Logging:LogLevel:Default; default Information)" };
 
         var command = new Command("serve", Help)
         {
-            nodeId, host, publicHost, clusterPort, rpcBind, rpcPort, seeds, tables, dbUrl, flatstoreDir, kamailioCfg, configFile, logLevel,
+            nodeId, host, publicHost, clusterPort, rpcBind, rpcPort, seeds, tables, dbUrl, flatstoreDir, kamailioCfg, kamailioDefines, configFile, logLevel,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -89,7 +90,8 @@ public static class ServeCommand
             WebApplication app;
             try
             {
-                var settings = Load(cli, parse.GetValue(kamailioCfg), parse.GetValue(configFile), tableValues.Length > 0, seedValues.Length > 0);
+                var settings = Load(cli, parse.GetValue(kamailioCfg), parse.GetValue(configFile), tableValues.Length > 0, seedValues.Length > 0,
+                    parse.GetValue(kamailioDefines));
                 // .NET reads this once, when the first asynchronous socket is made (Rpc:InlineIo):
                 // socket completions then run on the epoll threads instead of hopping to the thread pool.
                 if (settings.Rpc.InlineIo && Environment.GetEnvironmentVariable(InlineCompletions) is null)
@@ -184,20 +186,30 @@ public static class ServeCommand
         return null;
     }
 
-    /// <summary>Builds the layered configuration and validates it.</summary>
+    /// <summary>
+    /// Builds the layered configuration and validates it. <paramref name="kamailioDefines"/> are
+    /// <c>NAME</c> or <c>NAME=VALUE</c> for the kamailio.cfg preprocessor. A bad value that came from
+    /// the kamailio.cfg is reported with the file and line it came from.
+    /// </summary>
     public static NodeSettings Load(IDictionary<string, string?> commandLine, FileInfo? kamailioCfg, FileInfo? configFile,
-        bool tablesOnCommandLine = false, bool seedsOnCommandLine = false)
+        bool tablesOnCommandLine = false, bool seedsOnCommandLine = false, IReadOnlyList<string>? kamailioDefines = null)
     {
         ArgumentNullException.ThrowIfNull(commandLine);
         var builder = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true);
         var notes = new List<string>();
         var importedTables = new List<string>();
+        KamailioCfgImporter.Result? imported = null;
+        if (kamailioDefines is { Count: > 0 } && kamailioCfg is null)
+            throw new OptionsException("--kamailio-define", kamailioDefines[0], "applies only with --kamailio-cfg");
         if (kamailioCfg is not null)
         {
             if (!kamailioCfg.Exists)
                 throw new OptionsException("--kamailio-cfg", kamailioCfg.FullName, "file not found");
-            var imported = KamailioCfgImporter.Parse(File.ReadAllText(kamailioCfg.FullName), kamailioCfg.Name);
+            var defines = (kamailioDefines ?? []).Select(d => d.IndexOf('=', StringComparison.Ordinal) is var eq and >= 0
+                ? new KeyValuePair<string, string?>(d[..eq], d[(eq + 1)..])
+                : new KeyValuePair<string, string?>(d, null));
+            imported = KamailioCfgImporter.Import(kamailioCfg.FullName, defines);
             builder.AddInMemoryCollection(imported.Values);
             notes.AddRange(imported.Notes);
             importedTables.AddRange(imported.Values.Where(kv => kv.Key.StartsWith("Htable:Tables:", StringComparison.OrdinalIgnoreCase) && kv.Value is not null).Select(kv => kv.Value!));
@@ -214,7 +226,16 @@ public static class ServeCommand
         // A list given on the command line replaces the lists of lower layers instead of merging by index.
         if (tablesOnCommandLine || seedsOnCommandLine)
             configuration = new ListOverride(configuration, commandLine, tablesOnCommandLine, seedsOnCommandLine).Build();
-        return NodeSettings.Load(configuration, notes, importedTables);
+        try
+        {
+            return NodeSettings.Load(configuration, notes, importedTables);
+        }
+        catch (OptionsException ex) when (imported is not null && imported.Origins.TryGetValue(ex.Key, out var origin)
+            && imported.Values.TryGetValue(ex.Key, out var value) && configuration[ex.Key] == value)
+        {
+            // The value in effect is the one read from the kamailio.cfg: say where it is.
+            throw new FormatException($"{origin}: {ex.Message}", ex);
+        }
     }
 
     private sealed class ListOverride(IConfiguration inner, IDictionary<string, string?> cli, bool tables, bool seeds)
