@@ -39,6 +39,11 @@ public sealed class SeedRestartTests
             .Order(StringComparer.Ordinal)];
     }
 
+    private static List<string> UpMembers(JsonElement reply) =>
+        [.. reply.GetProperty("result").GetProperty("members").EnumerateArray()
+            .Select(m => (Id: m.GetProperty("node_id").GetString()!, Status: m.GetProperty("status").GetString()))
+            .Where(m => m.Status == "up").Select(m => m.Id).Order(StringComparer.Ordinal)];
+
     [Fact]
     public async Task A_first_seed_killed_and_restarted_with_the_same_command_joins_the_running_members()
     {
@@ -81,6 +86,9 @@ public sealed class SeedRestartTests
                 var expected = await DumpAsync(n2);
                 return expected.Count == 24 && (await DumpAsync(n1)).SequenceEqual(expected) && (await DumpAsync(n3)).SequenceEqual(expected);
             }, "the three hold the same contents");
+            // Every node sees the same three members, all Up (the killed incarnation is gone).
+            foreach (var n in new[] { n1, n2, n3 })
+                await EventuallyAsync(async () => UpMembers(await n.CallAsync("cluster.members")).SequenceEqual(["n1", "n2", "n3"]), "three Up members seen from every node");
             Assert.Equal("15", await ValueAsync(n1, "counter"));
             Assert.Equal("x", await ValueAsync(n1, "while-down"));
         }

@@ -39,8 +39,11 @@ public sealed class TableAttributeImportTests
     [Fact]
     public void An_imported_definition_with_a_bad_value_of_a_known_attribute_is_still_refused()
     {
-        var ex = Assert.Throws<OptionsException>(() => LoadCfg("""modparam("htable", "htable", "a=>size=4;reloadat=soon")"""));
+        // Refused naming the file and line it came from (the OptionsException inside names the key).
+        var ex = Assert.Throws<FormatException>(() => LoadCfg("""modparam("htable", "htable", "a=>size=4;reloadat=soon")"""));
+        Assert.Contains(".cfg:1: invalid configuration 'Htable:Tables:0'", ex.Message, StringComparison.Ordinal);
         Assert.Contains("attribute 'reloadat'", ex.Message, StringComparison.Ordinal);
+        Assert.IsType<OptionsException>(ex.InnerException);
     }
 
     [Fact]
