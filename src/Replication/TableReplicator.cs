@@ -166,8 +166,10 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
     protected override bool AroundReceive(Receive receive, object message)
     {
         var handled = base.AroundReceive(receive, message);
-        // The sync state follows whatever the message changed (read by cluster.members).
-        _tableStatus.SetState(_sync is not null || _resyncing ? TableSyncState.Syncing : _synced ? TableSyncState.Synced : TableSyncState.Waiting);
+        // The sync state follows whatever the message changed (read by cluster.members): synced once
+        // the snapshot is merged (or skipped) and the pub-sub handshake with the Up peers is done.
+        _tableStatus.SetState(_sync is not null || _resyncing ? TableSyncState.Syncing
+            : _synced && _handshake is { IsDone: true } ? TableSyncState.Synced : TableSyncState.Waiting);
         return handled;
     }
 
