@@ -40,7 +40,11 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0
 dotnet test HTableCluster.sln -c Release --no-build 2>&1 | tee "$log" || status=$?
-# One closing line for the whole suite, summed over the test projects.
+# The unchanged docker-compose.yml, run with podman-compose in a private network namespace by
+# ../shared/tools/compose-up.sh (root; it installs podman and makes its base images once per machine).
+tests/compose/compose-test.sh 2>&1 | tee -a "$log" || status=$?
+# One closing line for the whole suite, summed over the test projects and the compose test.
 awk '/^(Passed|Failed)!/ { gsub(",", ""); for (i = 1; i <= NF; i++) { if ($i == "Passed:") p += $(i+1); if ($i == "Failed:") f += $(i+1) } }
+     /^[0-9]+ passed, [0-9]+ failed$/ { p += $1; f += $3 }
      END { printf "Tests: %d passed, %d failed\n", p, f }' "$log"
 exit "$status"

@@ -7,6 +7,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 : "${COMPOSE_UP:=../shared/tools/compose-up.sh}"
+[ -x "$COMPOSE_UP" ] || { echo "compose-test.sh: $COMPOSE_UP not found (the shared tools beside the repository)" >&2; echo "0 passed, 1 failed"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "compose-test.sh: run as root (podman in a network namespace)" >&2; exit 2; }
 # netavark's firewall driver needs iptables.
 command -v iptables >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables >/dev/null; }
