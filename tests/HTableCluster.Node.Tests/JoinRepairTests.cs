@@ -82,17 +82,21 @@ public sealed class JoinRepairTests
     }
 
     [Fact]
-    public async Task Without_init_sync_a_write_made_elsewhere_once_the_node_is_ready_reaches_it_within_50_ms_20_times()
+    public async Task Without_init_sync_a_write_made_elsewhere_once_the_node_is_ready_arrives_live_20_times()
     {
-        await using var n1 = await ClusterNode.StartAsync("n1", Tables);
+        // Announcements once a minute and no anti-entropy rounds: a write the pub-sub path does not
+        // deliver would not be repaired within the test (before the handshake, 1 to 2 of 20 joins
+        // missed it for the second until the next announcement).
+        var live = new Dictionary<string, string?> { ["Replication:HeadsIntervalMs"] = "60000", ["Replication:AntiEntropySeconds"] = "0" };
+        await using var n1 = await ClusterNode.StartAsync("n1", Tables, settings: live);
         await n1.WaitReadyAsync();
-        await using var n2 = await ClusterNode.StartAsync("n2", Tables, n1);
+        await using var n2 = await ClusterNode.StartAsync("n2", Tables, n1, live);
         await n2.WaitReadyAsync();
         var late = new List<string>();
         for (var round = 0; round < 20; round++)
         {
             var id = "j" + round.ToString(CultureInfo.InvariantCulture);
-            await using var joining = await ClusterNode.StartAsync(id, Tables, n1, new Dictionary<string, string?> { ["Htable:DmqInitSync"] = "0" });
+            await using var joining = await ClusterNode.StartAsync(id, Tables, n1, new Dictionary<string, string?>(live) { ["Htable:DmqInitSync"] = "0" });
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
             while (!joining.IsReady)
             {
@@ -102,9 +106,10 @@ public sealed class JoinRepairTests
             // The write goes to one of the older members in turn, the moment the new one is ready.
             var writer = round % 2 == 0 ? n1 : n2;
             await writer.ResultAsync("htable.sets", "r", id, "written-after-ready");
-            var written = DateTime.UtcNow;
+            var written = System.Diagnostics.Stopwatch.StartNew();
             var table = joining.Node.Table("r");
-            while (table.Get(id) is null && DateTime.UtcNow - written < TimeSpan.FromMilliseconds(50))
+            // Normally within milliseconds (50 ms is the goal); a loaded test machine gets a second.
+            while (table.Get(id) is null && written.Elapsed < TimeSpan.FromSeconds(1))
                 await Task.Delay(1);
             if (table.Get(id) is null)
                 late.Add(id);
