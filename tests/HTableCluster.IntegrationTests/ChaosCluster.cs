@@ -56,7 +56,51 @@ public sealed class ChaosCluster : IAsyncLifetime
         if (_nodes[i - 1] is { } old)
             await old.DisposeAsync();
         _nodes[i - 1] = Launch(i);
-        await Node(i).WaitReadyAsync(TimeSpan.FromSeconds(90));
+        try
+        {
+            await Node(i).WaitReadyAsync(TimeSpan.FromSeconds(90));
+        }
+        catch (TimeoutException ex)
+        {
+            var others = string.Join('\n', Enumerable.Range(1, 3).Where(j => j != i).Select(j => $"node {j}:\n{Tail(Node(j).Log)}"));
+            throw new TimeoutException($"{ex.Message}\n{others}", ex);
+        }
+    }
+
+    private static string Tail(string log) => log.Length > 6000 ? log[^6000..] : log;
+
+    /// <summary>Waits (bounded) until every node lists n1, n2 and n3 as Up members (cluster.members).</summary>
+    public async Task WaitFormedAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        for (var i = 1; i <= 3; i++)
+        {
+            var seen = "";
+            while ((seen = await UpMembersAsync(i)) != "n1,n2,n3")
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    var logs = string.Join('\n', Enumerable.Range(1, 3).Select(j => $"node {j}:\n{Tail(Node(j).Log)}"));
+                    throw new TimeoutException($"node {i} sees Up members [{seen}], not n1,n2,n3, after {timeout.TotalSeconds} s\n{logs}");
+                }
+                await Task.Delay(200);
+            }
+        }
+    }
+
+    private async Task<string> UpMembersAsync(int i)
+    {
+        try
+        {
+            var reply = await Node(i).CallAsync("cluster.members");
+            return string.Join(',', reply.GetProperty("result").GetProperty("members").EnumerateArray()
+                .Where(m => m.GetProperty("status").GetString() == "up")
+                .Select(m => m.GetProperty("node_id").GetString()).Order(StringComparer.Ordinal));
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or InvalidOperationException or KeyNotFoundException)
+        {
+            return "(no answer: " + ex.Message + ")";
+        }
     }
 
     /// <summary>Table <c>r</c> on node i as key → value text; null when the node does not answer.</summary>

@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace HTableCluster.IntegrationTests;
 
 /// <summary>
-/// A bounded load of sets, deletes, incs (table <c>r</c>) and flatstore inserts from writers bound
+/// A bounded load (a fixed number of operations at a bounded rate) of sets, deletes, incs (table <c>r</c>) and flatstore inserts from writers bound
 /// to one node each. Every key has one writer issuing its operations in order, so the final state
 /// is known exactly from the acknowledged operations. An operation that was not acknowledged (an
 /// error reply, a timeout, a refused connection) may or may not have been applied: its key is then
@@ -14,6 +14,9 @@ namespace HTableCluster.IntegrationTests;
 /// </summary>
 public sealed class ChaosLoad(string prefix, int writers, int keysPerWriter = 6)
 {
+    /// <summary>Each writer starts at most one operation per this interval (a bounded rate).</summary>
+    private static readonly TimeSpan Pace = TimeSpan.FromMilliseconds(5);
+
     private const string FlatTable = "acc";
     private readonly ConcurrentDictionary<string, string?[]> _expected = new(StringComparer.Ordinal);
     private readonly ConcurrentBag<(int Node, string Id)> _lines = [];
@@ -77,8 +80,12 @@ public sealed class ChaosLoad(string prefix, int writers, int keysPerWriter = 6)
         var counter = 0L;
         string Key(int j) => $"{prefix}-w{w}-k{j}.{gen[j]}";
         string CounterKey() => $"{prefix}-w{w}-c.{counterGen}";
+        var started = System.Diagnostics.Stopwatch.StartNew();
         for (var i = 0; i < ops && !stop.IsCancellationRequested; i++)
         {
+            var due = Pace * i - started.Elapsed;
+            if (due > TimeSpan.Zero)
+                await Task.Delay(due, CancellationToken.None);
             var r = rnd.Next(100);
             var j = rnd.Next(keysPerWriter);
             if (r < 45)

@@ -6,7 +6,7 @@ namespace HTableCluster.IntegrationTests;
 
 /// <summary>
 /// Faults under a bounded load on three node processes in network namespaces (write concern 1):
-/// kill -9 and restart, a short partition, 5% packet loss, a rate-limited link. After each, every
+/// kill -9 and restart, partitions shorter and longer than the split-brain resolver's wait, 5% packet loss, a rate-limited link. After each, every
 /// node holds the same content, every acknowledged set, delete and inc is there (counters exact),
 /// and every acknowledged flatstore record is in the node's file. The time from the end of the
 /// fault to equal content is written to the test output.
@@ -33,10 +33,42 @@ public sealed class ChaosTests(ChaosCluster cluster, ITestOutputHelper output) :
     public Task A_node_rate_limited_to_1mbit_under_load_loses_no_acknowledged_write() =>
         ScenarioAsync("rate", "node 2 egress limited to 1mbit (tc tbf) for 3 s", () => Netns.RunAsync("rate", "2", "1mbit"), () => Netns.RunAsync("clear", "2"));
 
-    private async Task ScenarioAsync(string name, string description, Func<Task> fault, Func<Task> end)
+    [Fact]
+    public Task Partition_of_a_node_longer_than_down_after_then_heal_loses_no_acknowledged_write()
+    {
+        const string Downed = "This node was downed by the cluster";
+        var before = 0;
+        return ScenarioAsync(
+            "longcut",
+            "node 3 cut off until the others down it (Cluster:DownAfterSeconds 10), heal, it rejoins",
+            () =>
+            {
+                before = Count(cluster.Node(3).Log, Downed);
+                return Netns.RunAsync("cut", "3");
+            },
+            async () =>
+            {
+                await Netns.RunAsync("heal", "3");
+                await cluster.Node(3).WaitReadyAsync(TimeSpan.FromSeconds(90));
+            },
+            async () =>
+            {
+                var deadline = DateTime.UtcNow.AddSeconds(60);
+                while (Count(cluster.Node(3).Log, Downed) == before)
+                {
+                    Assert.True(DateTime.UtcNow < deadline, "node 3 was not downed while cut off:\n" + Tail(cluster.Node(3).Log));
+                    await Task.Delay(200);
+                }
+            });
+    }
+
+    private static int Count(string log, string what) => log.Split(what).Length - 1;
+
+    private async Task ScenarioAsync(string name, string description, Func<Task> fault, Func<Task> end, Func<Task>? during = null)
     {
         for (var i = 1; i <= 3; i++)
             await cluster.Node(i).WaitReadyAsync(TimeSpan.FromSeconds(90));
+        await cluster.WaitFormedAsync(TimeSpan.FromSeconds(90));
 
         var load = new ChaosLoad(name, Writers);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90)); // bound even if a step hangs
@@ -48,7 +80,7 @@ public sealed class ChaosTests(ChaosCluster cluster, ITestOutputHelper output) :
         try
         {
             await fault();
-            await Task.Delay(TimeSpan.FromSeconds(3));
+            await (during?.Invoke() ?? Task.Delay(TimeSpan.FromSeconds(3)));
             await stop.CancelAsync();
             await running;
             converge = Stopwatch.StartNew();
@@ -69,6 +101,8 @@ public sealed class ChaosTests(ChaosCluster cluster, ITestOutputHelper output) :
             await after.RunAsync(60, bound.Token);
         await ConvergedAsync(after, Stopwatch.StartNew());
 
+        // The cluster is whole again: every node sees the three members Up.
+        await cluster.WaitFormedAsync(TimeSpan.FromSeconds(90));
         Assert.Empty(load.Anomalies);
         Assert.Empty(after.Anomalies);
         var missing = MissingLines(load).Concat(MissingLines(after)).ToList();
