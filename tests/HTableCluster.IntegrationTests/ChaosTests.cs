@@ -6,10 +6,11 @@ namespace HTableCluster.IntegrationTests;
 
 /// <summary>
 /// Faults under a bounded load on three node processes in network namespaces (write concern 1):
-/// kill -9 and restart, partitions shorter and longer than the split-brain resolver's wait, 5% packet loss, a rate-limited link. After each, every
-/// node holds the same content, every acknowledged set, delete and inc is there (counters exact),
-/// and every acknowledged flatstore record is in the node's file. The time from the end of the
-/// fault to equal content is written to the test output.
+/// kill -9 and restart, partitions shorter and longer than the split-brain resolver's wait, 5%
+/// packet loss, a rate-limited link. The load runs 1.5 s before and during the fault and stops when
+/// the fault ends. After each, every node holds the same content, every acknowledged set, delete and
+/// inc is there (counters exact), and every acknowledged flatstore record is in the node's file. The
+/// time from the end of the fault (heal, restart command) to equal content goes to the test output.
 /// </summary>
 [Collection("netns")]
 public sealed class ChaosTests(ChaosCluster cluster, ITestOutputHelper output) : IClassFixture<ChaosCluster>
