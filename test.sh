@@ -15,6 +15,11 @@ if ! command -v ip >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2
 fi
 
+# The chaos tests drop packets at random with nftables (nft) and limit a link's rate with tc (iproute2).
+if ! command -v nft >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nftables
+fi
+
 # The database tests start a private PostgreSQL server (Debian's postgresql package) when no Docker
 # engine answers.
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then

@@ -9,6 +9,7 @@ namespace HTableCluster.IntegrationTests;
 /// shorter and longer than the split-brain resolver's wait, writes on both sides, and the merge after
 /// healing.
 /// </summary>
+[Collection("netns")]
 public sealed class PartitionTests : IAsyncLifetime
 {
     private const string Table = "r=>size=8;dmqreplicate=1";

@@ -5,6 +5,10 @@
 #   netns.sh cut I    node I and every other node stop reaching each other (blackhole routes in
 #                     each namespace); the driver still reaches all of them
 #   netns.sh heal I   removes those routes
+#   netns.sh loss I PCT   drops PCT% (1..99) of node I's packets, each direction, at random
+#                     (nftables numgen: this kernel may lack tc netem)
+#   netns.sh rate I RATE  limits node I's egress to RATE (tc tbf, e.g. 1mbit)
+#   netns.sh clear I  removes node I's loss rules and rate limit
 #   netns.sh down     kills what runs in the namespaces and removes them and the bridge
 set -euo pipefail
 BR=htctbr0
@@ -45,6 +49,23 @@ case "${1:-}" in
         ip netns exec "$P-n$j" ip route del blackhole "$NET.$i/32" 2>/dev/null || true
       fi
     done ;;
+  loss)
+    i=${2:?I} pct=${3:?PCT}
+    [[ "$pct" =~ ^[0-9]+$ ]] && [ "$pct" -ge 1 ] && [ "$pct" -le 99 ] || { echo "loss I PCT: PCT is 1..99" >&2; exit 2; }
+    ns="$P-n$i"
+    ip netns exec "$ns" nft delete table inet htctfault 2>/dev/null || true
+    ip netns exec "$ns" nft add table inet htctfault
+    ip netns exec "$ns" nft add chain inet htctfault input '{ type filter hook input priority 0; policy accept; }'
+    ip netns exec "$ns" nft add chain inet htctfault output '{ type filter hook output priority 0; policy accept; }'
+    ip netns exec "$ns" nft add rule inet htctfault input iifname != lo numgen random mod 100 \< "$pct" drop
+    ip netns exec "$ns" nft add rule inet htctfault output oifname != lo numgen random mod 100 \< "$pct" drop ;;
+  rate)
+    i=${2:?I} rate=${3:?RATE}
+    ip netns exec "$P-n$i" tc qdisc replace dev eth0 root tbf rate "$rate" burst 32kbit latency 400ms ;;
+  clear)
+    i=${2:?I}
+    ip netns exec "$P-n$i" nft delete table inet htctfault 2>/dev/null || true
+    ip netns exec "$P-n$i" tc qdisc del dev eth0 root 2>/dev/null || true ;;
   down)
     for i in $(nodes); do
       ip netns pids "$P-n$i" | xargs -r kill -9 2>/dev/null || true
@@ -58,5 +79,5 @@ case "${1:-}" in
     if command -v iptables >/dev/null 2>&1; then
       iptables -D FORWARD -i "$BR" -o "$BR" -j ACCEPT 2>/dev/null || true
     fi ;;
-  *) echo "usage: $0 up N | cut I | heal I | down" >&2; exit 2 ;;
+  *) echo "usage: $0 up N | cut I | heal I | loss I PCT | rate I RATE | clear I | down" >&2; exit 2 ;;
 esac
