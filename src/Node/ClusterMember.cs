@@ -41,6 +41,8 @@ public sealed class ClusterMember : IHostedService
     private volatile bool _stopping;
     private List<Address> _knownPeers = [];
     private int _generation;
+    private string? _lastTlsRefusal;
+    private volatile bool _wasMember;
 
     /// <summary>Creates the member (started by the outer host).</summary>
     public ClusterMember(NodeSettings settings, IReadOnlyList<HTable> tables, HTableNode node, TableEvents events,
@@ -120,12 +122,18 @@ public sealed class ClusterMember : IHostedService
                 l.ClearLoggers().AddLogger<AkkaLogForwarder>();
             });
             akka.AddHocon(Hocon.Remote(_settings), HoconAddMode.Prepend);
-            akka.WithRemoting(new RemoteOptions
+            var remote = new RemoteOptions
             {
                 HostName = _settings.Node.Host,
                 PublicHostName = _settings.Node.EffectivePublicHost,
                 Port = _settings.Node.ClusterPort,
-            });
+            };
+            if (_settings.ClusterTls is { } tls)
+            {
+                remote.EnableSsl = true;
+                remote.Ssl = TlsOptions(tls);
+            }
+            akka.WithRemoting(remote);
             akka.WithClustering(new Akka.Cluster.Hosting.ClusterOptions
             {
                 SeedNodes = [.. seeds],
@@ -190,6 +198,28 @@ public sealed class ClusterMember : IHostedService
         return "joining through the seed nodes " + string.Join(", ", others) + " (retrying until one answers)";
     }
 
+    // Mutual TLS: both ends present a certificate and check the other's with ClusterTls (no host
+    // name check: peers connect by address). A refused peer fails the handshake and is logged here.
+    private SslOptions TlsOptions(ClusterTls tls) => new()
+    {
+        X509Certificate = tls.Certificate,
+        SuppressValidation = false,
+        RequireMutualAuthentication = true,
+        ValidateCertificateHostname = false,
+        CustomValidator = (certificate, chain, peer, _, _) =>
+        {
+            if (tls.Accepts(certificate, chain, out var reason))
+                return true;
+            _readiness.NoteTlsRefusal(peer + ": " + reason);
+            // A refused peer retries about every second: the same refusal is logged once at warning level.
+            if (Interlocked.Exchange(ref _lastTlsRefusal, reason) != reason)
+                _log.LogWarning("Cluster TLS: refused {Peer}: {Reason}", peer, reason);
+            else
+                _log.LogDebug("Cluster TLS: refused {Peer}: {Reason}", peer, reason);
+            return false;
+        },
+    };
+
     private List<Address> RejoinAddresses()
     {
         var addresses = new List<Address>(_knownPeers);
@@ -245,13 +275,30 @@ public sealed class ClusterMember : IHostedService
             _lifetime.StopApplication();
         }), "identity-guard");
         var cluster = Cluster.Get(system);
-        cluster.RegisterOnMemberUp(_readiness.MarkJoined);
+        cluster.RegisterOnMemberUp(() =>
+        {
+            _wasMember = true;
+            _readiness.MarkJoined();
+        });
         // Removed while nobody asked this node to stop: the cluster downed it.
         cluster.RegisterOnMemberRemoved(() =>
         {
             _readiness.MarkLeft();
-            if (!_stopping && !_lifetime.ApplicationStopping.IsCancellationRequested && _readiness.Refused is null)
-                _readiness.MarkDowned();
+            if (_stopping || _lifetime.ApplicationStopping.IsCancellationRequested || _readiness.Refused is not null)
+                return;
+            // Akka.Remote stops the actor system when a TLS handshake it started fails. A node that
+            // never got into the cluster has a certificate the cluster does not trust (or does not
+            // trust the cluster's): it stops with the reason instead of retrying for ever. A member
+            // that met a peer it does not trust rebuilds and rejoins like a downed node.
+            // (The reason's type is internal to Akka.Remote: it is recognised by name.)
+            if (CoordinatedShutdown.Get(system).ShutdownReason?.GetType().FullName == "Akka.Remote.Transport.DotNetty.TlsHandshakeFailureReason" && !_wasMember)
+            {
+                _readiness.RefuseTls("the cluster's TLS handshake failed: " + (_lastTlsRefusal ?? "the peer refused this node's certificate")
+                    + " (check Cluster:TlsCertificate and Cluster:TlsCaCertificate)");
+                _lifetime.StopApplication();
+                return;
+            }
+            _readiness.MarkDowned();
         });
         // Peers seen Up are where a rebuilt incarnation rejoins (the configured seeds may be down).
         Action<List<Address>> remember = peers => _knownPeers = peers;
