@@ -43,6 +43,7 @@ public sealed class ClusterMember : IHostedService
     private int _generation;
     private string? _lastTlsRefusal;
     private volatile bool _wasMember;
+    private volatile bool _tlsStopped;
 
     /// <summary>Creates the member (started by the outer host).</summary>
     public ClusterMember(NodeSettings settings, IReadOnlyList<HTable> tables, HTableNode node, TableEvents events,
@@ -291,7 +292,8 @@ public sealed class ClusterMember : IHostedService
             // trust the cluster's): it stops with the reason instead of retrying for ever. A member
             // that met a peer it does not trust rebuilds and rejoins like a downed node.
             // (The reason's type is internal to Akka.Remote: it is recognised by name.)
-            if (CoordinatedShutdown.Get(system).ShutdownReason?.GetType().FullName == "Akka.Remote.Transport.DotNetty.TlsHandshakeFailureReason" && !_wasMember)
+            _tlsStopped = CoordinatedShutdown.Get(system).ShutdownReason?.GetType().FullName == "Akka.Remote.Transport.DotNetty.TlsHandshakeFailureReason";
+            if (_tlsStopped && !_wasMember)
             {
                 _readiness.RefuseTls("the cluster's TLS handshake failed: " + (_lastTlsRefusal ?? "the peer refused this node's certificate")
                     + " (check Cluster:TlsCertificate and Cluster:TlsCaCertificate)");
@@ -333,8 +335,12 @@ public sealed class ClusterMember : IHostedService
         // Items written since shortly before the cut (failure detection plus the resolver's wait,
         // with a margin) are published again once rejoined; older ones the others already have.
         var since = _tables[0].Clock.NowMs - ((_settings.Cluster.DownAfterSeconds + 60) * 1000L);
-        _log.LogWarning("This node was downed by the cluster; rebuilding its actor system over the same tables and rejoining through {Peers}",
-            string.Join(", ", RejoinAddresses()));
+        if (_tlsStopped)
+            _log.LogWarning("Akka.Remote stopped the actor system after a failed TLS handshake with a peer ({Refusal}); rebuilding it over the same tables and rejoining through {Peers}",
+                _lastTlsRefusal ?? "the peer refused this node's certificate", string.Join(", ", RejoinAddresses()));
+        else
+            _log.LogWarning("This node was downed by the cluster; rebuilding its actor system over the same tables and rejoining through {Peers}",
+                string.Join(", ", RejoinAddresses()));
         System = null;
         Registry = null;
         for (var attempt = 1; attempt <= MaxRestartAttempts; attempt++)
