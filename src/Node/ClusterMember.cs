@@ -44,6 +44,7 @@ public sealed class ClusterMember : IHostedService
     private string? _lastTlsRefusal;
     private volatile bool _wasMember;
     private volatile bool _tlsStopped;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _tlsRefusedPeers = new(StringComparer.Ordinal);
 
     /// <summary>Creates the member (started by the outer host).</summary>
     public ClusterMember(NodeSettings settings, IReadOnlyList<HTable> tables, HTableNode node, TableEvents events,
@@ -212,6 +213,9 @@ public sealed class ClusterMember : IHostedService
             if (tls.Accepts(certificate, chain, out var reason))
                 return true;
             _readiness.NoteTlsRefusal(peer + ": " + reason);
+            // An outbound peer ("ssl.tcp://htcluster@HOST:PORT"): a rebuilt incarnation does not rejoin through it.
+            if (peer.LastIndexOf('@') is var at and >= 0)
+                _tlsRefusedPeers[peer[(at + 1)..]] = 0;
             // A refused peer retries about every second: the same refusal is logged once at warning level.
             if (Interlocked.Exchange(ref _lastTlsRefusal, reason) != reason)
                 _log.LogWarning("Cluster TLS: refused {Peer}: {Reason}", peer, reason);
@@ -221,13 +225,21 @@ public sealed class ClusterMember : IHostedService
         },
     };
 
+    // A peer whose certificate this node refused (an address now served by a node with another
+    // certificate) is left out: Akka.Remote would stop the new actor system again at once.
     private List<Address> RejoinAddresses()
     {
-        var addresses = new List<Address>(_knownPeers);
+        var addresses = new List<Address>();
+        foreach (var a in _knownPeers)
+        {
+            if (!_tlsRefusedPeers.ContainsKey($"{a.Host}:{a.Port}"))
+                addresses.Add(a);
+        }
         foreach (var seed in _settings.Cluster.Seeds)
         {
             var a = Address.Parse(seed);
-            if (!addresses.Contains(a) && !(a.Host == _settings.Node.EffectivePublicHost && a.Port == _settings.Node.ClusterPort))
+            if (!addresses.Contains(a) && !(a.Host == _settings.Node.EffectivePublicHost && a.Port == _settings.Node.ClusterPort)
+                && !_tlsRefusedPeers.ContainsKey($"{a.Host}:{a.Port}"))
                 addresses.Add(a);
         }
         return addresses;
@@ -279,6 +291,7 @@ public sealed class ClusterMember : IHostedService
         cluster.RegisterOnMemberUp(() =>
         {
             _wasMember = true;
+            _tlsRefusedPeers.Clear();
             _readiness.MarkJoined();
         });
         // Removed while nobody asked this node to stop: the cluster downed it.

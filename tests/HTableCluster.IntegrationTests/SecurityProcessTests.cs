@@ -118,6 +118,33 @@ public sealed class SecurityProcessTests : IDisposable
         Assert.Equal("v2", (await seed.CallAsync("htable.get", "r", "k2")).GetProperty("result").GetProperty("item").GetProperty("value").GetString());
     }
 
+    [Fact]
+    public async Task A_member_that_meets_another_certificate_at_a_known_address_rebuilds_and_stays_usable()
+    {
+        var shared = Pfx("shared.pfx", "pw");
+        var other = Pfx("other.pfx", "pw");
+        var password = Write("pw", "pw\n");
+        string Config(string name, string pfx) =>
+            Write(name, $$"""{ "Cluster": { "TlsCertificate": "{{pfx}}", "TlsCertificatePasswordFile": "{{password}}" }, "Htable": { "Tables": [ "r=>size=8;dmqreplicate=1" ] } }""");
+        int p1 = PublishedNode.FreePort(), p2 = PublishedNode.FreePort();
+        string[] seeds = ["--seed", $"akka.tcp://htcluster@127.0.0.1:{p1.ToString(CultureInfo.InvariantCulture)}", "--seed", $"akka.tcp://htcluster@127.0.0.1:{p2.ToString(CultureInfo.InvariantCulture)}"];
+        await using var n1 = await NodeProcess.StartOnAsync(PublishedNode.FreePort(), p1, ["--node-id", "n1", "--config", Config("n1.json", shared), .. seeds]);
+        await using var n2 = await NodeProcess.StartOnAsync(PublishedNode.FreePort(), p2, ["--node-id", "n2", "--config", Config("n2.json", shared), .. seeds]);
+        // n2 crashes; a node with another certificate (and no seeds) comes up at its address. n1 keeps
+        // connecting to the address it knew: Akka.Remote stops n1's actor system at the failed
+        // handshake, n1 rebuilds it, leaves the refused address out of its rejoin list, and serves on.
+        await n2.KillAsync();
+        await using var stranger = await NodeProcess.StartOnAsync(PublishedNode.FreePort(), p2, "--node-id", "stranger", "--config", Config("s.json", other));
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (!n1.Log.Contains("Actor system rebuilt (restart 1)", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+            await Task.Delay(200);
+        Assert.Contains("Akka.Remote stopped the actor system after a failed TLS handshake with a peer (the peer's certificate", n1.Log, StringComparison.Ordinal);
+        await n1.WaitReadyAsync(TimeSpan.FromSeconds(60));
+        Assert.DoesNotContain("Actor system rebuilt (restart 2)", n1.Log, StringComparison.Ordinal);
+        Assert.Equal("Ok. Key set to new value.", (await n1.CallAsync("htable.sets", "r", "after", "v")).GetProperty("result").GetString());
+        Assert.False(n1.HasExited);
+    }
+
     private string Pfx(string name, string password)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
