@@ -41,6 +41,10 @@ public sealed class ClusterMember : IHostedService
     private volatile bool _stopping;
     private List<Address> _knownPeers = [];
     private int _generation;
+    private string? _lastTlsRefusal;
+    private volatile bool _wasMember;
+    private volatile bool _tlsStopped;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _tlsRefusedPeers = new(StringComparer.Ordinal);
 
     /// <summary>Creates the member (started by the outer host).</summary>
     public ClusterMember(NodeSettings settings, IReadOnlyList<HTable> tables, HTableNode node, TableEvents events,
@@ -120,12 +124,18 @@ public sealed class ClusterMember : IHostedService
                 l.ClearLoggers().AddLogger<AkkaLogForwarder>();
             });
             akka.AddHocon(Hocon.Remote(_settings), HoconAddMode.Prepend);
-            akka.WithRemoting(new RemoteOptions
+            var remote = new RemoteOptions
             {
                 HostName = _settings.Node.Host,
                 PublicHostName = _settings.Node.EffectivePublicHost,
                 Port = _settings.Node.ClusterPort,
-            });
+            };
+            if (_settings.ClusterTls is { } tls)
+            {
+                remote.EnableSsl = true;
+                remote.Ssl = TlsOptions(tls);
+            }
+            akka.WithRemoting(remote);
             akka.WithClustering(new Akka.Cluster.Hosting.ClusterOptions
             {
                 SeedNodes = [.. seeds],
@@ -190,13 +200,46 @@ public sealed class ClusterMember : IHostedService
         return "joining through the seed nodes " + string.Join(", ", others) + " (retrying until one answers)";
     }
 
+    // Mutual TLS: both ends present a certificate and check the other's with ClusterTls (no host
+    // name check: peers connect by address). A refused peer fails the handshake and is logged here.
+    private SslOptions TlsOptions(ClusterTls tls) => new()
+    {
+        X509Certificate = tls.Certificate,
+        SuppressValidation = false,
+        RequireMutualAuthentication = true,
+        ValidateCertificateHostname = false,
+        CustomValidator = (certificate, chain, peer, _, _) =>
+        {
+            if (tls.Accepts(certificate, chain, out var reason))
+                return true;
+            _readiness.NoteTlsRefusal(peer + ": " + reason);
+            // An outbound peer ("ssl.tcp://htcluster@HOST:PORT"): a rebuilt incarnation does not rejoin through it.
+            if (peer.LastIndexOf('@') is var at and >= 0)
+                _tlsRefusedPeers[peer[(at + 1)..]] = 0;
+            // A refused peer retries about every second: the same refusal is logged once at warning level.
+            if (Interlocked.Exchange(ref _lastTlsRefusal, reason) != reason)
+                _log.LogWarning("Cluster TLS: refused {Peer}: {Reason}", peer, reason);
+            else
+                _log.LogDebug("Cluster TLS: refused {Peer}: {Reason}", peer, reason);
+            return false;
+        },
+    };
+
+    // A peer whose certificate this node refused (an address now served by a node with another
+    // certificate) is left out: Akka.Remote would stop the new actor system again at once.
     private List<Address> RejoinAddresses()
     {
-        var addresses = new List<Address>(_knownPeers);
+        var addresses = new List<Address>();
+        foreach (var a in _knownPeers)
+        {
+            if (!_tlsRefusedPeers.ContainsKey($"{a.Host}:{a.Port}"))
+                addresses.Add(a);
+        }
         foreach (var seed in _settings.Cluster.Seeds)
         {
             var a = Address.Parse(seed);
-            if (!addresses.Contains(a) && !(a.Host == _settings.Node.EffectivePublicHost && a.Port == _settings.Node.ClusterPort))
+            if (!addresses.Contains(a) && !(a.Host == _settings.Node.EffectivePublicHost && a.Port == _settings.Node.ClusterPort)
+                && !_tlsRefusedPeers.ContainsKey($"{a.Host}:{a.Port}"))
                 addresses.Add(a);
         }
         return addresses;
@@ -245,13 +288,32 @@ public sealed class ClusterMember : IHostedService
             _lifetime.StopApplication();
         }), "identity-guard");
         var cluster = Cluster.Get(system);
-        cluster.RegisterOnMemberUp(_readiness.MarkJoined);
+        cluster.RegisterOnMemberUp(() =>
+        {
+            _wasMember = true;
+            _tlsRefusedPeers.Clear();
+            _readiness.MarkJoined();
+        });
         // Removed while nobody asked this node to stop: the cluster downed it.
         cluster.RegisterOnMemberRemoved(() =>
         {
             _readiness.MarkLeft();
-            if (!_stopping && !_lifetime.ApplicationStopping.IsCancellationRequested && _readiness.Refused is null)
-                _readiness.MarkDowned();
+            if (_stopping || _lifetime.ApplicationStopping.IsCancellationRequested || _readiness.Refused is not null)
+                return;
+            // Akka.Remote stops the actor system when a TLS handshake it started fails. A node that
+            // never got into the cluster has a certificate the cluster does not trust (or does not
+            // trust the cluster's): it stops with the reason instead of retrying for ever. A member
+            // that met a peer it does not trust rebuilds and rejoins like a downed node.
+            // (The reason's type is internal to Akka.Remote: it is recognised by name.)
+            _tlsStopped = CoordinatedShutdown.Get(system).ShutdownReason?.GetType().FullName == "Akka.Remote.Transport.DotNetty.TlsHandshakeFailureReason";
+            if (_tlsStopped && !_wasMember)
+            {
+                _readiness.RefuseTls("the cluster's TLS handshake failed: " + (_lastTlsRefusal ?? "the peer refused this node's certificate")
+                    + " (check Cluster:TlsCertificate and Cluster:TlsCaCertificate)");
+                _lifetime.StopApplication();
+                return;
+            }
+            _readiness.MarkDowned();
         });
         // Peers seen Up are where a rebuilt incarnation rejoins (the configured seeds may be down).
         Action<List<Address>> remember = peers => _knownPeers = peers;
@@ -286,8 +348,12 @@ public sealed class ClusterMember : IHostedService
         // Items written since shortly before the cut (failure detection plus the resolver's wait,
         // with a margin) are published again once rejoined; older ones the others already have.
         var since = _tables[0].Clock.NowMs - ((_settings.Cluster.DownAfterSeconds + 60) * 1000L);
-        _log.LogWarning("This node was downed by the cluster; rebuilding its actor system over the same tables and rejoining through {Peers}",
-            string.Join(", ", RejoinAddresses()));
+        if (_tlsStopped)
+            _log.LogWarning("Akka.Remote stopped the actor system after a failed TLS handshake with a peer ({Refusal}); rebuilding it over the same tables and rejoining through {Peers}",
+                _lastTlsRefusal ?? "the peer refused this node's certificate", string.Join(", ", RejoinAddresses()));
+        else
+            _log.LogWarning("This node was downed by the cluster; rebuilding its actor system over the same tables and rejoining through {Peers}",
+                string.Join(", ", RejoinAddresses()));
         System = null;
         Registry = null;
         for (var attempt = 1; attempt <= MaxRestartAttempts; attempt++)

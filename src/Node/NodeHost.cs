@@ -119,10 +119,27 @@ public static class NodeHost
         var rpc = new RpcEndpoint(app.Services.GetRequiredService<RpcDispatcher>(), settings.Rpc.MaxBodyBytes, app.Services.GetRequiredService<ILogger<RpcEndpoint>>());
         // JSON-RPC is answered before routing (the hot path); like Kamailio's xhttp route, any path
         // under /RPC is accepted.
-        app.Use((ctx, next) =>
-            HttpMethods.IsPost(ctx.Request.Method) && ctx.Request.Path.StartsWithSegments("/RPC", StringComparison.Ordinal)
-                ? rpc.HandleAsync(ctx)
-                : next(ctx));
+        if (settings.RpcToken is null)
+        {
+            app.Use((ctx, next) =>
+                HttpMethods.IsPost(ctx.Request.Method) && ctx.Request.Path.StartsWithSegments("/RPC", StringComparison.Ordinal)
+                    ? rpc.HandleAsync(ctx)
+                    : next(ctx));
+        }
+        else
+        {
+            // With Rpc:Token, everything but the health probes (which orchestrators call without
+            // credentials) needs the bearer token.
+            var token = new BearerToken(settings.RpcToken);
+            app.Use((ctx, next) =>
+            {
+                if (HttpMethods.IsPost(ctx.Request.Method) && ctx.Request.Path.StartsWithSegments("/RPC", StringComparison.Ordinal))
+                    return token.Allows(ctx.Request) ? rpc.HandleAsync(ctx) : BearerToken.RefuseRpcAsync(ctx);
+                return token.Allows(ctx.Request) || ctx.Request.Path.StartsWithSegments("/health", StringComparison.Ordinal)
+                    ? next(ctx)
+                    : BearerToken.RefuseAsync(ctx);
+            });
+        }
         app.UseRouting();
         app.MapGet("/health/live", () => Results.Text("live\n"));
         app.MapGet("/health/ready", () => readiness.Reasons() is { Count: > 0 } reasons
@@ -142,6 +159,10 @@ public static class NodeHost
         }
         foreach (var warning in settings.Warnings)
             app.Logger.LogWarning("{Warning}", warning);
+        if (settings.RpcToken is not null)
+            app.Logger.LogInformation("HTTP endpoint: a bearer token is required on everything but /health/live and /health/ready (Rpc:Token)");
+        if (settings.ClusterTls is { } tls)
+            app.Logger.LogInformation("Cluster transport: mutual TLS with {Certificate}; {Peers}", tls.Certificate.Subject, tls.Describe());
         app.Logger.LogInformation("Node {NodeId}: tables {Tables}", settings.Node.EffectiveNodeId,
             string.Join("; ", settings.Tables.Select(t => t.ToDefinition())));
         return app;

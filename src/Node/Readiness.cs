@@ -17,6 +17,7 @@ public sealed class Readiness
     private volatile ReplicationStatus? _replication;
     private volatile bool _downed;
     private volatile string? _joining;
+    private volatile string? _tlsRefusal;
 
     /// <summary>True when every input is met.</summary>
     public bool IsReady => Reasons().Count == 0;
@@ -26,7 +27,11 @@ public sealed class Readiness
     {
         var reasons = new List<string>();
         if (!_memberUp)
+        {
             reasons.Add(_joining is { } joining ? "not an Up cluster member yet: " + joining : "not an Up cluster member yet");
+            if (_tlsRefusal is { } refusal)
+                reasons.Add("cluster TLS refused " + refusal);
+        }
         if (!_tablesStarted)
             reasons.Add("table writers not started");
         if (_replication is { IsReady: false })
@@ -56,6 +61,9 @@ public sealed class Readiness
         _memberUp = false;
     }
 
+    /// <summary>The last peer the cluster TLS check refused, and why (shown while the node is not a member).</summary>
+    internal void NoteTlsRefusal(string refusal) => _tlsRefusal = refusal;
+
     internal void MarkTablesStarted() => _tablesStarted = true;
 
     /// <summary>
@@ -74,6 +82,15 @@ public sealed class Readiness
     }
 
     internal void Refuse(string reason) => Refused = reason;
+
+    /// <summary>True when <see cref="Refused"/> says the cluster's TLS handshake failed (not a taken node id).</summary>
+    public bool RefusedByTls { get; private set; }
+
+    internal void RefuseTls(string reason)
+    {
+        RefusedByTls = true;
+        Refused = reason;
+    }
 
     internal void MarkJoined() => _memberUp = true;
 

@@ -41,6 +41,8 @@ public static class RpcCommand
           i:N         an integer (refused when N is not one)
           j:JSON      any JSON value: j:[1,2]  j:'{"a":1}'  j:true  j:1.5  j:'"x"'  j:null
 
+        A node with Rpc:Token set needs --token TOKEN (or the environment variable HTCLUSTER_TOKEN).
+
         Examples:
           htcluster rpc htable.iterate t null 1000      first page; pass the reply's cursor back (s:CURSOR)
           htcluster rpc flatstore.insert_batch acc 'j:[["a","b"],["c",null]]'
@@ -49,9 +51,13 @@ public static class RpcCommand
           0   the call succeeded; the result is printed (with --raw the whole reply)
           1   the node answered with a JSON-RPC error: 'error CODE: MESSAGE' on stderr
               (with --raw the whole reply on stdout)
+              (a missing or wrong token is error -32001)
           2   no usable answer: the node cannot be reached, timed out, or did not answer JSON-RPC
           64  bad command line: unknown option, missing METHOD, an argument that does not parse
         """;
+
+    /// <summary>Environment variable with the bearer token, when <c>--token</c> is not given.</summary>
+    public const string TokenVariable = "HTCLUSTER_TOKEN";
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -60,17 +66,21 @@ public static class RpcCommand
     {
         var url = new Option<string>("--url") { Description = "Node endpoint", DefaultValueFactory = _ => "http://127.0.0.1:7080/RPC" };
         var raw = new Option<bool>("--raw") { Description = "Print the whole JSON-RPC reply as received (also on an error) instead of the result" };
+        var token = new Option<string>("--token") { Description = "Bearer token of a node that requires one (Rpc:Token); default: the environment variable " + TokenVariable };
         var method = new Argument<string>("method") { Description = "Method, e.g. htable.get" };
         var args = new Argument<string[]>("args") { Description = "Parameters (typed: see above)", Arity = ArgumentArity.ZeroOrMore };
-        var command = new Command("rpc", Help) { url, raw, method, args };
+        var command = new Command("rpc", Help) { url, raw, token, method, args };
         command.SetAction((parse, cancellationToken) => CallAsync(parse.GetValue(url)!, parse.GetValue(method)!, parse.GetValue(args) ?? [],
-            parse.GetValue(raw), Console.Out, Console.Error, cancellationToken));
+            parse.GetValue(raw), Console.Out, Console.Error, parse.GetValue(token) ?? Environment.GetEnvironmentVariable(TokenVariable), cancellationToken));
         return command;
     }
 
-    /// <summary>Sends one call and prints its outcome; returns the exit code.</summary>
+    /// <summary>
+    /// Sends one call and prints its outcome; returns the exit code. A non-empty <paramref name="token"/>
+    /// is sent as <c>Authorization: Bearer TOKEN</c>.
+    /// </summary>
     public static async Task<int> CallAsync(string url, string method, IReadOnlyList<string> args, bool raw,
-        TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+        TextWriter output, TextWriter error, string? token = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
@@ -87,6 +97,18 @@ public static class RpcCommand
         }
         var request = new JsonObject { ["jsonrpc"] = "2.0", ["method"] = method, ["params"] = parameters, ["id"] = 1 };
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        if (!string.IsNullOrEmpty(token))
+        {
+            try
+            {
+                http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            }
+            catch (FormatException)
+            {
+                await error.WriteLineAsync("htcluster rpc: --token: not a valid bearer token (printable ASCII without spaces)").ConfigureAwait(false);
+                return Usage;
+            }
+        }
         HttpResponseMessage response;
         try
         {

@@ -28,6 +28,9 @@ public static class ServeCommand
     /// <summary>The cluster downed this node (or a rebuilt node could not rejoin): restart it.</summary>
     public const int Downed = 5;
 
+    /// <summary>The cluster transport's TLS handshake failed before this node ever joined (a certificate not trusted).</summary>
+    public const int TlsRefused = 6;
+
     private const string Help = """
         Start a node (no options: a single node on loopback with table 't').
 
@@ -38,6 +41,8 @@ public static class ServeCommand
           3   could not start for another reason (an I/O error while starting)
           4   another member of the cluster has this node id
           5   the cluster downed this node (unreachable too long) or it could not rejoin: restart it
+          6   the cluster's TLS handshake failed before this node joined: its certificate is not
+              trusted by the cluster, or the cluster's is not trusted by it (Cluster:Tls*)
           64  bad command line (unknown option, missing value)
         """;
 
@@ -162,7 +167,7 @@ public static class ServeCommand
             if (readiness.Refused is { } refused)
             {
                 await error.WriteLineAsync("htcluster: " + refused).ConfigureAwait(false);
-                return NodeIdTaken;
+                return readiness.RefusedByTls ? TlsRefused : NodeIdTaken;
             }
             if (readiness.Downed)
             {

@@ -41,7 +41,10 @@ public sealed class NodeOptions
 /// <summary>Cluster membership (configuration section <c>Cluster</c>).</summary>
 public sealed class ClusterOptions
 {
-    /// <summary>Seed node addresses, e.g. <c>akka.tcp://htcluster@node1:4053</c>; empty = this node alone.</summary>
+    /// <summary>
+    /// Seed node addresses, e.g. <c>akka.tcp://htcluster@node1:4053</c>; empty = this node alone. With
+    /// <see cref="TlsCertificate"/> set they are used as <c>akka.ssl.tcp://</c> (either form may be written).
+    /// </summary>
     public List<string> Seeds { get; set; } = [];
 
     /// <summary>
@@ -49,6 +52,25 @@ public sealed class ClusterOptions
     /// members (the side without a majority downs itself; default 20).
     /// </summary>
     public int DownAfterSeconds { get; set; } = 20;
+
+    /// <summary>
+    /// PKCS#12 (.pfx/.p12) file with the certificate and private key this node presents to its peers;
+    /// set, the cluster transport runs over mutual TLS (default empty: plain TCP). See
+    /// <see cref="ClusterTls"/> for which peers are accepted.
+    /// </summary>
+    public string TlsCertificate { get; set; } = "";
+
+    /// <summary>Password of <see cref="TlsCertificate"/> (default empty: none).</summary>
+    public string TlsCertificatePassword { get; set; } = "";
+
+    /// <summary>File whose first line is the password of <see cref="TlsCertificate"/>, so it need not sit in the environment (default empty).</summary>
+    public string TlsCertificatePasswordFile { get; set; } = "";
+
+    /// <summary>
+    /// PEM or DER file with the CA certificate(s) a peer's certificate must chain to (default empty:
+    /// a peer must present the very certificate of <see cref="TlsCertificate"/>, one shared certificate).
+    /// </summary>
+    public string TlsCaCertificate { get; set; } = "";
 }
 
 /// <summary>
@@ -127,6 +149,16 @@ public sealed class RpcOptions
     /// false keeps .NET's defaults.
     /// </summary>
     public bool InlineIo { get; set; } = true;
+
+    /// <summary>
+    /// Bearer token required on <c>/RPC</c>, <c>/events</c> and <c>/metrics</c> (<c>Authorization:
+    /// Bearer TOKEN</c>); the health probes stay open. At least 16 characters, printable ASCII without
+    /// spaces. Default empty: no token.
+    /// </summary>
+    public string Token { get; set; } = "";
+
+    /// <summary>File holding the token (its first line), so it need not sit in the environment; instead of <see cref="Token"/>.</summary>
+    public string TokenFile { get; set; } = "";
 }
 
 /// <summary>

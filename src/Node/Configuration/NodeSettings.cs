@@ -39,6 +39,12 @@ public sealed class NodeSettings
     /// <summary>The accounting log writer.</summary>
     public FlatStoreSettings FlatStore { get; init; } = new();
 
+    /// <summary>The bearer token of the HTTP endpoint (from <c>Rpc:Token</c> or <c>Rpc:TokenFile</c>); null when none is set.</summary>
+    public string? RpcToken { get; init; }
+
+    /// <summary>TLS of the cluster transport (from <c>Cluster:Tls*</c>); null when it is plain TCP.</summary>
+    public ClusterTls? ClusterTls { get; init; }
+
     /// <summary>Parsed table definitions (the demo table when none is configured).</summary>
     public required IReadOnlyList<TableOptions> Tables { get; init; }
 
@@ -120,11 +126,19 @@ public sealed class NodeSettings
             throw new OptionsException("Node:PublicHost", node.PublicHost, $"required when Node:Host is {node.Host}: peers need an address they can reach");
         if (node.RpcBind is not ("*" or "localhost") && !System.Net.IPAddress.TryParse(node.RpcBind, out _))
             throw new OptionsException("Node:RpcBind", node.RpcBind, "expected an IP address, 0.0.0.0 or * (all), or localhost");
+        var token = RpcTokenOf(rpc);
+        var tls = ClusterTls.Load(cluster);
         for (var i = 0; i < cluster.Seeds.Count; i++)
         {
             var seed = cluster.Seeds[i];
-            if (!Uri.TryCreate(seed, UriKind.Absolute, out var uri) || uri.Scheme != "akka.tcp" || uri.UserInfo != "htcluster" || uri.Port <= 0)
+            if (!Uri.TryCreate(seed, UriKind.Absolute, out var uri) || uri.Scheme is not ("akka.tcp" or "akka.ssl.tcp") || uri.UserInfo != "htcluster" || uri.Port <= 0)
                 throw new OptionsException($"Cluster:Seeds:{i}", seed, "expected akka.tcp://htcluster@HOST:PORT");
+            if (uri.Scheme == "akka.ssl.tcp" && tls is null)
+                throw new OptionsException($"Cluster:Seeds:{i}", seed, "akka.ssl.tcp needs Cluster:TlsCertificate (or write akka.tcp://)");
+            // Over TLS the transport's protocol is akka.ssl.tcp: the seeds keep their akka.tcp form in
+            // the configuration, so turning TLS on changes no address.
+            if (uri.Scheme == "akka.tcp" && tls is not null)
+                cluster.Seeds[i] = "akka.ssl.tcp" + seed["akka.tcp".Length..];
         }
 
         var defs = htable.Tables.Count == 0 ? [DemoTable] : htable.Tables;
@@ -149,7 +163,58 @@ public sealed class NodeSettings
             tables.Add(t);
         }
 
-        return new NodeSettings { Node = node, Cluster = cluster, Htable = htable, Rpc = rpc, Replication = replication, FlatStore = flatstore, Tables = tables, Notes = notes ?? [], Warnings = warnings, Logging = logging };
+        return new NodeSettings { Node = node, Cluster = cluster, Htable = htable, Rpc = rpc, Replication = replication, FlatStore = flatstore, Tables = tables, RpcToken = token, ClusterTls = tls, Notes = notes ?? [], Warnings = warnings, Logging = logging };
+    }
+
+    /// <summary>Shortest bearer token accepted.</summary>
+    public const int MinTokenLength = 16;
+
+    private static string? RpcTokenOf(RpcOptions rpc)
+    {
+        if (rpc.Token.Length > 0 && rpc.TokenFile.Length > 0)
+            throw new OptionsException("Rpc:TokenFile", rpc.TokenFile, "set either Rpc:Token or Rpc:TokenFile, not both");
+        string key, token;
+        if (rpc.TokenFile.Length > 0)
+        {
+            key = "Rpc:TokenFile";
+            token = FirstLine(key, rpc.TokenFile);
+        }
+        else
+        {
+            key = "Rpc:Token";
+            token = rpc.Token;
+        }
+        if (token.Length == 0)
+            return null;
+        // The value itself is never echoed: it is a secret.
+        var shown = key == "Rpc:Token" ? "(hidden)" : rpc.TokenFile;
+        if (token.Length < MinTokenLength)
+            throw new OptionsException(key, shown, $"the token has {token.Length} characters; at least {MinTokenLength} are required");
+        foreach (var c in token)
+        {
+            if (c is <= ' ' or > '~')
+                throw new OptionsException(key, shown, "the token must be printable ASCII without spaces (it travels in an HTTP header)");
+        }
+        return token;
+    }
+
+    /// <summary>The first line of a secret file, without the line end; an empty or unreadable file names <paramref name="key"/>.</summary>
+    internal static string FirstLine(string key, string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.SecurityException or ArgumentException or NotSupportedException)
+        {
+            throw new OptionsException(key, path, "cannot read the file: " + ex.Message);
+        }
+        var end = text.AsSpan().IndexOfAny('\r', '\n');
+        var line = end < 0 ? text : text[..end];
+        if (line.Length == 0)
+            throw new OptionsException(key, path, "the file is empty (its first line is used)");
+        return line;
     }
 
     private static void RefuseUnknownSections(IConfiguration configuration)
