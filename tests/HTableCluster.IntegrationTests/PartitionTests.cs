@@ -88,22 +88,6 @@ public sealed class PartitionTests : IAsyncLifetime
         }
     }
 
-    private static class Netns
-    {
-        public static async Task RunAsync(params string[] args)
-        {
-            var psi = new ProcessStartInfo("bash") { RedirectStandardError = true, RedirectStandardOutput = true };
-            psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "netns.sh"));
-            foreach (var a in args)
-                psi.ArgumentList.Add(a);
-            using var p = Process.Start(psi)!;
-            var err = p.StandardError.ReadToEndAsync();
-            await p.StandardOutput.ReadToEndAsync();
-            await p.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
-            Assert.True(p.ExitCode == 0, $"netns.sh {string.Join(' ', args)}: {await err}");
-        }
-    }
-
     private sealed class NsNode(int index, NodeProcess process) : IAsyncDisposable
     {
         public int Index { get; } = index;
