@@ -100,6 +100,19 @@ public sealed class HtableOptions
 
     /// <summary>Kamailio-only (KEMI event callback): accepted and ignored.</summary>
     public string EventCallback { get; set; } = "";
+
+    /// <summary>
+    /// Who fires the expired events of a replicated table: <c>cluster</c> (default) one member per
+    /// item, chosen by rendezvous hash of (table, key) over the Up members, delivered to subscribers
+    /// on every node; <c>node</c> every node for what it collects, as Kamailio does.
+    /// </summary>
+    public string EventMode { get; set; } = "cluster";
+
+    /// <summary>
+    /// Seconds a member not ranked first for an expired item waits for the owner's event before it
+    /// fires it itself (per rank; default 0 = 2 × <see cref="TimerInterval"/> + 5).
+    /// </summary>
+    public int EventGraceSeconds { get; set; }
 }
 
 /// <summary>Limits and threading of the RPC endpoint (configuration section <c>Rpc</c>).</summary>

@@ -78,6 +78,9 @@ public sealed class NodeSettings
         Range("Node:CompactAfterMiB", node.CompactAfterMiB, 0, 1024 * 1024);
         Range("Cluster:DownAfterSeconds", cluster.DownAfterSeconds, 1, 3600);
         Range("Htable:TimerInterval", htable.TimerInterval, 1, 86_400);
+        Range("Htable:EventGraceSeconds", htable.EventGraceSeconds, 0, 86_400);
+        if (htable.EventMode is not ("cluster" or "node"))
+            throw new OptionsException("Htable:EventMode", htable.EventMode, "must be cluster or node");
         Range("Htable:FetchRows", htable.FetchRows, 1, 1_000_000);
         Range("Htable:DbExpires", htable.DbExpires, 0, 1);
         Range("Htable:EnableDmq", htable.EnableDmq, 0, 1);

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Hosting;
 using HTableCluster.Replication;
 using HTableCluster.Storage;
@@ -34,6 +35,12 @@ public static class TablesAkkaExtensions
                 for (var i = 0; i < writers.Length; i++)
                     writers[i] = system.ActorOf(TableActor.Props(table.Partition(i), sweepInterval, events, replication, writeConcern), $"table-{ActorNames.ForTable(table.Name)}-{i}");
                 clients.Add(new TableClient(table, writers, ((ExtendedActorSystem)system).Provider));
+            }
+            // Expired events of replicated tables fire once per cluster through the relay (see TableEvents).
+            if (replication is not null && events.ClusterWide && tables.Any(t => t.Replicated))
+            {
+                var mediator = DistributedPubSub.Get(system).Mediator;
+                events.UseRelay(system.ActorOf(EventRelayActor.Props(events.NodeId, mediator, events.Grace, events.Deliver), "events"));
             }
             node.Start(clients, replication is null ? null : new ReplicationClient(replication));
         });
