@@ -25,6 +25,8 @@ public sealed class ConfigurationTests
     [InlineData("Node:RpcPort", "70000", "Node:RpcPort")]
     [InlineData("Node:Partitions", "0", "Node:Partitions")]
     [InlineData("Htable:TimerInterval", "0", "Htable:TimerInterval")]
+    [InlineData("Htable:EventMode", "kamailio", "Htable:EventMode")]
+    [InlineData("Htable:EventGraceSeconds", "-1", "Htable:EventGraceSeconds")]
     [InlineData("Htable:Tables:0", "a=>size=x", "Htable:Tables:0")]
     [InlineData("Cluster:Seeds:0", "akka.tcp://other@h:1", "Cluster:Seeds:0")]
     [InlineData("Htable:Bogus", "1", "Bogus")]
