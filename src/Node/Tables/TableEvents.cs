@@ -29,7 +29,7 @@ public sealed partial class TableEvents(ILogger<TableEvents> logger, NodeSetting
     /// <summary>Events kept for clients resuming with a sequence number.</summary>
     public const int RingLength = 10_000;
 
-    /// <summary>Events a <see cref="ReadAllAsync"/> reader may fall behind before it is ended.</summary>
+    /// <summary>Events a reader may fall behind (beyond a replay of up to <see cref="RingLength"/>) before it is ended.</summary>
     public const int ReaderQueueLength = 4096;
 
     private readonly EventRing _ring = new(RingLength);
@@ -95,7 +95,7 @@ public sealed partial class TableEvents(ILogger<TableEvents> logger, NodeSetting
             if (!queue.Writer.TryWrite(e))
             {
                 full = true;
-                queue.Writer.TryComplete(new InvalidOperationException($"the event reader fell more than {ReaderQueueLength} events behind; resume after {Volatile.Read(ref last)}"));
+                queue.Writer.TryComplete(new InvalidOperationException($"the event reader fell more than {ReaderQueueLength + RingLength} events behind; resume after {Volatile.Read(ref last)}"));
             }
         }
 
