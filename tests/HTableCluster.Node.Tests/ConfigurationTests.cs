@@ -27,6 +27,8 @@ public sealed class ConfigurationTests
     [InlineData("Htable:TimerInterval", "0", "Htable:TimerInterval")]
     [InlineData("Htable:EventMode", "kamailio", "Htable:EventMode")]
     [InlineData("Htable:EventGraceSeconds", "-1", "Htable:EventGraceSeconds")]
+    [InlineData("Htable:Webhooks:nosuch", "http://127.0.0.1:9/hook", "Htable:Webhooks:nosuch")]
+    [InlineData("Htable:WebhookAttempts", "0", "Htable:WebhookAttempts")]
     [InlineData("Htable:Tables:0", "a=>size=x", "Htable:Tables:0")]
     [InlineData("Cluster:Seeds:0", "akka.tcp://other@h:1", "Cluster:Seeds:0")]
     [InlineData("Htable:Bogus", "1", "Bogus")]
