@@ -114,6 +114,9 @@ public sealed partial class TableEvents(ILogger<TableEvents> logger, NodeSetting
     /// <summary>Hands the expired items of replicated tables to the cluster relay (null: fire locally).</summary>
     internal void UseRelay(IActorRef? relay) => _relay = relay;
 
+    /// <summary>Stops using <paramref name="relay"/> (its actor system terminated) unless another one replaced it.</summary>
+    internal void ReleaseRelay(IActorRef relay) => Interlocked.CompareExchange(ref _relay, null, relay);
+
     /// <summary>Delivers an event fired by the cluster relay (this node's or another's).</summary>
     internal void Deliver(EventProtocol.Fired e) =>
         Deliver(new TableEvent(TableEventKind.Expired, e.Table, e.Key, e.IsInteger, e.IntValue, e.IsInteger ? null : e.StringValue, e.Version, e.OriginNode,
@@ -208,6 +211,8 @@ public sealed partial class TableEvents(ILogger<TableEvents> logger, NodeSetting
     // In cluster mode a replicated table's items go to the relay, which fires each once per cluster.
     private void Raise(HTable table, List<Entry> items)
     {
+        // No relay while the actor system is rebuilt after a downing (ReleaseRelay): the items
+        // fire locally then rather than being lost (at-least-once).
         if (table.Replicated && ClusterWide && _relay is { } relay)
         {
             var fired = new EventProtocol.Fired[items.Count];
