@@ -65,10 +65,12 @@ public sealed class ClusterEventsTests : IDisposable
         try
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-            var streams = nodes.Select(n => EventCollector.Start(n, cts.Token)).ToArray();
+            const int count = 30;
+            // One more reader on n1 drops its connection after a third of the events and resumes
+            // with Last-Event-ID a second later: it must end with each event once too.
+            EventCollector[] streams = [.. nodes.Select(n => EventCollector.Start(n, cts.Token)), EventCollector.Start(nodes[0], cts.Token, disconnectAfter: count / 3)];
             foreach (var s in streams)
                 await s.Connected.WaitAsync(TimeSpan.FromSeconds(30));
-            const int count = 30;
             var keys = Enumerable.Range(0, count).Select(i => "k" + Port(i)).ToList();
             for (var i = 0; i < count; i++)
                 await nodes[i % 3].CallAsync("htable.sets", Table, keys[i], "v" + Port(i));
@@ -89,6 +91,8 @@ public sealed class ClusterEventsTests : IDisposable
             var first = streams[0].Events().Select(e => (e.Key, e.Version, e.Origin)).Order().ToList();
             Assert.Equal(first, streams[1].Events().Select(e => (e.Key, e.Version, e.Origin)).Order().ToList());
             Assert.Equal(first, streams[2].Events().Select(e => (e.Key, e.Version, e.Origin)).Order().ToList());
+            Assert.Equal(first, streams[3].Events().Select(e => (e.Key, e.Version, e.Origin)).Order().ToList());
+            Assert.Equal(2, streams[3].Connections);
             Assert.Equal(3, first.Select(e => e.Origin).Distinct().Count());
             await cts.CancelAsync();
         }
@@ -143,10 +147,12 @@ public sealed class ClusterEventsTests : IDisposable
 
         public Task Connected => _connected.Task;
 
-        public static EventCollector Start(NodeProcess node, CancellationToken cancellationToken)
+        public int Connections { get; private set; }
+
+        public static EventCollector Start(NodeProcess node, CancellationToken cancellationToken, int? disconnectAfter = null)
         {
             var c = new EventCollector { Node = node.Url };
-            _ = c.RunAsync(new Uri($"http://{node.Host}:{Port(node.RpcPort)}/events?table={Table}&type=expired"), cancellationToken);
+            _ = c.RunAsync(new Uri($"http://{node.Host}:{Port(node.RpcPort)}/events?table={Table}&type=expired"), disconnectAfter, cancellationToken);
             return c;
         }
 
@@ -162,23 +168,43 @@ public sealed class ClusterEventsTests : IDisposable
                 return _events.Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
         }
 
-        private async Task RunAsync(Uri uri, CancellationToken cancellationToken)
+        private async Task RunAsync(Uri uri, int? disconnectAfter, CancellationToken cancellationToken)
         {
             using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+            string? lastId = null;
             try
             {
-                using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-                response.EnsureSuccessStatusCode();
-                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
-                _connected.TrySetResult();
-                while (await reader.ReadLineAsync(cancellationToken) is { } line)
+                // At most two connections: the first one ends after disconnectAfter events when set.
+                for (var connection = 0; connection < 2; connection++)
                 {
-                    if (!line.StartsWith("data: ", StringComparison.Ordinal))
-                        continue;
-                    using var doc = JsonDocument.Parse(line["data: ".Length..]);
-                    var d = doc.RootElement;
-                    lock (_events)
-                        _events.Add((d.GetProperty("key").GetString()!, d.GetProperty("version").GetInt64(), d.GetProperty("node").GetString()!));
+                    using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+                    if (lastId is not null)
+                        request.Headers.Add("Last-Event-ID", lastId);
+                    using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+                    response.EnsureSuccessStatusCode();
+                    Connections++;
+                    using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+                    _connected.TrySetResult();
+                    while (await reader.ReadLineAsync(cancellationToken) is { } line)
+                    {
+                        if (line.StartsWith("id: ", StringComparison.Ordinal))
+                            lastId = line["id: ".Length..];
+                        if (!line.StartsWith("data: ", StringComparison.Ordinal))
+                            continue;
+                        using var doc = JsonDocument.Parse(line["data: ".Length..]);
+                        var d = doc.RootElement;
+                        int n;
+                        lock (_events)
+                        {
+                            _events.Add((d.GetProperty("key").GetString()!, d.GetProperty("version").GetInt64(), d.GetProperty("node").GetString()!));
+                            n = _events.Count;
+                        }
+                        if (connection == 0 && n == disconnectAfter)
+                            break;
+                    }
+                    if (disconnectAfter is null)
+                        return;
+                    await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
                 }
             }
             catch (Exception ex) when (ex is OperationCanceledException or HttpRequestException or IOException)
