@@ -7,7 +7,8 @@ namespace HTableCluster.Node.Tables;
 
 /// <summary>
 /// The optional webhook of a table (<c>Htable:Webhooks:&lt;table&gt;</c>): each event of the table
-/// this node delivers is POSTed as JSON (the SSE data plus <c>event</c> and <c>id</c>). Each table
+/// this node fired is POSTed as JSON (the SSE data plus <c>event</c> and <c>id</c>); an expired
+/// event fired by another member is left to that member's webhook. Each table
 /// has a bounded queue filled without waiting, so a slow or dead endpoint never holds up a table:
 /// an event that finds the queue full, or that failed every attempt (an error status, a refused
 /// connection or no answer within the timeout; retried with doubling backoff), is dropped and
@@ -63,8 +64,12 @@ public sealed partial class EventWebhooks : BackgroundService
         return base.StartAsync(cancellationToken);
     }
 
+    // An expired event is posted by the node that fired it, so a webhook configured on every node
+    // gets it once per cluster; the other events are each node's own.
     private void OnEvent(TableEvent e)
     {
+        if (e.Kind == TableEventKind.Expired && e.OriginNode != _events.NodeId)
+            return;
         if (_queues.TryGetValue(e.Table, out var q))
             q.Writer.TryWrite(e);
     }
