@@ -82,6 +82,8 @@ public static class NodeHost
         builder.Services.AddSingleton(readiness);
         builder.Services.AddSingleton<TableEvents>();
         builder.Services.AddSingleton<EventStream>();
+        builder.Services.AddSingleton<EventWebhooks>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EventWebhooks>());
         builder.Services.AddSingleton<KamailioMethods>();
         builder.Services.AddSingleton<ScriptMethods>();
         builder.Services.AddSingleton<ClusterMethods>();

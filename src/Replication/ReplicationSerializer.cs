@@ -3,6 +3,7 @@ using System.Runtime.Serialization;
 using System.Text;
 using Akka.Actor;
 using Akka.Serialization;
+using static HTableCluster.Replication.EventProtocol;
 using static HTableCluster.Replication.ReplicationProtocol;
 
 namespace HTableCluster.Replication;
@@ -39,6 +40,7 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
     private const string DigestItemsManifest = "DI";
     private const string TopicProbeManifest = "TP";
     private const string TopicEchoManifest = "TE";
+    private const string EventManifest = "EV";
 
     /// <inheritdoc />
     public override int Identifier => SerializerId;
@@ -64,6 +66,7 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         DigestItems => DigestItemsManifest,
         TopicProbe => TopicProbeManifest,
         TopicEcho => TopicEchoManifest,
+        Fired => EventManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not a wire message", nameof(o)),
     };
 
@@ -130,6 +133,10 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
             case TopicEcho e:
                 w.String(e.Table).Long(e.ToIncarnation).Byte((byte)e.Proves);
                 break;
+            case Fired e:
+                w.Byte((byte)e.Kind).String(e.Table).String(e.Key).Byte(e.IsInteger ? (byte)1 : (byte)0).Long(e.IntValue).String(e.StringValue)
+                    .Long(e.Version).String(e.OriginNode).Long(e.AtMs);
+                break;
             case SyncChunk c:
                 w.String(c.Table).Long(c.RequestId).Byte(c.Last ? (byte)1 : (byte)0).Long(c.ResetVersion).Int(c.Watermarks.Count);
                 foreach (var m in c.Watermarks)
@@ -170,6 +177,7 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
             DigestItemsManifest => new DigestItems(r.String(), ReadScope(ref r), ReadInts(ref r), r.Items(), r.Byte() != 0, r.Byte() != 0),
             TopicProbeManifest => new TopicProbe(r.String(), r.Origin(), r.Byte() != 0),
             TopicEchoManifest => new TopicEcho(r.String(), r.Long(), (TopicHandshake<Address>.Direction)r.Byte()),
+            EventManifest => new Fired((EventKind)r.Byte(), r.String(), r.String(), r.Byte() != 0, r.Long(), r.String(), r.Long(), r.String(), r.Long()),
             _ => throw new SerializationException($"unknown replication manifest '{manifest}'"),
         };
         if (!r.AtEnd)

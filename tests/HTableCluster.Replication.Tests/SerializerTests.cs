@@ -18,7 +18,7 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
     private SerializerWithStringManifest Serializer =>
         (SerializerWithStringManifest)Sys.Serialization.FindSerializerForType(typeof(Batch));
 
-    public static TheoryData<string> Kinds => ["B", "H", "RQ", "RG", "SQ", "SR", "SN", "SC", "BA", "ST", "SA", "RR", "RI", "DQ", "DD", "DI", "TP", "TE"];
+    public static TheoryData<string> Kinds => ["B", "H", "RQ", "RG", "SQ", "SR", "SN", "SC", "BA", "ST", "SA", "RR", "RI", "DQ", "DD", "DI", "TP", "TE", "EV"];
 
     [Fact]
     public void Wire_types_are_bound_to_the_replication_serializer()
@@ -128,6 +128,7 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         "DI" => new DigestItems("tab", Scope, [5, 700], [Item("f", "6")], Last: true, WantsYours: true),
         "TP" => new TopicProbe("tab", Origin, ViaTopic: true),
         "TE" => new TopicEcho("tab", 1234567890123, TopicHandshake<Akka.Actor.Address>.Direction.Outbound),
+        "EV" => new EventProtocol.Fired(EventProtocol.EventKind.Expired, "tab", "kéy", true, -42, "välue", 1_764_806_400_123, "node-2", 1_764_806_401_000),
         _ => throw new ArgumentException(manifest),
     };
 

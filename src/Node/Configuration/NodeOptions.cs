@@ -122,6 +122,34 @@ public sealed class HtableOptions
 
     /// <summary>Kamailio-only (KEMI event callback): accepted and ignored.</summary>
     public string EventCallback { get; set; } = "";
+
+    /// <summary>
+    /// Who fires the expired events of a replicated table: <c>cluster</c> (default) one member per
+    /// item, chosen by rendezvous hash of (table, key) over the Up members, delivered to subscribers
+    /// on every node; <c>node</c> every node for what it collects, as Kamailio does.
+    /// </summary>
+    public string EventMode { get; set; } = "cluster";
+
+    /// <summary>
+    /// Seconds a member not ranked first for an expired item waits for the owner's event before it
+    /// fires it itself (per rank; default 0 = 2 × <see cref="TimerInterval"/> + 5).
+    /// </summary>
+    public int EventGraceSeconds { get; set; }
+
+    /// <summary>
+    /// Optional webhook per table: table name to an http(s) URL each of the table's events
+    /// (expired, reloaded) delivered on this node is POSTed to as JSON (default none).
+    /// </summary>
+    public Dictionary<string, string> Webhooks { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Milliseconds one webhook request may take before it counts as failed (default 5000).</summary>
+    public int WebhookTimeoutMs { get; set; } = 5000;
+
+    /// <summary>Attempts per event before it is dropped (counted in /metrics; default 4).</summary>
+    public int WebhookAttempts { get; set; } = 4;
+
+    /// <summary>Milliseconds before the first retry, doubled at each further one (default 1000).</summary>
+    public int WebhookBackoffMs { get; set; } = 1000;
 }
 
 /// <summary>Limits and threading of the RPC endpoint (configuration section <c>Rpc</c>).</summary>

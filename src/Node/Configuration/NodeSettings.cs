@@ -84,6 +84,17 @@ public sealed class NodeSettings
         Range("Node:CompactAfterMiB", node.CompactAfterMiB, 0, 1024 * 1024);
         Range("Cluster:DownAfterSeconds", cluster.DownAfterSeconds, 1, 3600);
         Range("Htable:TimerInterval", htable.TimerInterval, 1, 86_400);
+        Range("Htable:EventGraceSeconds", htable.EventGraceSeconds, 0, 86_400);
+        if (htable.EventMode is not ("cluster" or "node"))
+            throw new OptionsException("Htable:EventMode", htable.EventMode, "must be cluster or node");
+        Range("Htable:WebhookTimeoutMs", htable.WebhookTimeoutMs, 1, 600_000);
+        Range("Htable:WebhookAttempts", htable.WebhookAttempts, 1, 100);
+        Range("Htable:WebhookBackoffMs", htable.WebhookBackoffMs, 0, 600_000);
+        foreach (var (table, url) in htable.Webhooks)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                throw new OptionsException($"Htable:Webhooks:{table}", url, "expected an http:// or https:// URL");
+        }
         Range("Htable:FetchRows", htable.FetchRows, 1, 1_000_000);
         Range("Htable:DbExpires", htable.DbExpires, 0, 1);
         Range("Htable:EnableDmq", htable.EnableDmq, 0, 1);
@@ -161,6 +172,11 @@ public sealed class NodeSettings
             if (tables.Any(x => x.Name == t.Name))
                 throw new OptionsException($"Htable:Tables:{i}", defs[i], $"table '{t.Name}' is defined twice");
             tables.Add(t);
+        }
+        foreach (var table in htable.Webhooks.Keys)
+        {
+            if (!tables.Any(t => t.Name == table))
+                throw new OptionsException($"Htable:Webhooks:{table}", null, $"no table '{table}' is defined");
         }
 
         return new NodeSettings { Node = node, Cluster = cluster, Htable = htable, Rpc = rpc, Replication = replication, FlatStore = flatstore, Tables = tables, RpcToken = token, ClusterTls = tls, Notes = notes ?? [], Warnings = warnings, Logging = logging };

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Hosting;
 using HTableCluster.Replication;
 using HTableCluster.Storage;
@@ -34,6 +35,16 @@ public static class TablesAkkaExtensions
                 for (var i = 0; i < writers.Length; i++)
                     writers[i] = system.ActorOf(TableActor.Props(table.Partition(i), sweepInterval, events, replication, writeConcern), $"table-{ActorNames.ForTable(table.Name)}-{i}");
                 clients.Add(new TableClient(table, writers, ((ExtendedActorSystem)system).Provider));
+            }
+            // Expired events of replicated tables fire once per cluster through the relay (see TableEvents).
+            if (replication is not null && events.ClusterWide && tables.Any(t => t.Replicated))
+            {
+                var mediator = DistributedPubSub.Get(system).Mediator;
+                var relay = system.ActorOf(EventRelayActor.Props(events.NodeId, mediator, events.Grace, events.Deliver), "events");
+                events.UseRelay(relay);
+                // While the actor system is rebuilt after a downing, expired items fire locally
+                // rather than being lost (at-least-once).
+                _ = system.WhenTerminated.ContinueWith(_ => events.ReleaseRelay(relay), TaskScheduler.Default);
             }
             node.Start(clients, replication is null ? null : new ReplicationClient(replication));
         });
