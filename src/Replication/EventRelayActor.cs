@@ -7,7 +7,8 @@ using static HTableCluster.Replication.EventProtocol;
 namespace HTableCluster.Replication;
 
 /// <summary>
-/// Cluster-wide expired events of replicated tables (path <c>/user/events</c>). Every replica
+/// Cluster-wide table events (path <c>/user/events</c>). A reload or a node's mod-init, raised
+/// and delivered locally, is published to the other members as it is (<see cref="Announced"/>). Every replica
 /// collects an expired item locally (storage housekeeping); only the member ranked first by
 /// <see cref="RendezvousHash"/> over the Up and reachable members fires its event and publishes
 /// it on the <see cref="Topic"/>, and every member delivers what arrives there to its local
@@ -52,6 +53,11 @@ public sealed class EventRelayActor : ReceiveActor, IWithTimers
         _deliver = deliver;
         _cluster = Cluster.Get(Context.System);
         Receive<Collected>(OnCollected);
+        Receive<Announced>(a =>
+        {
+            if (Remember((a.Event.Table, a.Event.Key, a.Event.Version), NowMs))
+                _mediator.Tell(new Publish(Topic, a.Event));
+        });
         Receive<Fired>(OnFired);
         Receive<ClusterEvent.CurrentClusterState>(s =>
         {

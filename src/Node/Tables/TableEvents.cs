@@ -119,8 +119,20 @@ public sealed partial class TableEvents(ILogger<TableEvents> logger, NodeSetting
 
     /// <summary>Delivers an event fired by the cluster relay (this node's or another's).</summary>
     internal void Deliver(EventProtocol.Fired e) =>
-        Deliver(new TableEvent(TableEventKind.Expired, e.Table, e.Key, e.IsInteger, e.IntValue, e.IsInteger ? null : e.StringValue, e.Version, e.OriginNode,
-            DateTimeOffset.FromUnixTimeMilliseconds(e.AtMs)));
+        Deliver(e.Kind == EventProtocol.EventKind.Expired
+            ? new TableEvent(TableEventKind.Expired, e.Table, e.Key, e.IsInteger, e.IntValue, e.IsInteger ? null : e.StringValue, e.Version, e.OriginNode,
+                DateTimeOffset.FromUnixTimeMilliseconds(e.AtMs))
+            : new TableEvent((TableEventKind)(int)e.Kind, e.Table, "", false, 0, null, 0, e.OriginNode, DateTimeOffset.FromUnixTimeMilliseconds(e.AtMs)));
+
+    // A reload or this node's mod-init reaches the other members' subscribers too (cluster mode).
+    // Its id is (table, this node, a timestamp in ticks): unique per node and never an item's id.
+    private void Announce(TableEventKind kind, string table)
+    {
+        if (!ClusterWide || _relay is not { } relay)
+            return;
+        var now = DateTimeOffset.UtcNow;
+        relay.Tell(new EventProtocol.Announced(new EventProtocol.Fired((EventProtocol.EventKind)(int)kind, table, NodeId, false, 0, "", now.UtcTicks, NodeId, now.ToUnixTimeMilliseconds())));
+    }
 
     private void Deliver(TableEvent e)
     {
@@ -156,6 +168,7 @@ public sealed partial class TableEvents(ILogger<TableEvents> logger, NodeSetting
         Initialized = true;
         ModInit?.Invoke();
         Deliver(Local(TableEventKind.ModInit, ""));
+        Announce(TableEventKind.ModInit, "");
     }
 
     internal void OnReloaded(HTable table)
@@ -173,6 +186,7 @@ public sealed partial class TableEvents(ILogger<TableEvents> logger, NodeSetting
             }
         }
         Deliver(Local(TableEventKind.Reloaded, table.Name));
+        Announce(TableEventKind.Reloaded, table.Name);
     }
 
     /// <summary>Number of items collected by expiry since start.</summary>
