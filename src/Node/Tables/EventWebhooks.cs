@@ -64,11 +64,11 @@ public sealed partial class EventWebhooks : BackgroundService
         return base.StartAsync(cancellationToken);
     }
 
-    // An expired event is posted by the node that fired it, so a webhook configured on every node
-    // gets it once per cluster; the other events are each node's own.
+    // An event is posted by the node that raised it (every member delivers the others' events to
+    // its subscribers too), so a webhook configured on every node gets it once per cluster.
     private void OnEvent(TableEvent e)
     {
-        if (e.Kind == TableEventKind.Expired && e.OriginNode != _events.NodeId)
+        if (e.OriginNode != _events.NodeId)
             return;
         if (_queues.TryGetValue(e.Table, out var q))
             q.Writer.TryWrite(e);
