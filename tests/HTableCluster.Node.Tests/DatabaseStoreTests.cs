@@ -16,11 +16,12 @@ public sealed class DatabaseStoreTests
         return node;
     }
 
-    private static async Task<List<string>> RowsAsync(string cs)
+    // Every row as key:type:value type:value:expires (NULL as <null>), ordered by the given SQL.
+    private static async Task<List<string>> RowsAsync(string cs, string orderBy = "key_name")
     {
         await using var c = new NpgsqlConnection(cs);
         await c.OpenAsync();
-        await using var cmd = new NpgsqlCommand("SELECT key_name || ':' || key_type || ':' || value_type || ':' || key_value || ':' || expires FROM htable ORDER BY key_name", c);
+        await using var cmd = new NpgsqlCommand("SELECT coalesce(key_name, '<null>') || ':' || key_type || ':' || value_type || ':' || coalesce(key_value, '<null>') || ':' || expires FROM htable ORDER BY " + orderBy, c);
         await using var r = await cmd.ExecuteReaderAsync();
         var rows = new List<string>();
         while (await r.ReadAsync())
@@ -69,17 +70,7 @@ public sealed class DatabaseStoreTests
         "<null>:0:0:orphan:0", ":0:0:nameless:0", "nullval:0:0:<null>:0", "huge:0:1:9223372036854775808:0", "badint:0:1:notanumber:0",
     ];
 
-    private static async Task<List<string>> AllRowsAsync(string cs)
-    {
-        await using var c = new NpgsqlConnection(cs);
-        await c.OpenAsync();
-        await using var cmd = new NpgsqlCommand("SELECT coalesce(key_name, '<null>') || ':' || key_type || ':' || value_type || ':' || coalesce(key_value, '<null>') || ':' || expires FROM htable ORDER BY 1", c);
-        await using var r = await cmd.ExecuteReaderAsync();
-        var rows = new List<string>();
-        while (await r.ReadAsync())
-            rows.Add(r.GetString(0));
-        return rows;
-    }
+    private static Task<List<string>> AllRowsAsync(string cs) => RowsAsync(cs, "1");
 
     [Fact]
     public async Task Store_keeps_the_rows_the_load_skipped_and_writes_the_others()

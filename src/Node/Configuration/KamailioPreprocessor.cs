@@ -206,12 +206,7 @@ public sealed class KamailioPreprocessor
             }
             if (char.IsAsciiDigit(c))
             {
-                var line = s.Line;
-                var start = s.Pos;
-                while (s.Pos < t.Length && IsNameChar(t[s.Pos]))
-                    s.Advance();
-                var word = t[start..s.Pos];
-                s.TokenLine = line;
+                var word = ReadWord(s);
                 if (TryNumber(word, out var number))
                     Emit(s, CfgToken.TokenKind.Number, number.ToString(CultureInfo.InvariantCulture));
                 else
@@ -224,15 +219,22 @@ public sealed class KamailioPreprocessor
         }
     }
 
-    private void ReadName(Source s, int expansion)
+    // The run of name characters at the current position; the token starts on its first line.
+    private static string ReadWord(Source s)
     {
         var t = s.Text;
         var line = s.Line;
         var start = s.Pos;
         while (s.Pos < t.Length && IsNameChar(t[s.Pos]))
             s.Advance();
-        var name = t[start..s.Pos];
         s.TokenLine = line;
+        return t[start..s.Pos];
+    }
+
+    private void ReadName(Source s, int expansion)
+    {
+        var name = ReadWord(s);
+        var line = s.TokenLine;
         switch (name)
         {
             // Keywords come before names in Kamailio's lexer: a define never replaces them.
