@@ -1,0 +1,54 @@
+namespace HTableCluster.Node.Resp;
+
+/// <summary>
+/// Runs one command. <paramref name="args"/> holds the command name first, then its arguments, as
+/// the client sent them (binary-safe). Arity has been checked against <see cref="RespCommand.Arity"/>
+/// before the call. The reply is written in the order the commands arrived (pipelining).
+/// </summary>
+public delegate ValueTask<RespReply> RespHandler(RespContext context, ReadOnlyMemory<byte>[] args);
+
+/// <summary>Flags as Redis's COMMAND INFO lists them (the subset we answer with).</summary>
+[Flags]
+public enum RespCommandFlags
+{
+    /// <summary>No flag.</summary>
+    None = 0,
+
+    /// <summary><c>write</c>: changes data.</summary>
+    Write = 1,
+
+    /// <summary><c>readonly</c>: only reads data.</summary>
+    ReadOnly = 2,
+
+    /// <summary><c>fast</c>: O(1) or O(log n).</summary>
+    Fast = 4,
+
+    /// <summary><c>noauth</c>: allowed before AUTH.</summary>
+    NoAuth = 8,
+
+    /// <summary><c>pubsub</c>: allowed in a RESP2 connection that is subscribed.</summary>
+    PubSub = 16,
+
+    /// <summary><c>loading</c>, <c>stale</c>: allowed while the node is not ready.</summary>
+    Loading = 32,
+
+    /// <summary><c>denyoom</c>: may grow memory.</summary>
+    DenyOom = 64,
+
+    /// <summary><c>admin</c>.</summary>
+    Admin = 128,
+}
+
+/// <summary>
+/// A command the endpoint serves: its name (lower case), Redis's arity (positive: exactly that many
+/// words counting the name; negative: at least that many), flags, and key positions for COMMAND INFO
+/// (first key, last key (-1: the last argument), step; all 0 when it takes no key).
+/// </summary>
+public sealed record RespCommand(
+    string Name,
+    int Arity,
+    RespCommandFlags Flags,
+    int FirstKey,
+    int LastKey,
+    int Step,
+    RespHandler Handler);
