@@ -41,4 +41,24 @@ public sealed class RespCommandTable
 
     /// <summary>The command named <paramref name="name"/> (any case), or null.</summary>
     public RespCommand? Find(string name) => _commands.GetValueOrDefault(name);
+
+    /// <summary>The parameters CONFIG GET and CONFIG SET know, by lower-case name.</summary>
+    public IReadOnlyDictionary<string, RespConfigParameter> Parameters => _parameters;
+
+    private readonly Dictionary<string, RespConfigParameter> _parameters = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Adds (or replaces) a CONFIG parameter; a family registers those it reads.</summary>
+    public void AddParameter(RespConfigParameter parameter)
+    {
+        ArgumentNullException.ThrowIfNull(parameter);
+        _parameters[parameter.Name] = parameter;
+    }
 }
+
+/// <summary>
+/// A CONFIG parameter: its name (lower case), the value it starts with, and how a new value is
+/// checked and put in canonical form (<paramref name="Normalize"/> returns the value to store, or
+/// throws <see cref="FormatException"/> whose message is Redis's reason; null: stored as given, and
+/// <paramref name="ReadOnly"/> refuses CONFIG SET as Redis does for immutable parameters).
+/// </summary>
+public sealed record RespConfigParameter(string Name, string Default, Func<string, string>? Normalize = null, bool ReadOnly = false);

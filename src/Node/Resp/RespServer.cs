@@ -16,6 +16,28 @@ public sealed class RespServer(HTableNode node, RespCommandTable commands, IRead
     /// <summary>The commands served.</summary>
     public RespCommandTable Commands { get; } = commands;
 
+    /// <summary>
+    /// The current value of a CONFIG parameter (<see cref="RespCommandTable.Parameters"/>): its default
+    /// until CONFIG SET changes it; null for an unknown name.
+    /// </summary>
+    public string? ConfigValue(string name) =>
+        _config.TryGetValue(name, out var v) ? v : Commands.Parameters.TryGetValue(name, out var p) ? p.Default : null;
+
+    /// <summary>
+    /// Stores a parameter's new value (already checked by its <see cref="RespConfigParameter.Normalize"/>);
+    /// <see cref="ConfigChanged"/> tells the families that cache a parsed form.
+    /// </summary>
+    public void SetConfigValue(string name, string value)
+    {
+        _config[name] = value;
+        ConfigChanged?.Invoke(name, value);
+    }
+
+    /// <summary>Raised after CONFIG SET stored a value (name, value).</summary>
+    public event Action<string, string>? ConfigChanged;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _config = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>When the endpoint started (Unix seconds; LASTSAVE answers with it).</summary>
     public long StartedAtSeconds { get; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
