@@ -36,6 +36,12 @@ public sealed class RespContext(RespServer server, long clientId)
     /// </summary>
     public Action<RespReply> Push { get; set; } = static _ => { };
 
+    /// <summary>
+    /// Channels and patterns this client is subscribed to (kept by the pub/sub family); in RESP2 a
+    /// subscribed client may only run the pub/sub commands, PING, QUIT and RESET.
+    /// </summary>
+    public int Subscriptions { get; set; }
+
     /// <summary>Cancelled when the connection closes.</summary>
     public CancellationToken Closed { get; set; }
 

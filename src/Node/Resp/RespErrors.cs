@@ -52,6 +52,10 @@ public static class RespErrors
     public static RespReply UnknownSubcommand(string command, ReadOnlySpan<byte> sub) =>
         RespReply.Error($"ERR unknown subcommand '{Printable(sub)}'. Try {command.ToUpperInvariant()} HELP.");
 
+    /// <summary>A reply would list more than the bound (KEYS, HKEYS, HVALS, HGETALL).</summary>
+    public static RespReply TooManyKeys(string command, int bound) =>
+        RespReply.Error($"ERR {command.ToUpperInvariant()} would list more than {bound} keys (Resp:MaxReplyKeys); use SCAN or HSCAN");
+
     /// <summary>Text with CR, LF and other control bytes replaced by spaces (an error is one line).</summary>
     public static string Printable(ReadOnlySpan<byte> bytes)
     {

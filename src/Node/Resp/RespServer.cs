@@ -38,6 +38,23 @@ public sealed class RespServer(HTableNode node, RespCommandTable commands, IRead
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _config = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// The most keys (or fields) one reply may list: KEYS, HKEYS, HVALS, HGETALL past it answer with
+    /// <see cref="RespErrors.TooManyKeys"/> (Resp:MaxReplyKeys).
+    /// </summary>
+    public int MaxReplyKeys { get; init; } = 100_000;
+
+    /// <summary>
+    /// A command changed a key (Redis's keyspace notification): <paramref name="kind"/> is Redis's
+    /// class letter (<c>$</c> string, <c>g</c> generic, <c>h</c> hash, <c>x</c> expired), then the event
+    /// name (<c>set</c>, <c>del</c>, <c>expire</c>, <c>hset</c>...), the table and the item's key.
+    /// The pub/sub family turns these into <c>__keyspace@db__</c> and <c>__keyevent@db__</c> messages.
+    /// </summary>
+    public void Notify(char kind, string eventName, TableClient table, string key) => KeyspaceChanged?.Invoke(kind, eventName, table, key);
+
+    /// <summary>See <see cref="Notify"/>.</summary>
+    public event Action<char, string, TableClient, string>? KeyspaceChanged;
+
     /// <summary>When the endpoint started (Unix seconds; LASTSAVE answers with it).</summary>
     public long StartedAtSeconds { get; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
