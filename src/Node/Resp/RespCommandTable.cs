@@ -16,6 +16,8 @@ public sealed class RespCommandTable
     {
         var table = new RespCommandTable();
         // One line per command family (each a static class with Register(RespCommandTable)).
+        HashCommands.Register(table);
+        PubSubCommands.Register(table);
         return table;
     }
 
