@@ -56,6 +56,9 @@ public sealed class RespPubSub : IDisposable
     {
         ArgumentNullException.ThrowIfNull(context);
         var name = Encoding.Latin1.GetString(channel);
+        // A connection already closed takes no subscription (its cleanup has run).
+        if (context.Closed.IsCancellationRequested)
+            return context.Subscriptions = 0;
         lock (_gate)
         {
             var s = SubscriberOf(context);
@@ -87,6 +90,9 @@ public sealed class RespPubSub : IDisposable
     {
         ArgumentNullException.ThrowIfNull(context);
         var name = Encoding.Latin1.GetString(pattern);
+        // A connection already closed takes no subscription (its cleanup has run).
+        if (context.Closed.IsCancellationRequested)
+            return context.Subscriptions = 0;
         lock (_gate)
         {
             var s = SubscriberOf(context);
@@ -215,7 +221,18 @@ public sealed class RespPubSub : IDisposable
         return s;
     }
 
-    // The connection closed: every subscription goes, and its queue stops.
+    /// <summary>
+    /// Ends every subscription of <paramref name="context"/> (RESET does this; so does the
+    /// connection closing). Messages already queued for it are still pushed.
+    /// </summary>
+    public void UnsubscribeAll(RespContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        Remove(context);
+        context.Subscriptions = 0;
+    }
+
+    // Every subscription goes, and the queue stops once drained.
     private void Remove(RespContext context)
     {
         lock (_gate)

@@ -108,6 +108,24 @@ public sealed class PubSubCommandsTests(RespHashNode node) : IClassFixture<RespH
     }
 
     [Fact]
+    public async Task Reset_ends_every_subscription_and_a_closed_connection_takes_none()
+    {
+        var server = node.NewServer();
+        using var client = new HandlerClient(server);
+        using var subscriber = new HandlerClient(server);
+        await subscriber.RunAsync("SUBSCRIBE", "r");
+        await subscriber.RunAsync("PSUBSCRIBE", "r*");
+        server.PubSub.UnsubscribeAll(subscriber.Context);
+        Assert.Equal(0, subscriber.Context.Subscriptions);
+        Assert.Equal(":0\r\n", await client.WireAsync("PUBLISH", "r", "x"));
+        Assert.Equal("*3\r\n$9\r\nsubscribe\r\n$1\r\nr\r\n:1\r\n", await subscriber.WireAsync("SUBSCRIBE", "r"));
+        Assert.Equal(":1\r\n", await client.WireAsync("PUBLISH", "r", "x"));
+        subscriber.Close();
+        await subscriber.RunAsync("SUBSCRIBE", "late");
+        Assert.Equal("*2\r\n$4\r\nlate\r\n:0\r\n", await client.WireAsync("PUBSUB", "NUMSUB", "late"));
+    }
+
+    [Fact]
     public async Task A_subscriber_that_does_not_read_holds_a_bounded_queue_and_publishers_go_on()
     {
         var server = node.NewServer();
