@@ -25,7 +25,7 @@ namespace HTableCluster.Node.Tables;
 public sealed class EventStream
 {
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
-    private static readonly Counter Dropped = Metrics.CreateCounter("htcluster_events_dropped_total", "/events subscribers disconnected because they fell too far behind.");
+    private static readonly Counter Dropped = Metrics.CreateCounter("htcluster_events_subscribers_disconnected_total", "/events subscribers disconnected because they fell too far behind (they resume with Last-Event-ID).");
 
     private readonly TableEvents _events;
     private readonly CancellationToken _stopping;
@@ -86,7 +86,7 @@ public sealed class EventStream
         {
             await ctx.Response.WriteAsync(": htcluster events\n\n", end.Token).ConfigureAwait(false);
             if (gap)
-                await ctx.Response.WriteAsync($"event: gap\ndata: {{\"after\":{after},\"resumed\":{Math.Max(1, _events.NextSequence - TableEvents.RingLength)}}}\n\n", end.Token).ConfigureAwait(false);
+                await ctx.Response.WriteAsync($"event: gap\ndata: {{\"after\":{after},\"resumed\":{_events.OldestSequence}}}\n\n", end.Token).ConfigureAwait(false);
             await ctx.Response.Body.FlushAsync(end.Token).ConfigureAwait(false);
             while (!end.IsCancellationRequested)
             {
