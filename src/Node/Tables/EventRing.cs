@@ -37,6 +37,16 @@ internal sealed class EventRing(int capacity, long first = 1)
         }
     }
 
+    /// <summary>How many subscribers are attached.</summary>
+    public int Subscribers
+    {
+        get
+        {
+            lock (_lock)
+                return _subscribers.Count;
+        }
+    }
+
     public TableEvent Append(TableEvent e)
     {
         lock (_lock)

@@ -66,6 +66,9 @@ public sealed partial class TableEvents(ILogger<TableEvents> logger, NodeSetting
     /// <summary>The sequence number the next delivered event gets.</summary>
     public long NextSequence => _ring.Next;
 
+    /// <summary>How many readers (SSE clients, <see cref="ReadAllAsync"/>, webhooks) are attached.</summary>
+    internal int Readers => _ring.Subscribers;
+
     /// <summary>The sequence number of the oldest event a resuming reader can still get.</summary>
     public long OldestSequence => _ring.Oldest;
 
@@ -92,9 +95,11 @@ public sealed partial class TableEvents(ILogger<TableEvents> logger, NodeSetting
     /// <summary>
     /// A bounded queue of the events after <paramref name="after"/> and then the live ones; when the
     /// reader falls <see cref="ReaderQueueLength"/> events behind, the queue is completed with an
-    /// error. <paramref name="gap"/> says the ring no longer held every event after <paramref name="after"/>.
+    /// error and <paramref name="overflowed"/> runs once, on the thread pool (a reader blocked on
+    /// its client's socket never reads the error, so its owner closes the connection there).
+    /// <paramref name="gap"/> says the ring no longer held every event after <paramref name="after"/>.
     /// </summary>
-    internal (ChannelReader<TableEvent> Reader, Action Dispose) Subscribe(long? after, out bool gap)
+    internal (ChannelReader<TableEvent> Reader, Action Dispose) Subscribe(long? after, out bool gap, Action? overflowed = null)
     {
         var queue = Channel.CreateBounded<TableEvent>(new BoundedChannelOptions(ReaderQueueLength + RingLength) { SingleReader = true });
         long last = after ?? 0;
@@ -107,6 +112,8 @@ public sealed partial class TableEvents(ILogger<TableEvents> logger, NodeSetting
             {
                 full = true;
                 queue.Writer.TryComplete(new InvalidOperationException($"the event reader fell more than {ReaderQueueLength + RingLength} events behind; resume after {Volatile.Read(ref last)}"));
+                if (overflowed is not null)
+                    ThreadPool.UnsafeQueueUserWorkItem(static a => a(), overflowed, preferLocal: false);
             }
         }
 
