@@ -33,7 +33,7 @@ public sealed class RespConnectionHandler(RespServer server, RespOptions options
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        if (_server.Clients.Count >= _options.MaxClients)
+        if (_server.Clients.Count >= _server.MaxClients)
         {
             _server.CountRejected();
             await connection.Transport.Output.WriteAsync("-ERR max number of clients reached\r\n"u8.ToArray());

@@ -41,7 +41,7 @@ public sealed class RespDispatcher(RespServer server, ILogger logger)
         }
         if ((command.Flags & RespCommandFlags.Loading) == 0 && !Server.Node.IsStarted)
             return new(Loading);
-        context.LastCommand = command.Name;
+        context.LastCommand = FullName(command, args);
         context.LastCommandAtMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         try
         {

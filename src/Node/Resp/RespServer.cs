@@ -87,6 +87,9 @@ public sealed class RespServer(HTableNode node, RespCommandTable commands, IRead
         }
     }
 
+    /// <summary>Most clients connected at once (Resp:MaxClients; INFO clients maxclients).</summary>
+    public int MaxClients { get; init; } = 10_000;
+
     /// <summary>The password AUTH and HELLO AUTH check (the node's token); null: none is needed.</summary>
     public string? Password { get; init; }
 
