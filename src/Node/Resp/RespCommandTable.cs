@@ -16,6 +16,9 @@ public sealed class RespCommandTable
     {
         var table = new RespCommandTable();
         // One line per command family (each a static class with Register(RespCommandTable)).
+        StringCommands.Register(table);
+        KeyCommands.Register(table);
+        ExpiryCommands.Register(table);
         return table;
     }
 
