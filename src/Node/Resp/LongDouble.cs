@@ -40,8 +40,8 @@ internal readonly struct LongDouble
 
     /// <summary>
     /// Redis's <c>string2ld</c>: strtold over the whole text (no leading space, nothing after the
-    /// number), refusing NaN and results out of range; <c>inf</c> and <c>infinity</c> are read.
-    /// Hexadecimal floats are not read (Redis reads them).
+    /// number), refusing NaN and results out of range; <c>inf</c>, <c>infinity</c> and hexadecimal
+    /// floats (<c>0x1.8p3</c>) are read too.
     /// </summary>
     public static bool TryParse(ReadOnlySpan<byte> s, out LongDouble value)
     {
@@ -61,6 +61,8 @@ internal readonly struct LongDouble
             value = new LongDouble(negative, BigInteger.Zero, 0, infinite: true);
             return true;
         }
+        if (rest.Length > 2 && rest[0] == '0' && rest[1] is (byte)'x' or (byte)'X')
+            return TryParseHex(negative, rest[2..], out value);
         var digits = BigInteger.Zero;
         var anyDigit = false;
         var scale = 0L;
@@ -130,6 +132,71 @@ internal readonly struct LongDouble
             var q = BigInteger.DivRem(digits << shift, den, out var r);
             v = Round(negative, q, -shift, sticky: !r.IsZero);
         }
+        if (v.IsInfinite || v.Exponent + MantissaBits - 1 < MinExponent)
+            return false;
+        value = v;
+        return true;
+    }
+
+    // strtold's hexadecimal form: hex digits with an optional point, then an optional binary exponent p±n.
+    private static bool TryParseHex(bool negative, ReadOnlySpan<byte> s, out LongDouble value)
+    {
+        value = default;
+        var digits = BigInteger.Zero;
+        var anyDigit = false;
+        var seenPoint = false;
+        long exponent = 0;
+        var i = 0;
+        for (; i < s.Length; i++)
+        {
+            var c = s[i];
+            var d = c is >= (byte)'0' and <= (byte)'9' ? c - '0' : c is >= (byte)'a' and <= (byte)'f' ? c - 'a' + 10 : c is >= (byte)'A' and <= (byte)'F' ? c - 'A' + 10 : -1;
+            if (d >= 0)
+            {
+                digits = (digits << 4) + d;
+                anyDigit = true;
+                if (seenPoint)
+                    exponent -= 4;
+            }
+            else if (c == '.' && !seenPoint)
+            {
+                seenPoint = true;
+            }
+            else
+            {
+                break;
+            }
+        }
+        if (!anyDigit)
+            return false;
+        if (i < s.Length)
+        {
+            if (s[i] is not ((byte)'p' or (byte)'P') || ++i >= s.Length)
+                return false;
+            var expNegative = s[i] == '-';
+            if (s[i] is (byte)'+' or (byte)'-')
+                i++;
+            if (i >= s.Length)
+                return false;
+            long p = 0;
+            for (; i < s.Length; i++)
+            {
+                var d = s[i] - '0';
+                if (d is < 0 or > 9)
+                    return false;
+                if (p < 100_000)
+                    p = (p * 10) + d;
+            }
+            exponent += expNegative ? -p : p;
+        }
+        if (digits.IsZero)
+        {
+            value = new LongDouble(negative, BigInteger.Zero, 0, false);
+            return true;
+        }
+        if (exponent is > 20_000 or < -20_000)
+            return false;
+        var v = Round(negative, digits, (int)exponent, sticky: false);
         if (v.IsInfinite || v.Exponent + MantissaBits - 1 < MinExponent)
             return false;
         value = v;
