@@ -5,7 +5,7 @@ namespace HTableCluster.Node.Tests.Resp;
 /// starting with <c>sorted:</c> compares its array (or SCAN's key list) sorted: the order of keys
 /// is the store's own in both.
 /// </summary>
-public sealed class RespTranscriptTests(RespTestNode node, RedisReference redis) : IClassFixture<RespTestNode>, IClassFixture<RedisReference>
+public sealed class RespTranscriptTests(RespTestNode node, RedisReplyReference redis) : IClassFixture<RespTestNode>, IClassFixture<RedisReplyReference>
 {
     public const string Strings = """
         FLUSHALL

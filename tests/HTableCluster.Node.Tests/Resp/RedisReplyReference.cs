@@ -11,7 +11,7 @@ namespace HTableCluster.Node.Tests.Resp;
 /// persistence, and one RESP2 connection to it: the reference the Redis endpoint's replies are
 /// compared with.
 /// </summary>
-public sealed class RedisReference : IAsyncLifetime
+public sealed class RedisReplyReference : IAsyncLifetime
 {
     private Process? _process;
     private TcpClient? _client;
