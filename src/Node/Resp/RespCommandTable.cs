@@ -19,6 +19,9 @@ public sealed class RespCommandTable
         ConnectionCommands.Register(table);
         ClientCommand.Register(table);
         ServerCommands.Register(table);
+        StringCommands.Register(table);
+        KeyCommands.Register(table);
+        ExpiryCommands.Register(table);
         return table;
     }
 
