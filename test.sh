@@ -37,6 +37,12 @@ if { ! [ -f /etc/kamailio/kamailio.cfg ] || ! [ -x /usr/sbin/kamailio ]; } && [ 
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kamailio
 fi
 
+# The Redis protocol tests compare the node with Debian's redis-server 7.0 through redis-cli and
+# measure with redis-benchmark (redis-tools).
+if { ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; } && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools
+fi
+
 dotnet restore HTableCluster.sln
 dotnet build HTableCluster.sln -c Release --no-restore
 dotnet format HTableCluster.sln --verify-no-changes --no-restore

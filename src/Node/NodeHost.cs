@@ -1,7 +1,9 @@
 using HTableCluster.FlatStore;
 using HTableCluster.Node.Accounting;
+using Microsoft.AspNetCore.Connections;
 using HTableCluster.Node.Configuration;
 using HTableCluster.Node.Database;
+using HTableCluster.Node.Resp;
 using HTableCluster.Node.Rpc;
 using HTableCluster.Node.Tables;
 using HTableCluster.Replication;
@@ -25,6 +27,7 @@ public static class NodeHost
     {
         ArgumentNullException.ThrowIfNull(settings);
         PortProbe.EnsureFree(settings.Node);
+        PortProbe.EnsureRespFree(settings.Resp);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -45,6 +48,7 @@ public static class NodeHost
         // that scan or take large bodies yield to the thread pool themselves (RpcDispatcher, RpcEndpoint).
         if (settings.Rpc.InlineIo)
             builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
+        var respEndpoint = new RespEndpoint();
         builder.WebHost.ConfigureKestrel(k =>
         {
             // The body limit is enforced by the RPC handler, which answers with a JSON-RPC error.
@@ -54,6 +58,16 @@ public static class NodeHost
                 k.ListenAnyIP(settings.Node.RpcPort);
             else
                 k.Listen(System.Net.IPAddress.Parse(ResolveBind(settings.Node.RpcBind)), settings.Node.RpcPort);
+            // The Redis protocol endpoint: Kestrel's connection layer, after the HTTP endpoint.
+            if (settings.Resp.Port is { } respPort)
+            {
+                var address = settings.Resp.Address is "0.0.0.0" or "*" ? System.Net.IPAddress.Any : System.Net.IPAddress.Parse(ResolveBind(settings.Resp.Address));
+                k.Listen(address, respPort, listen =>
+                {
+                    listen.UseConnectionHandler<RespConnectionHandler>();
+                    respEndpoint.Listen = listen;
+                });
+            }
         });
 
         var clock = new HybridClock(time ?? TimeProvider.System);
@@ -117,6 +131,16 @@ public static class NodeHost
         builder.Services.AddSingleton<TableReloadTimer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TableReloadTimer>());
 
+        builder.Services.AddSingleton(settings.Resp);
+        builder.Services.AddSingleton(respEndpoint);
+        builder.Services.AddSingleton(sp => new RespServer(node, RespCommandTable.CreateDefault(), settings.Resp.Databases)
+        {
+            Password = settings.RpcToken,
+            MaxReplyKeys = settings.Resp.MaxReplyKeys,
+            MaxClients = settings.Resp.MaxClients,
+            ClusterInfo = () => RespClusterInfoOf(settings.Node.EffectiveNodeId, sp.GetRequiredService<ClusterMember>(), readiness),
+        });
+
         var app = builder.Build();
         var rpc = new RpcEndpoint(app.Services.GetRequiredService<RpcDispatcher>(), settings.Rpc.MaxBodyBytes, app.Services.GetRequiredService<ILogger<RpcEndpoint>>());
         // JSON-RPC is answered before routing (the hot path); like Kamailio's xhttp route, any path
@@ -161,6 +185,11 @@ public static class NodeHost
         }
         foreach (var warning in settings.Warnings)
             app.Logger.LogWarning("{Warning}", warning);
+        if (settings.Resp.Enabled)
+        {
+            app.Logger.LogInformation("Redis protocol endpoint on {Address}:{Port}{Auth}", settings.Resp.Address, settings.Resp.Port,
+                settings.RpcToken is null ? "" : " (AUTH with the node's token)");
+        }
         if (settings.RpcToken is not null)
             app.Logger.LogInformation("HTTP endpoint: a bearer token is required on everything but /health/live and /health/ready (Rpc:Token)");
         if (settings.ClusterTls is { } tls)
@@ -168,6 +197,22 @@ public static class NodeHost
         app.Logger.LogInformation("Node {NodeId}: tables {Tables}", settings.Node.EffectiveNodeId,
             string.Join("; ", settings.Tables.Select(t => t.ToDefinition())));
         return app;
+    }
+
+    // INFO replication: the other members that are up (each holds the same replicated tables).
+    private static RespClusterInfo RespClusterInfoOf(string nodeId, ClusterMember member, Readiness readiness)
+    {
+        var peers = new List<string>();
+        if (member.System is { WhenTerminated.IsCompleted: false } system)
+        {
+            var cluster = Akka.Cluster.Cluster.Get(system);
+            foreach (var m in cluster.State.Members)
+            {
+                if (m.Status == Akka.Cluster.MemberStatus.Up && m.Address != cluster.SelfAddress)
+                    peers.Add($"{m.Address.Host}:{m.Address.Port}");
+            }
+        }
+        return new(nodeId, peers, readiness.IsReady);
     }
 
     private static string ResolveBind(string bind) => bind == "localhost" ? "127.0.0.1" : bind;

@@ -31,6 +31,17 @@ internal static class PortProbe
         }
     }
 
+    /// <summary>Throws <see cref="OptionsException"/> naming <c>Resp:Port</c> when the Redis protocol port is taken.</summary>
+    public static void EnsureRespFree(Resp.RespOptions resp)
+    {
+        if (resp.Port is not { } port || port == 0)
+            return;
+        if (resp.Address is "0.0.0.0" or "*")
+            Probe("Resp:Port", "Resp:Port", IPAddress.Any, port);
+        else
+            Probe("Resp:Port", "Resp:Port", IPAddress.Parse(resp.Address == "localhost" ? "127.0.0.1" : resp.Address), port);
+    }
+
     /// <summary>The message for a port that is taken (also when the web server finds it at bind time).</summary>
     public static OptionsException Taken(string key, string option, string endpoint, int port, string reason) =>
         new(key, port.ToString(CultureInfo.InvariantCulture), $"cannot listen on {endpoint}: {reason} (set another port with {option} or {key})");

@@ -1,4 +1,5 @@
 using System.Globalization;
+using HTableCluster.Node.Resp;
 using HTableCluster.Replication;
 using HTableCluster.Storage;
 using Microsoft.Extensions.Configuration;
@@ -19,7 +20,7 @@ public sealed class NodeSettings
     /// The configuration sections a node reads (<c>Logging</c> is Microsoft.Extensions.Logging's);
     /// a key under any other section is refused, so a misspelt section cannot be ignored silently.
     /// </summary>
-    public static readonly IReadOnlyList<string> Sections = ["Node", "Cluster", "Htable", "Rpc", "Replication", "FlatStore", "Logging"];
+    public static readonly IReadOnlyList<string> Sections = ["Node", "Cluster", "Htable", "Rpc", "Replication", "FlatStore", "Resp", "Logging"];
 
     /// <summary>Identity and network.</summary>
     public required NodeOptions Node { get; init; }
@@ -38,6 +39,9 @@ public sealed class NodeSettings
 
     /// <summary>The accounting log writer.</summary>
     public FlatStoreSettings FlatStore { get; init; } = new();
+
+    /// <summary>The Redis protocol endpoint (off unless <c>Resp:Port</c> is set).</summary>
+    public RespOptions Resp { get; init; } = new();
 
     /// <summary>The bearer token of the HTTP endpoint (from <c>Rpc:Token</c> or <c>Rpc:TokenFile</c>); null when none is set.</summary>
     public string? RpcToken { get; init; }
@@ -77,6 +81,7 @@ public sealed class NodeSettings
         var rpc = Bind<RpcOptions>(configuration, "Rpc");
         var replication = Bind<ReplicationOptions>(configuration, "Replication");
         var flatstore = Bind<FlatStoreSettings>(configuration, "FlatStore");
+        var resp = Bind<RespOptions>(configuration, "Resp");
 
         Port("Node:ClusterPort", node.ClusterPort);
         Port("Node:RpcPort", node.RpcPort);
@@ -173,13 +178,40 @@ public sealed class NodeSettings
                 throw new OptionsException($"Htable:Tables:{i}", defs[i], $"table '{t.Name}' is defined twice");
             tables.Add(t);
         }
+        ValidateResp(resp, node, tables);
         foreach (var table in htable.Webhooks.Keys)
         {
             if (!tables.Any(t => t.Name == table))
                 throw new OptionsException($"Htable:Webhooks:{table}", null, $"no table '{table}' is defined");
         }
 
-        return new NodeSettings { Node = node, Cluster = cluster, Htable = htable, Rpc = rpc, Replication = replication, FlatStore = flatstore, Tables = tables, RpcToken = token, ClusterTls = tls, Notes = notes ?? [], Warnings = warnings, Logging = logging };
+        return new NodeSettings { Node = node, Cluster = cluster, Htable = htable, Rpc = rpc, Replication = replication, FlatStore = flatstore, Resp = resp, Tables = tables, RpcToken = token, ClusterTls = tls, Notes = notes ?? [], Warnings = warnings, Logging = logging };
+    }
+
+    private static void ValidateResp(RespOptions resp, NodeOptions node, List<TableOptions> tables)
+    {
+        if (resp.Port is { } port)
+        {
+            Port("Resp:Port", port);
+            if (port != 0 && port == node.RpcPort)
+                throw new OptionsException("Resp:Port", port.ToString(CultureInfo.InvariantCulture), "is Node:RpcPort too; the Redis protocol endpoint needs a port of its own");
+        }
+        if (resp.Address is not ("*" or "localhost") && !System.Net.IPAddress.TryParse(resp.Address, out _))
+            throw new OptionsException("Resp:Address", resp.Address, "expected an IP address, 0.0.0.0 or * (all), or localhost");
+        for (var i = 0; i < resp.Databases.Count; i++)
+        {
+            var name = resp.Databases[i];
+            if (!tables.Any(t => t.Name == name))
+                throw new OptionsException($"Resp:Databases:{i}", name, $"no table '{name}' is defined (the tables are {string.Join(", ", tables.Select(t => t.Name))})");
+            if (resp.Databases.IndexOf(name) != i)
+                throw new OptionsException($"Resp:Databases:{i}", name, $"table '{name}' is listed twice");
+        }
+        Range("Resp:MaxReplyKeys", resp.MaxReplyKeys, 1, 100_000_000);
+        Range("Resp:MaxBulkBytes", resp.MaxBulkBytes, 1, 512 << 20);
+        Range("Resp:MaxArgs", resp.MaxArgs, 1, 64 << 20);
+        Range("Resp:MaxInlineBytes", resp.MaxInlineBytes, 256, 16 << 20);
+        Range("Resp:MaxOutputBytes", resp.MaxOutputBytes, 64 << 10, 1 << 30);
+        Range("Resp:MaxClients", resp.MaxClients, 1, 1_000_000);
     }
 
     /// <summary>Shortest bearer token accepted.</summary>

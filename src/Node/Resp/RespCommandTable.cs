@@ -16,6 +16,12 @@ public sealed class RespCommandTable
     {
         var table = new RespCommandTable();
         // One line per command family (each a static class with Register(RespCommandTable)).
+        ConnectionCommands.Register(table);
+        ClientCommand.Register(table);
+        ServerCommands.Register(table);
+        StringCommands.Register(table);
+        KeyCommands.Register(table);
+        ExpiryCommands.Register(table);
         HashCommands.Register(table);
         PubSubCommands.Register(table);
         return table;

@@ -51,4 +51,48 @@ public sealed class RespContext(RespServer server, long clientId)
     /// stay whole), otherwise the selected database's table and the whole key.
     /// </summary>
     public RespKey Resolve(ReadOnlyMemory<byte> key) => RespKey.Resolve(Server, Database, key.Span);
+
+    /// <summary>Set by a command (QUIT) to close the connection once its reply is sent.</summary>
+    public bool CloseAfterReply { get; set; }
+
+    /// <summary>CLIENT SETINFO LIB-NAME (null: none).</summary>
+    public string? LibName { get; set; }
+
+    /// <summary>CLIENT SETINFO LIB-VER (null: none).</summary>
+    public string? LibVersion { get; set; }
+
+    /// <summary>The client's address, <c>ip:port</c> (CLIENT LIST's <c>addr</c>).</summary>
+    public string RemoteAddress { get; init; } = "";
+
+    /// <summary>The endpoint's address the client reached, <c>ip:port</c> (CLIENT LIST's <c>laddr</c>).</summary>
+    public string LocalAddress { get; init; } = "";
+
+    /// <summary>When the client connected (Unix milliseconds).</summary>
+    public long ConnectedAtMs { get; init; } = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    /// <summary>When the client's last command started (Unix milliseconds; CLIENT LIST's <c>idle</c>).</summary>
+    public long LastCommandAtMs { get; set; } = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    /// <summary>The last command run, lower case (CLIENT LIST's <c>cmd</c>; <c>NULL</c> before the first).</summary>
+    public string LastCommand { get; set; } = "NULL";
+
+    /// <summary>
+    /// Raised by RESET (and nothing else) before the connection's state goes back to a new
+    /// connection's: the pub/sub family drops this client's subscriptions here.
+    /// </summary>
+    public event Action<RespContext>? Resetting;
+
+    /// <summary>
+    /// RESET: RESP2, database 0, no name, subscriptions dropped (<see cref="Resetting"/>), and
+    /// unauthenticated again when a password is set.
+    /// </summary>
+    public void Reset()
+    {
+        Resetting?.Invoke(this);
+        Subscriptions = 0;
+        Protocol = 2;
+        Database = 0;
+        ClientName = null;
+        Authenticated = Server.Password is null;
+    }
 }

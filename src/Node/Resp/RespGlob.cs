@@ -4,7 +4,7 @@ namespace HTableCluster.Node.Resp;
 /// Redis's glob matching (<c>stringmatchlen</c> of Redis 7.0, byte for byte): <c>*</c>, <c>?</c>,
 /// <c>[abc]</c>, <c>[^abc]</c>, <c>[a-z]</c> (bounds in either order), <c>\x</c> escapes; case
 /// sensitive. Bytes compare as C's signed <c>char</c>, as in Redis. Used by PSUBSCRIBE, PUBSUB
-/// CHANNELS and HSCAN MATCH.
+/// CHANNELS, KEYS, SCAN MATCH and HSCAN MATCH.
 /// </summary>
 public static class RespGlob
 {
@@ -17,6 +17,9 @@ public static class RespGlob
         var skipLonger = false;
         return Match(pattern, text, ref skipLonger, 0);
     }
+
+    /// <summary>True for <c>*</c>, which matches everything (no need to test each key).</summary>
+    public static bool MatchesAll(ReadOnlySpan<byte> pattern) => pattern.Length == 1 && pattern[0] == '*';
 
     // The byte at i, or 0 past the end (Redis's strings end with a NUL it may read).
     private static sbyte At(ReadOnlySpan<byte> s, int i) => i < s.Length ? (sbyte)s[i] : (sbyte)0;

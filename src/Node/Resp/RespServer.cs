@@ -111,4 +111,39 @@ public sealed class RespServer(HTableNode node, RespCommandTable commands, IRead
             return ordered;
         }
     }
+
+    /// <summary>Most clients connected at once (Resp:MaxClients; INFO clients maxclients).</summary>
+    public int MaxClients { get; init; } = 10_000;
+
+    /// <summary>The password AUTH and HELLO AUTH check (the node's token); null: none is needed.</summary>
+    public string? Password { get; init; }
+
+    /// <summary>The node's cluster figures for INFO replication (null: a node alone).</summary>
+    public Func<RespClusterInfo>? ClusterInfo { get; init; }
+
+    /// <summary>The clients connected now, by CLIENT ID.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<long, RespContext> Clients { get; } = new();
+
+    private long _lastClientId;
+    private long _connectionsReceived;
+    private long _commandsProcessed;
+    private long _rejectedConnections;
+
+    /// <summary>A new CLIENT ID (increasing from 1).</summary>
+    public long NextClientId() => Interlocked.Increment(ref _lastClientId);
+
+    /// <summary>Connections accepted since start (INFO stats total_connections_received).</summary>
+    public long ConnectionsReceived => Interlocked.Read(ref _connectionsReceived);
+
+    /// <summary>Commands run since start (INFO stats total_commands_processed).</summary>
+    public long CommandsProcessed => Interlocked.Read(ref _commandsProcessed);
+
+    /// <summary>Connections refused for maxclients (INFO stats rejected_connections).</summary>
+    public long RejectedConnections => Interlocked.Read(ref _rejectedConnections);
+
+    internal void CountConnection() => Interlocked.Increment(ref _connectionsReceived);
+
+    internal void CountCommands(long n) => Interlocked.Add(ref _commandsProcessed, n);
+
+    internal void CountRejected() => Interlocked.Increment(ref _rejectedConnections);
 }
