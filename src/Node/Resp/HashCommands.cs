@@ -11,7 +11,7 @@ namespace HTableCluster.Node.Resp;
 /// text. A hash name that is no configured table is an error naming it (tables are declared, as in
 /// Kamailio), for reads as well as writes. Writes go through the table's partition writers, so they
 /// replicate like RPC writes and keep the table's attributes (autoexpire, updateexpire, initval).
-/// HINCRBY is the table's exact replicated counter (<see cref="TableClient.AddAsync"/>).
+/// HINCRBY is the table's exact replicated counter (<see cref="TableClient.AddAsync(string, long, CancellationToken)"/>).
 /// </summary>
 public static class HashCommands
 {
