@@ -137,6 +137,7 @@ public static class NodeHost
         {
             Password = settings.RpcToken,
             MaxReplyKeys = settings.Resp.MaxReplyKeys,
+            Events = sp.GetRequiredService<TableEvents>(),
             MaxClients = settings.Resp.MaxClients,
             ClusterInfo = () => RespClusterInfoOf(settings.Node.EffectiveNodeId, sp.GetRequiredService<ClusterMember>(), readiness),
         });

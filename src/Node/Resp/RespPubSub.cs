@@ -32,12 +32,14 @@ public sealed class RespPubSub : IDisposable
     private volatile PatternSubscription[] _patterns = [];
     private volatile int _flags;
     private long _dropped;
+    private readonly Action<RespContext> _onResetting;
 
     /// <summary>Creates the endpoint's pub/sub and listens to its keyspace changes and the node's events.</summary>
     public RespPubSub(RespServer server)
     {
         ArgumentNullException.ThrowIfNull(server);
         _server = server;
+        _onResetting = UnsubscribeAll;
         _flags = Math.Max(0, KeyspaceEvents.Parse(server.ConfigValue(NotifyParameter) ?? ""));
         server.ConfigChanged += OnConfigChanged;
         server.KeyspaceChanged += OnKeyspaceChanged;
@@ -212,6 +214,7 @@ public sealed class RespPubSub : IDisposable
             return s;
         s = new Subscriber(context, this);
         _subscribers[context] = s;
+        context.Resetting += _onResetting;
         // Registered after the subscriber is in place: a connection already closed removes it at once.
         context.Closed.Register(static state =>
         {
@@ -222,8 +225,8 @@ public sealed class RespPubSub : IDisposable
     }
 
     /// <summary>
-    /// Ends every subscription of <paramref name="context"/> (RESET does this; so does the
-    /// connection closing). Messages already queued for it are still pushed.
+    /// Ends every subscription of <paramref name="context"/> (RESET does this through
+    /// <see cref="RespContext.Resetting"/>; so does the connection closing). Messages already queued for it are still pushed.
     /// </summary>
     public void UnsubscribeAll(RespContext context)
     {
@@ -239,6 +242,7 @@ public sealed class RespPubSub : IDisposable
         {
             if (!_subscribers.TryRemove(context, out var s))
                 return;
+            context.Resetting -= _onResetting;
             foreach (var name in s.Channels.Keys)
                 RemoveFromChannel(name, s);
             foreach (var name in s.Patterns.Keys)

@@ -115,7 +115,7 @@ public sealed class PubSubCommandsTests(RespHashNode node) : IClassFixture<RespH
         using var subscriber = new HandlerClient(server);
         await subscriber.RunAsync("SUBSCRIBE", "r");
         await subscriber.RunAsync("PSUBSCRIBE", "r*");
-        server.PubSub.UnsubscribeAll(subscriber.Context);
+        Assert.Equal("+RESET\r\n", await subscriber.WireAsync("RESET"));
         Assert.Equal(0, subscriber.Context.Subscriptions);
         Assert.Equal(":0\r\n", await client.WireAsync("PUBLISH", "r", "x"));
         Assert.Equal("*3\r\n$9\r\nsubscribe\r\n$1\r\nr\r\n:1\r\n", await subscriber.WireAsync("SUBSCRIBE", "r"));
