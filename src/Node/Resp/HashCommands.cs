@@ -317,28 +317,29 @@ public static class HashCommands
             return error!;
         if (FieldOf(args[2]) is not { } field)
             return BadField;
-        if (!HashNumbers.TryParseFloat(args[3].Span, out var delta))
+        if (!LongDouble.TryParse(args[3].Span, out var delta))
             return RespErrors.NotFloat;
-        if (!delta.IsFinite)
+        if (delta.IsInfinite)
             return NaNOrInfinity;
         RespReply reply;
         try
         {
             // Read, add and store on the partition's writer: nothing changes the field meanwhile.
+            // Computed as Redis computes it (an x87 long double), printed as Redis prints it.
             reply = await t.UpdateAsync(field, (p, k) =>
             {
-                var current = HashNumbers.Float.Zero;
-                if (p.Table.Get(k.Utf8) is { } e)
-                {
-                    if (e.IsInteger)
-                        current = HashNumbers.Float.Of(e.IntValue);
-                    else if (!HashNumbers.TryParseFloat(e.ValueUtf8, out current))
-                        return HashNotFloat;
-                }
-                var sum = current.Add(delta);
-                if (!sum.IsFinite)
+                LongDouble current;
+                var e = p.Table.Get(k.Utf8);
+                if (e is null)
+                    current = LongDouble.FromInt64(p.Table.Options.InitVal ?? 0);
+                else if (e.IsInteger)
+                    current = LongDouble.FromInt64(e.IntValue);
+                else if (!LongDouble.TryParse(e.ValueUtf8, out current))
+                    return HashNotFloat;
+                var sum = current + delta;
+                if (sum.IsInfinite)
                     return ProducesNaN;
-                var text = Encoding.ASCII.GetBytes(sum.ToRedisString());
+                var text = Encoding.ASCII.GetBytes(sum.ToString());
                 p.SetString(k, text);
                 return RespReply.Bulk(text);
             }, context.Closed).ConfigureAwait(false);
