@@ -116,6 +116,12 @@ public static class NodeHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TableLoader>());
         builder.Services.AddSingleton<TableReloadTimer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TableReloadTimer>());
+        if (settings.BinRpcAddresses.Count > 0)
+        {
+            builder.Services.AddSingleton(sp => new Admin.BinRpcProcessor(sp.GetRequiredService<RpcDispatcher>(), settings.Admin.BinRpcMaxReplyBytes));
+            builder.Services.AddSingleton<Admin.BinRpcListener>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<Admin.BinRpcListener>());
+        }
 
         var app = builder.Build();
         var rpc = new RpcEndpoint(app.Services.GetRequiredService<RpcDispatcher>(), settings.Rpc.MaxBodyBytes, app.Services.GetRequiredService<ILogger<RpcEndpoint>>());

@@ -19,7 +19,7 @@ public sealed class NodeSettings
     /// The configuration sections a node reads (<c>Logging</c> is Microsoft.Extensions.Logging's);
     /// a key under any other section is refused, so a misspelt section cannot be ignored silently.
     /// </summary>
-    public static readonly IReadOnlyList<string> Sections = ["Node", "Cluster", "Htable", "Rpc", "Replication", "FlatStore", "Logging"];
+    public static readonly IReadOnlyList<string> Sections = ["Node", "Cluster", "Htable", "Rpc", "Replication", "FlatStore", "Admin", "Logging"];
 
     /// <summary>Identity and network.</summary>
     public required NodeOptions Node { get; init; }
@@ -38,6 +38,12 @@ public sealed class NodeSettings
 
     /// <summary>The accounting log writer.</summary>
     public FlatStoreSettings FlatStore { get; init; } = new();
+
+    /// <summary>Kamailio's local admin protocols (BINRPC).</summary>
+    public AdminOptions Admin { get; init; } = new();
+
+    /// <summary>The BINRPC listen addresses parsed from <c>Admin:BinRpc</c> (empty: no listener).</summary>
+    public IReadOnlyList<HTableCluster.Node.Admin.BinRpcAddress> BinRpcAddresses { get; init; } = [];
 
     /// <summary>The bearer token of the HTTP endpoint (from <c>Rpc:Token</c> or <c>Rpc:TokenFile</c>); null when none is set.</summary>
     public string? RpcToken { get; init; }
@@ -77,6 +83,8 @@ public sealed class NodeSettings
         var rpc = Bind<RpcOptions>(configuration, "Rpc");
         var replication = Bind<ReplicationOptions>(configuration, "Replication");
         var flatstore = Bind<FlatStoreSettings>(configuration, "FlatStore");
+        var admin = Bind<AdminOptions>(configuration, "Admin");
+        var binRpc = ValidateAdmin(admin);
 
         Port("Node:ClusterPort", node.ClusterPort);
         Port("Node:RpcPort", node.RpcPort);
@@ -179,7 +187,32 @@ public sealed class NodeSettings
                 throw new OptionsException($"Htable:Webhooks:{table}", null, $"no table '{table}' is defined");
         }
 
-        return new NodeSettings { Node = node, Cluster = cluster, Htable = htable, Rpc = rpc, Replication = replication, FlatStore = flatstore, Tables = tables, RpcToken = token, ClusterTls = tls, Notes = notes ?? [], Warnings = warnings, Logging = logging };
+        return new NodeSettings { Node = node, Cluster = cluster, Htable = htable, Rpc = rpc, Replication = replication, FlatStore = flatstore, Admin = admin, BinRpcAddresses = binRpc, Tables = tables, RpcToken = token, ClusterTls = tls, Notes = notes ?? [], Warnings = warnings, Logging = logging };
+    }
+
+    private static IReadOnlyList<HTableCluster.Node.Admin.BinRpcAddress> ValidateAdmin(AdminOptions admin)
+    {
+        IReadOnlyList<HTableCluster.Node.Admin.BinRpcAddress> addresses;
+        try
+        {
+            addresses = HTableCluster.Node.Admin.BinRpcAddress.ParseList(admin.BinRpc);
+        }
+        catch (FormatException ex)
+        {
+            throw new OptionsException("Admin:BinRpc", admin.BinRpc, ex.Message);
+        }
+        if (HTableCluster.Node.Admin.UnixOwner.ParseMode(admin.BinRpcMode) is null)
+            throw new OptionsException("Admin:BinRpcMode", admin.BinRpcMode, "expected an octal file mode such as 0600 or 0660");
+        if (admin.BinRpcUser.Length > 0 && HTableCluster.Node.Admin.UnixOwner.UserId(admin.BinRpcUser) is null)
+            throw new OptionsException("Admin:BinRpcUser", admin.BinRpcUser, "no such user (a name from /etc/passwd or a numeric uid)");
+        if (admin.BinRpcGroup.Length > 0 && HTableCluster.Node.Admin.UnixOwner.GroupId(admin.BinRpcGroup) is null)
+            throw new OptionsException("Admin:BinRpcGroup", admin.BinRpcGroup, "no such group (a name from /etc/group or a numeric gid)");
+        Range("Admin:BinRpcMaxRequestBytes", admin.BinRpcMaxRequestBytes, 64, 64 << 20);
+        Range("Admin:BinRpcMaxReplyBytes", admin.BinRpcMaxReplyBytes, 1024, 256 << 20);
+        Range("Admin:BinRpcMaxConnections", admin.BinRpcMaxConnections, 1, 100_000);
+        Range("Admin:BinRpcIdleTimeoutSeconds", admin.BinRpcIdleTimeoutSeconds, 1, 86_400);
+        Range("Admin:BinRpcWriteTimeoutSeconds", admin.BinRpcWriteTimeoutSeconds, 1, 3600);
+        return addresses;
     }
 
     /// <summary>Shortest bearer token accepted.</summary>
