@@ -122,6 +122,8 @@ public static class NodeHost
             builder.Services.AddSingleton<Admin.BinRpcListener>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<Admin.BinRpcListener>());
         }
+        if (settings.Admin.JsonRpcFifo.Length > 0)
+            builder.Services.AddHostedService<Admin.JsonRpcFifoServer>();
 
         var app = builder.Build();
         var rpc = new RpcEndpoint(app.Services.GetRequiredService<RpcDispatcher>(), settings.Rpc.MaxBodyBytes, app.Services.GetRequiredService<ILogger<RpcEndpoint>>());

@@ -7,7 +7,8 @@ Usage (root, from the repository root):
 Starts Kamailio with kamailio-5.6/binrpc.cfg (htable tables a, e, i; ctl on a unix socket and on
 TCP; jsonrpcs on a FIFO) in a temporary directory, runs every case with the Debian `kamcmd`
 over the unix socket and over TCP (both must print the same), and writes
-{server, tables, cases:[{name, steps:[{args, stdout, stderr, exit}]}]}. Tables a, e, i are flushed
+{server, tables, cases:[{name, steps:[{args, stdout, stderr, exit}]}], kamctl_cases: the same for
+`kamctl rpc` over jsonrpcs' FIFO (RPCFIFOPATH)}. Tables a, e, i are flushed
 before each case (not recorded). HTableCluster's BinRpcKamcmdTests replays the file against a node
 with the same tables and compares kamcmd's output line by line.
 """
@@ -72,6 +73,21 @@ def kamcmd(address, args):
     return {"stdout": p.stdout.decode("utf-8", "replace"), "stderr": p.stderr.decode("utf-8", "replace"), "exit": p.returncode}
 
 
+# kamctl rpc over jsonrpcs' FIFO (RPCFIFOPATH): name -> steps; the "id" line is kamctl's pid.
+KAMCTL_CASES = [
+    ("kamctl dump", [["htable.sets", "a", "k1", "hello"], ["htable.seti", "a", "k2", "7"], ["htable.dump", "a"]]),
+    ("kamctl get and errors", [["htable.sets", "a", "k1", "x y"], ["htable.get", "a", "k1"], ["htable.get", "a", "nokey"], ["htable.dump", "nosuch"], ["no.such"]]),
+    ("kamctl stats and listTables", [["htable.stats"], ["htable.listTables"]]),
+    ("kamctl empty dump and flush", [["htable.dump", "e"], ["htable.flush", "a"]]),
+]
+
+
+def kamctl(fifo, args):
+    env = dict(os.environ, RPCFIFOPATH=fifo)
+    p = subprocess.run(["kamctl", "rpc"] + args, capture_output=True, timeout=20, env=env)
+    return {"stdout": p.stdout.decode("utf-8", "replace"), "stderr": p.stderr.decode("utf-8", "replace"), "exit": p.returncode}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(HERE, "kamailio-5.6", "binrpc-kamcmd.json"))
@@ -93,7 +109,11 @@ def main():
             if kamcmd(unix, ["core.version"])["exit"] == 0:
                 break
             time.sleep(0.1)
-        server = kamcmd(unix, ["core.version"])["stdout"].strip()
+        version = kamcmd(unix, ["core.version"])
+        if version["exit"] != 0:
+            log.flush()
+            sys.exit("Kamailio did not start: " + version["stderr"] + open(os.path.join(run, "kamailio.log")).read()[-2000:])
+        server = version["stdout"].strip()
         cases = []
         for name, steps in CASES:
             recorded = []
@@ -107,8 +127,15 @@ def main():
                     sys.exit("case %r: TCP and unix answers differ:\n%r\n%r" % (name, recorded, outs))
             cases.append({"name": name, "steps": recorded})
             print("recorded", name)
+        fifo = os.path.join(run, "kamailio_rpc.fifo")
+        kamctl_cases = []
+        for name, steps in KAMCTL_CASES:
+            for t in ("a", "e", "i"):
+                kamcmd(unix, ["htable.flush", t])
+            kamctl_cases.append({"name": name, "steps": [dict(args=s, **kamctl(fifo, s)) for s in steps]})
+            print("recorded", name)
         with open(a.out, "w") as f:
-            json.dump({"server": server, "tables": TABLES, "cases": cases}, f, indent=1, ensure_ascii=False)
+            json.dump({"server": server, "tables": TABLES, "cases": cases, "kamctl_cases": kamctl_cases}, f, indent=1, ensure_ascii=False)
             f.write("\n")
     finally:
         kam.send_signal(signal.SIGTERM)

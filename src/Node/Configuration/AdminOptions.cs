@@ -2,7 +2,8 @@ namespace HTableCluster.Node.Configuration;
 
 /// <summary>
 /// Kamailio's local admin protocols (configuration section <c>Admin</c>): BINRPC as the ctl module
-/// serves it to <c>kamcmd</c> and kamailio_exporter. Off unless an address is set.
+/// serves it to <c>kamcmd</c> and kamailio_exporter, and JSON-RPC over a FIFO as jsonrpcs serves it to
+/// <c>kamctl rpc</c>. Each is off unless its address is set.
 /// </summary>
 public sealed class AdminOptions
 {
@@ -36,4 +37,19 @@ public sealed class AdminOptions
 
     /// <summary>Seconds a reply may take to be written (a client that stops reading) before the connection is closed (default 10).</summary>
     public int BinRpcWriteTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// Path of the JSON-RPC FIFO (jsonrpcs' <c>fifo_name</c>; kamctl's <c>RPCFIFOPATH</c>, by default
+    /// <c>/run/kamailio/kamailio_rpc.fifo</c>). Default empty: no FIFO.
+    /// </summary>
+    public string JsonRpcFifo { get; set; } = "";
+
+    /// <summary>File mode of the FIFO, octal as jsonrpcs' <c>fifo_mode</c> (default <c>0660</c>).</summary>
+    public string JsonRpcFifoMode { get; set; } = "0660";
+
+    /// <summary>Directory the reply FIFOs must be in, as jsonrpcs' <c>fifo_reply_dir</c> (default <c>/tmp/</c>, where kamctl creates them).</summary>
+    public string JsonRpcFifoReplyDir { get; set; } = "/tmp/";
+
+    /// <summary>Seconds a reply may take to be read from its FIFO before it is dropped (default 10).</summary>
+    public int JsonRpcFifoWriteTimeoutSeconds { get; set; } = 10;
 }

@@ -212,6 +212,11 @@ public sealed class NodeSettings
         Range("Admin:BinRpcMaxConnections", admin.BinRpcMaxConnections, 1, 100_000);
         Range("Admin:BinRpcIdleTimeoutSeconds", admin.BinRpcIdleTimeoutSeconds, 1, 86_400);
         Range("Admin:BinRpcWriteTimeoutSeconds", admin.BinRpcWriteTimeoutSeconds, 1, 3600);
+        if (admin.JsonRpcFifo.Length > 0 && !admin.JsonRpcFifo.StartsWith('/'))
+            throw new OptionsException("Admin:JsonRpcFifo", admin.JsonRpcFifo, "expected an absolute path");
+        if (HTableCluster.Node.Admin.UnixOwner.ParseMode(admin.JsonRpcFifoMode) is null)
+            throw new OptionsException("Admin:JsonRpcFifoMode", admin.JsonRpcFifoMode, "expected an octal file mode such as 0660");
+        Range("Admin:JsonRpcFifoWriteTimeoutSeconds", admin.JsonRpcFifoWriteTimeoutSeconds, 1, 3600);
         return addresses;
     }
 

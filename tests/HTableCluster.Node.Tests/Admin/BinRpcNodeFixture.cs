@@ -18,6 +18,8 @@ public class BinRpcNodeFixture : NodeFixture, IAsyncLifetime
 
     public string UnixAddress => "unix:" + SocketPath;
 
+    public string FifoPath => Path.Combine(_dir, "rpc.fifo");
+
     public IPEndPoint TcpEndpoint => Services.GetRequiredService<BinRpcListener>().TcpEndpoints[0];
 
     public string TcpAddress => $"tcp:127.0.0.1:{TcpEndpoint.Port}";
@@ -36,6 +38,8 @@ public class BinRpcNodeFixture : NodeFixture, IAsyncLifetime
         ["Admin:BinRpcWriteTimeoutSeconds"] = "2",
         ["Admin:BinRpcMaxRequestBytes"] = "4096",
         ["Admin:BinRpcMaxReplyBytes"] = "1048576",
+        ["Admin:JsonRpcFifo"] = FifoPath,
+        ["Admin:JsonRpcFifoWriteTimeoutSeconds"] = "2",
     };
 
     /// <summary>Runs Debian's kamcmd against <paramref name="address"/>; returns its output and exit code.</summary>
@@ -46,6 +50,22 @@ public class BinRpcNodeFixture : NodeFixture, IAsyncLifetime
         start.ArgumentList.Add(address);
         foreach (var a in args)
             start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(timeout.Token);
+        return (await stdout, await stderr, process.ExitCode);
+    }
+
+    /// <summary>Runs Debian's kamctl rpc against the node's FIFO (kamctl's RPCFIFOPATH).</summary>
+    public async Task<(string Stdout, string Stderr, int Exit)> KamctlAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("kamctl") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("rpc");
+        foreach (var a in args)
+            start.ArgumentList.Add(a);
+        start.Environment["RPCFIFOPATH"] = FifoPath;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
