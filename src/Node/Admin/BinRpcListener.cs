@@ -29,11 +29,22 @@ public sealed partial class BinRpcListener(NodeSettings settings, BinRpcProcesso
     /// <inheritdoc />
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        foreach (var address in settings.BinRpcAddresses)
+        try
         {
-            var socket = address.Path is not null ? BindUnix(address.Path) : BindTcp(address.Tcp!);
-            _listeners.Add((socket, address));
-            LogListening(logger, address.Path is not null ? address.ToString() : "tcp:" + socket.LocalEndPoint);
+            foreach (var address in settings.BinRpcAddresses)
+            {
+                var socket = address.Path is not null ? BindUnix(address.Path) : BindTcp(address.Tcp!);
+                _listeners.Add((socket, address));
+                LogListening(logger, address.Path is not null ? address.ToString() : "tcp:" + socket.LocalEndPoint);
+                if (address.Tcp is { } tcp && !IPAddress.IsLoopback(tcp.Address))
+                    LogOpenTcp(logger, address.ToString());
+            }
+        }
+        catch (OptionsException)
+        {
+            foreach (var (socket, _) in _listeners)
+                socket.Dispose();
+            throw;
         }
         foreach (var (socket, address) in _listeners)
             _loops.Add(AcceptAsync(socket, address));
@@ -233,6 +244,9 @@ public sealed partial class BinRpcListener(NodeSettings settings, BinRpcProcesso
 
     [LoggerMessage(Level = LogLevel.Information, Message = "BINRPC listening on {Address}")]
     private static partial void LogListening(ILogger logger, string address);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "BINRPC on {Address} is reachable from the network and has no authentication: anyone who reaches it can read and change every table")]
+    private static partial void LogOpenTcp(ILogger logger, string address);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "BINRPC {Address}: accept failed")]
     private static partial void LogAcceptFailed(ILogger logger, Exception exception, string address);

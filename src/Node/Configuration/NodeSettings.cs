@@ -146,6 +146,10 @@ public sealed class NodeSettings
         if (node.RpcBind is not ("*" or "localhost") && !System.Net.IPAddress.TryParse(node.RpcBind, out _))
             throw new OptionsException("Node:RpcBind", node.RpcBind, "expected an IP address, 0.0.0.0 or * (all), or localhost");
         var token = RpcTokenOf(rpc);
+        // BINRPC has no field for a bearer token (kamcmd cannot send one): with a token required on
+        // the HTTP endpoint, BINRPC may only listen where the network cannot reach it.
+        if (token is not null && binRpc.FirstOrDefault(a => a.Tcp is { } tcp && !System.Net.IPAddress.IsLoopback(tcp.Address)) is { } open)
+            throw new OptionsException("Admin:BinRpc", admin.BinRpc, $"{open} is reachable from the network but BINRPC cannot carry the bearer token (Rpc:Token): listen on a unix socket or a loopback address");
         var tls = ClusterTls.Load(cluster);
         for (var i = 0; i < cluster.Seeds.Count; i++)
         {

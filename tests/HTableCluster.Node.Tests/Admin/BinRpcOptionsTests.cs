@@ -38,6 +38,16 @@ public sealed class BinRpcOptionsTests
     }
 
     [Fact]
+    public void With_a_bearer_token_binrpc_stays_off_the_network()
+    {
+        const string token = "0123456789abcdef0123";
+        Assert.Single(Load(("Rpc:Token", token), ("Admin:BinRpc", "unix:/run/htc/ctl,tcp:127.0.0.1:2049")).BinRpcAddresses, a => a.Tcp is not null);
+        var ex = Assert.Throws<OptionsException>(() => Load(("Rpc:Token", token), ("Admin:BinRpc", "tcp:*:2049")));
+        Assert.Equal("Admin:BinRpc", ex.Key);
+        Assert.Contains("cannot carry the bearer token", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task The_socket_gets_the_configured_mode_and_group_and_replaces_a_stale_file()
     {
