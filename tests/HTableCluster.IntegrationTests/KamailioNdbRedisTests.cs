@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-
 namespace HTableCluster.IntegrationTests;
 
 /// <summary>
@@ -82,17 +79,15 @@ public sealed class KamailioNdbRedisTests
             await File.WriteAllTextAsync(config, $$"""{ "Resp": { "Port": {{respPort}} } }""", cts.Token);
             // SELECT 1 (ndb_redis's db=1) is the second table, "calls"; "kv" is reached as a hash.
             await using var node = await NodeProcess.StartAsync("--config", config, "--table", "kv=>size=8", "--table", "calls=>size=8");
-            using var redis = StartProcess(dir.FullName, "redis-server", "--port", PublishedNode.FreePort().ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.FullName);
-            var refPort = int.Parse(redis.StartInfo.ArgumentList[1], CultureInfo.InvariantCulture);
-            await WaitForPortAsync(refPort, cts.Token);
+            var (redis, refPort) = await ReferenceProcess.StartRedisAsync(dir.FullName, cts.Token);
+            using var _ = redis;
 
             var httpPort = PublishedNode.FreePort();
             var cfg = Path.Combine(dir.FullName, "kamailio.cfg");
             await File.WriteAllTextAsync(cfg, Config(httpPort, respPort, refPort), cts.Token);
-            using var kamailio = StartProcess(dir.FullName, "/usr/sbin/kamailio", "-DD", "-E", "-f", cfg, "-P", Path.Combine(dir.FullName, "kamailio.pid"), "-w", dir.FullName, "-m", "64", "-M", "8");
-            try
+            using var kamailio = ReferenceProcess.Start(dir.FullName, "/usr/sbin/kamailio", "-DD", "-E", "-f", cfg, "-P", Path.Combine(dir.FullName, "kamailio.pid"), "-w", dir.FullName, "-m", "64", "-M", "8");
+            await ReferenceProcess.WaitForPortAsync(httpPort, cts.Token);
             {
-                await WaitForPortAsync(httpPort, cts.Token);
                 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
                 var differences = new List<string>();
                 var transcript = new List<string>();
@@ -117,47 +112,10 @@ public sealed class KamailioNdbRedisTests
                 Assert.Equal("10.0.0.2", gw.GetProperty("result").GetProperty("item").GetProperty("value").GetString());
                 Assert.Equal(7, (await node.CallAsync("htable.get", "kv", "gw-count")).GetProperty("result").GetProperty("item").GetProperty("value").GetInt64());
             }
-            finally
-            {
-                kamailio.Kill(entireProcessTree: true);
-                await kamailio.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20), CancellationToken.None);
-                redis.Kill(entireProcessTree: true);
-            }
         }
         finally
         {
             dir.Delete(recursive: true);
         }
-    }
-
-    private static Process StartProcess(string workDir, string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
-        foreach (var a in args)
-            psi.ArgumentList.Add(a);
-        var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start " + file);
-        p.OutputDataReceived += (_, _) => { };
-        p.ErrorDataReceived += (_, _) => { };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        return p;
-    }
-
-    private static async Task WaitForPortAsync(int port, CancellationToken ct)
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            try
-            {
-                using var c = new System.Net.Sockets.TcpClient();
-                await c.ConnectAsync("127.0.0.1", port, ct);
-                return;
-            }
-            catch (System.Net.Sockets.SocketException)
-            {
-                await Task.Delay(100, ct);
-            }
-        }
-        throw new TimeoutException($"nothing listens on 127.0.0.1:{port}");
     }
 }
