@@ -3,6 +3,7 @@ using System.Runtime.Serialization;
 using System.Text;
 using Akka.Actor;
 using Akka.Serialization;
+using static HTableCluster.Replication.BroadcastProtocol;
 using static HTableCluster.Replication.EventProtocol;
 using static HTableCluster.Replication.ReplicationProtocol;
 
@@ -41,6 +42,7 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
     private const string TopicProbeManifest = "TP";
     private const string TopicEchoManifest = "TE";
     private const string EventManifest = "EV";
+    private const string PublishedManifest = "PB";
 
     /// <inheritdoc />
     public override int Identifier => SerializerId;
@@ -67,6 +69,7 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         TopicProbe => TopicProbeManifest,
         TopicEcho => TopicEchoManifest,
         Fired => EventManifest,
+        Published => PublishedManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not a wire message", nameof(o)),
     };
 
@@ -137,6 +140,9 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
                 w.Byte((byte)e.Kind).String(e.Table).String(e.Key).Byte(e.IsInteger ? (byte)1 : (byte)0).Long(e.IntValue).String(e.StringValue)
                     .Long(e.Version).String(e.OriginNode).Long(e.AtMs);
                 break;
+            case Published p:
+                w.String(p.OriginNode).Items([p.Channel, p.Message]);
+                break;
             case SyncChunk c:
                 w.String(c.Table).Long(c.RequestId).Byte(c.Last ? (byte)1 : (byte)0).Long(c.ResetVersion).Int(c.Watermarks.Count);
                 foreach (var m in c.Watermarks)
@@ -177,12 +183,20 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
             DigestItemsManifest => new DigestItems(r.String(), ReadScope(ref r), ReadInts(ref r), r.Items(), r.Byte() != 0, r.Byte() != 0),
             TopicProbeManifest => new TopicProbe(r.String(), r.Origin(), r.Byte() != 0),
             TopicEchoManifest => new TopicEcho(r.String(), r.Long(), (TopicHandshake<Address>.Direction)r.Byte()),
+            PublishedManifest => ReadPublished(ref r),
             EventManifest => new Fired((EventKind)r.Byte(), r.String(), r.String(), r.Byte() != 0, r.Long(), r.String(), r.Long(), r.String(), r.Long()),
             _ => throw new SerializationException($"unknown replication manifest '{manifest}'"),
         };
         if (!r.AtEnd)
             throw new SerializationException($"{bytes.Length - r.Position} trailing bytes after a '{manifest}' message");
         return result;
+    }
+
+    private static Published ReadPublished(ref Reader r)
+    {
+        var origin = r.String();
+        var parts = r.Items();
+        return parts.Length == 2 ? new Published(origin, parts[0], parts[1]) : throw new SerializationException($"a published message has {parts.Length} parts, not 2");
     }
 
     private static void Scope(Writer w, Storage.DigestScope s) =>

@@ -18,7 +18,7 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
     private SerializerWithStringManifest Serializer =>
         (SerializerWithStringManifest)Sys.Serialization.FindSerializerForType(typeof(Batch));
 
-    public static TheoryData<string> Kinds => ["B", "H", "RQ", "RG", "SQ", "SR", "SN", "SC", "BA", "ST", "SA", "RR", "RI", "DQ", "DD", "DI", "TP", "TE", "EV"];
+    public static TheoryData<string> Kinds => ["B", "H", "RQ", "RG", "SQ", "SR", "SN", "SC", "BA", "ST", "SA", "RR", "RI", "DQ", "DD", "DI", "TP", "TE", "EV", "PB"];
 
     [Fact]
     public void Wire_types_are_bound_to_the_replication_serializer()
@@ -129,6 +129,7 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         "TP" => new TopicProbe("tab", Origin, ViaTopic: true),
         "TE" => new TopicEcho("tab", 1234567890123, TopicHandshake<Akka.Actor.Address>.Direction.Outbound),
         "EV" => new EventProtocol.Fired(EventProtocol.EventKind.Expired, "tab", "kéy", true, -42, "välue", 1_764_806_400_123, "node-2", 1_764_806_401_000),
+        "PB" => new BroadcastProtocol.Published("node-2", [0x63, 0xc3, 0xa9], [0, 0xff, 13, 10]),
         _ => throw new ArgumentException(manifest),
     };
 
@@ -137,6 +138,7 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
     {
         Batch b => $"{b with { Items = [] }}|{string.Join(",", b.Items.Select(Convert.ToHexString))}",
         RecentItems i => $"{i with { Items = [] }}|{string.Join(",", i.Items.Select(Convert.ToHexString))}",
+        BroadcastProtocol.Published p => $"{p.OriginNode}|{Convert.ToHexString(p.Channel)}|{Convert.ToHexString(p.Message)}",
         DigestRequest q => $"{q with { Buckets = [] }}|{string.Join(",", q.Buckets)}",
         DigestDiff d => $"{d with { Buckets = [], Cells = [] }}|{string.Join(",", d.Buckets)}|{string.Join(",", d.Cells)}",
         DigestItems i => $"{i with { Cells = [], Items = [] }}|{string.Join(",", i.Cells)}|{string.Join(",", i.Items.Select(Convert.ToHexString))}",

@@ -111,8 +111,13 @@ public static class PubSubCommands
             : ConfirmAll(context, PUnsubscribeWord, pubSub.PatternsOf(context), change));
     }
 
-    private static ValueTask<RespReply> Publish(RespContext context, ReadOnlyMemory<byte>[] args) =>
-        new(RespReply.Integer(context.Server.PubSub.Publish(args[1].Span, args[2])));
+    // The reply counts this node's receivers, as Redis Cluster's PUBLISH counts the local node's.
+    private static ValueTask<RespReply> Publish(RespContext context, ReadOnlyMemory<byte>[] args)
+    {
+        var delivered = context.Server.PubSub.Publish(args[1].Span, args[2]);
+        context.Node.Broadcast(args[1].Span, args[2].Span);
+        return new(RespReply.Integer(delivered));
+    }
 
     private static ValueTask<RespReply> PubSub(RespContext context, ReadOnlyMemory<byte>[] args)
     {

@@ -7,8 +7,10 @@ using HTableCluster.Node.Tables;
 namespace HTableCluster.Node.Resp;
 
 /// <summary>
-/// The channels, patterns and subscribers of one endpoint (this node's connections): PUBLISH
-/// delivers to the clients of this node. Each subscribed connection has a bounded queue of
+/// The channels, patterns and subscribers of one endpoint (this node's connections). PUBLISH
+/// delivers to the clients of this node and, through <see cref="HTableNode.Broadcast"/>, to those
+/// of the other members (as Redis Cluster broadcasts it); keyspace notifications stay on the node
+/// whose command or sweep raised them. Each subscribed connection has a bounded queue of
 /// <see cref="QueueLength"/> messages drained into <see cref="RespContext.Push"/> in order, so a
 /// publisher (or the table writer raising a keyspace notification) never waits for a client and a
 /// client that does not keep up loses the messages past the bound (counted in <see cref="Dropped"/>)
@@ -43,6 +45,7 @@ public sealed class RespPubSub : IDisposable
         _flags = Math.Max(0, KeyspaceEvents.Parse(server.ConfigValue(NotifyParameter) ?? ""));
         server.ConfigChanged += OnConfigChanged;
         server.KeyspaceChanged += OnKeyspaceChanged;
+        server.Node.Published += OnClusterPublished;
         if (server.Events is { } events)
             events.Raised += OnTableEvent;
     }
@@ -204,6 +207,7 @@ public sealed class RespPubSub : IDisposable
     {
         _server.ConfigChanged -= OnConfigChanged;
         _server.KeyspaceChanged -= OnKeyspaceChanged;
+        _server.Node.Published -= OnClusterPublished;
         if (_server.Events is { } events)
             events.Raised -= OnTableEvent;
     }
@@ -269,6 +273,9 @@ public sealed class RespPubSub : IDisposable
 
     // A full queue drops the message (counted by the queue's callback); a closed one takes nothing.
     private static void Deliver(Subscriber s, RespReply message) => s.Queue.Writer.TryWrite(message);
+
+    // A PUBLISH made on another member: for this node's subscribers.
+    private void OnClusterPublished(byte[] channel, byte[] message) => Publish(channel, message);
 
     private void OnConfigChanged(string name, string value)
     {

@@ -46,6 +46,38 @@ public sealed class HTableNode
     /// </summary>
     public ReplicationClient? Replication { get; private set; }
 
+    private volatile IActorRef? _broadcast;
+    private string _nodeId = "";
+
+    /// <summary>
+    /// Raised for each message another member published to its Redis clients (channel, message),
+    /// for this node's subscribers; runs on the relay actor and must be quick.
+    /// </summary>
+    public event Action<byte[], byte[]>? Published;
+
+    /// <summary>
+    /// Sends a Redis PUBLISH to the subscribers of the other members (best effort; nothing when this
+    /// node's actor system has no cluster pub-sub, e.g. while it is rebuilt).
+    /// </summary>
+    public void Broadcast(ReadOnlySpan<byte> channel, ReadOnlySpan<byte> message)
+    {
+        if (_broadcast is { } relay)
+            relay.Tell(new BroadcastProtocol.Outgoing(new BroadcastProtocol.Published(_nodeId, channel.ToArray(), message.ToArray())));
+    }
+
+    /// <summary>Sends this node's PUBLISH messages through <paramref name="relay"/> (its actor system's).</summary>
+    internal void UseBroadcast(string nodeId, IActorRef relay)
+    {
+        _nodeId = nodeId;
+        _broadcast = relay;
+    }
+
+    /// <summary>Stops using <paramref name="relay"/> (its actor system terminated) unless another one replaced it.</summary>
+    internal void ReleaseBroadcast(IActorRef relay) => Interlocked.CompareExchange(ref _broadcast, null, relay);
+
+    /// <summary>Hands a message another member published to this node's subscribers.</summary>
+    internal void DeliverPublished(BroadcastProtocol.Published message) => Published?.Invoke(message.Channel, message.Message);
+
     internal void Start(IReadOnlyList<TableClient> tables, ReplicationClient? replication)
     {
         Tables = tables;

@@ -46,6 +46,13 @@ public static class TablesAkkaExtensions
                 // rather than being lost (at-least-once).
                 _ = system.WhenTerminated.ContinueWith(_ => events.ReleaseRelay(relay), TaskScheduler.Default);
             }
+            // Redis PUBLISH reaches the clients of every member (cluster pub-sub comes with replication).
+            if (replication is not null)
+            {
+                var broadcast = system.ActorOf(BroadcastRelayActor.Props(events.NodeId, DistributedPubSub.Get(system).Mediator, node.DeliverPublished), "broadcast");
+                node.UseBroadcast(events.NodeId, broadcast);
+                _ = system.WhenTerminated.ContinueWith(_ => node.ReleaseBroadcast(broadcast), TaskScheduler.Default);
+            }
             node.Start(clients, replication is null ? null : new ReplicationClient(replication));
         });
     }

@@ -61,6 +61,20 @@ public sealed class HandlerClient : IDisposable
         return ReplyText.Encode(await _pushes.Reader.ReadAsync(cts.Token), Context.Protocol);
     }
 
+    /// <summary>The next pushed message, or null when none comes within <paramref name="wait"/>.</summary>
+    public async Task<string?> TryNextPushAsync(TimeSpan wait)
+    {
+        using var cts = new CancellationTokenSource(wait);
+        try
+        {
+            return ReplyText.Encode(await _pushes.Reader.ReadAsync(cts.Token), Context.Protocol);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>True when nothing was pushed (and not yet read).</summary>
     public bool NothingPushed => !_pushes.Reader.TryPeek(out _);
 
