@@ -176,9 +176,11 @@ public static class HashCommands
     {
         if (TableOf(context, args[1], out var error) is not { } t)
             return Done(error!);
-        if (FieldOf(args[2]) is not { } field)
+        // Read by the field's bytes: no string on the read path.
+        var field = args[2].Span;
+        if (!System.Text.Unicode.Utf8.IsValid(field))
             return Done(BadField);
-        return Done(t.Get(field) is { } e ? ValueOf(e) : RespReply.Nil);
+        return Done(t.Table.Get(field) is { } e ? ValueOf(e) : RespReply.Nil);
     }
 
     private static ValueTask<RespReply> HMGet(RespContext context, ReadOnlyMemory<byte>[] args)
@@ -188,9 +190,10 @@ public static class HashCommands
         var items = new RespReply[args.Length - 2];
         for (var i = 0; i < items.Length; i++)
         {
-            if (FieldOf(args[2 + i]) is not { } field)
+            var field = args[2 + i].Span;
+            if (!System.Text.Unicode.Utf8.IsValid(field))
                 return Done(BadField);
-            items[i] = t.Get(field) is { } e ? ValueOf(e) : RespReply.Nil;
+            items[i] = t.Table.Get(field) is { } e ? ValueOf(e) : RespReply.Nil;
         }
         return Done(new RespArray(items));
     }
