@@ -213,44 +213,44 @@ public static class ServerCommands
                     text = text[1..];
                     break;
                 case '[':
-                {
-                    if (text.Length == 0)
-                        return false;
-                    var p = pattern[1..];
-                    var not = p.Length > 0 && p[0] == '^';
-                    if (not)
-                        p = p[1..];
-                    var match = false;
-                    var c = char.ToLowerInvariant(text[0]);
-                    while (p.Length > 0 && p[0] != ']')
                     {
-                        if (p[0] == '\\' && p.Length >= 2)
-                        {
+                        if (text.Length == 0)
+                            return false;
+                        var p = pattern[1..];
+                        var not = p.Length > 0 && p[0] == '^';
+                        if (not)
                             p = p[1..];
-                            match |= char.ToLowerInvariant(p[0]) == c;
-                        }
-                        else if (p.Length >= 3 && p[1] == '-')
+                        var match = false;
+                        var c = char.ToLowerInvariant(text[0]);
+                        while (p.Length > 0 && p[0] != ']')
                         {
-                            var (lo, hi) = (char.ToLowerInvariant(p[0]), char.ToLowerInvariant(p[2]));
-                            if (lo > hi)
-                                (lo, hi) = (hi, lo);
-                            match |= c >= lo && c <= hi;
-                            p = p[2..];
+                            if (p[0] == '\\' && p.Length >= 2)
+                            {
+                                p = p[1..];
+                                match |= char.ToLowerInvariant(p[0]) == c;
+                            }
+                            else if (p.Length >= 3 && p[1] == '-')
+                            {
+                                var (lo, hi) = (char.ToLowerInvariant(p[0]), char.ToLowerInvariant(p[2]));
+                                if (lo > hi)
+                                    (lo, hi) = (hi, lo);
+                                match |= c >= lo && c <= hi;
+                                p = p[2..];
+                            }
+                            else
+                            {
+                                match |= char.ToLowerInvariant(p[0]) == c;
+                            }
+                            p = p[1..];
                         }
-                        else
-                        {
-                            match |= char.ToLowerInvariant(p[0]) == c;
-                        }
-                        p = p[1..];
+                        if (not)
+                            match = !match;
+                        if (!match)
+                            return false;
+                        pattern = p; // at the closing bracket (or the end of an unclosed class)
+                        text = text[1..];
+                        break;
                     }
-                    if (not)
-                        match = !match;
-                    if (!match)
-                        return false;
-                    pattern = p; // at the closing bracket (or the end of an unclosed class)
-                    text = text[1..];
-                    break;
-                }
                 case '\\' when pattern.Length >= 2:
                     pattern = pattern[1..];
                     goto default;
@@ -437,24 +437,24 @@ public static class ServerCommands
         switch (name)
         {
             case "server":
-            {
-                s.Append("# Server\r\n");
-                Line("redis_version", ConnectionCommands.RedisVersion);
-                Line("redis_mode", "standalone");
-                Line("os", System.Runtime.InteropServices.RuntimeInformation.OSDescription);
-                Line("arch_bits", IntPtr.Size * 8);
-                Line("process_id", ProcessId);
-                Line("tcp_port", context.LocalAddress.Length > 0 && int.TryParse(context.LocalAddress[(context.LocalAddress.LastIndexOf(':') + 1)..], out var port) ? port : 0);
-                Line("server_time_usec", now.ToUnixTimeMilliseconds() * 1000);
-                var uptime = now.ToUnixTimeSeconds() - server.StartedAtSeconds;
-                Line("uptime_in_seconds", uptime);
-                Line("uptime_in_days", uptime / 86_400);
-                Line("executable", Environment.ProcessPath ?? "");
-                Line("htcluster_version", typeof(ServerCommands).Assembly.GetName().Version?.ToString(3) ?? "");
-                if (server.ClusterInfo?.Invoke() is { } cluster)
-                    Line("htcluster_node_id", cluster.NodeId);
-                break;
-            }
+                {
+                    s.Append("# Server\r\n");
+                    Line("redis_version", ConnectionCommands.RedisVersion);
+                    Line("redis_mode", "standalone");
+                    Line("os", System.Runtime.InteropServices.RuntimeInformation.OSDescription);
+                    Line("arch_bits", IntPtr.Size * 8);
+                    Line("process_id", ProcessId);
+                    Line("tcp_port", context.LocalAddress.Length > 0 && int.TryParse(context.LocalAddress[(context.LocalAddress.LastIndexOf(':') + 1)..], out var port) ? port : 0);
+                    Line("server_time_usec", now.ToUnixTimeMilliseconds() * 1000);
+                    var uptime = now.ToUnixTimeSeconds() - server.StartedAtSeconds;
+                    Line("uptime_in_seconds", uptime);
+                    Line("uptime_in_days", uptime / 86_400);
+                    Line("executable", Environment.ProcessPath ?? "");
+                    Line("htcluster_version", typeof(ServerCommands).Assembly.GetName().Version?.ToString(3) ?? "");
+                    if (server.ClusterInfo?.Invoke() is { } cluster)
+                        Line("htcluster_node_id", cluster.NodeId);
+                    break;
+                }
             case "clients":
                 s.Append("# Clients\r\n");
                 Line("connected_clients", server.Clients.Count);
@@ -465,23 +465,23 @@ public static class ServerCommands
                 Line("clients_in_timeout_table", 0);
                 break;
             case "memory":
-            {
-                s.Append("# Memory\r\n");
-                var used = GC.GetTotalMemory(forceFullCollection: false);
-                using var process = Process.GetCurrentProcess();
-                Line("used_memory", used);
-                Line("used_memory_human", Human(used));
-                Line("used_memory_rss", process.WorkingSet64);
-                Line("used_memory_rss_human", Human(process.WorkingSet64));
-                Line("used_memory_peak", process.PeakWorkingSet64);
-                Line("used_memory_peak_human", Human(process.PeakWorkingSet64));
-                var maxmemory = long.TryParse(server.ConfigValue("maxmemory"), out var m) ? m : 0;
-                Line("maxmemory", maxmemory);
-                Line("maxmemory_human", Human(maxmemory));
-                Line("maxmemory_policy", server.ConfigValue("maxmemory-policy") ?? "noeviction");
-                Line("mem_allocator", "dotnet-gc");
-                break;
-            }
+                {
+                    s.Append("# Memory\r\n");
+                    var used = GC.GetTotalMemory(forceFullCollection: false);
+                    using var process = Process.GetCurrentProcess();
+                    Line("used_memory", used);
+                    Line("used_memory_human", Human(used));
+                    Line("used_memory_rss", process.WorkingSet64);
+                    Line("used_memory_rss_human", Human(process.WorkingSet64));
+                    Line("used_memory_peak", process.PeakWorkingSet64);
+                    Line("used_memory_peak_human", Human(process.PeakWorkingSet64));
+                    var maxmemory = long.TryParse(server.ConfigValue("maxmemory"), out var m) ? m : 0;
+                    Line("maxmemory", maxmemory);
+                    Line("maxmemory_human", Human(maxmemory));
+                    Line("maxmemory_policy", server.ConfigValue("maxmemory-policy") ?? "noeviction");
+                    Line("mem_allocator", "dotnet-gc");
+                    break;
+                }
             case "persistence":
                 s.Append("# Persistence\r\n");
                 Line("loading", server.Node.IsStarted ? 0 : 1);
@@ -500,36 +500,36 @@ public static class ServerCommands
                 Line("pubsub_channels", 0);
                 break;
             case "replication":
-            {
-                s.Append("# Replication\r\n");
-                Line("role", "master");
-                var cluster = server.ClusterInfo?.Invoke();
-                var peers = cluster?.Peers ?? [];
-                Line("connected_slaves", peers.Count);
-                for (var i = 0; i < peers.Count; i++)
                 {
-                    var peer = peers[i];
-                    var colon = peer.LastIndexOf(':');
-                    Line("slave" + i.ToString(CultureInfo.InvariantCulture), $"ip={peer[..Math.Max(0, colon)]},port={peer[(colon + 1)..]},state=online,offset=0,lag=0");
+                    s.Append("# Replication\r\n");
+                    Line("role", "master");
+                    var cluster = server.ClusterInfo?.Invoke();
+                    var peers = cluster?.Peers ?? [];
+                    Line("connected_slaves", peers.Count);
+                    for (var i = 0; i < peers.Count; i++)
+                    {
+                        var peer = peers[i];
+                        var colon = peer.LastIndexOf(':');
+                        Line("slave" + i.ToString(CultureInfo.InvariantCulture), $"ip={peer[..Math.Max(0, colon)]},port={peer[(colon + 1)..]},state=online,offset=0,lag=0");
+                    }
+                    Line("master_failover_state", "no-failover");
+                    Line("master_replid", ReplicationId(cluster?.NodeId ?? ""));
+                    Line("master_replid2", new string('0', 40));
+                    Line("master_repl_offset", 0);
+                    Line("second_repl_offset", -1);
+                    Line("repl_backlog_active", 0);
+                    Line("htcluster_members_up", peers.Count + 1);
+                    Line("htcluster_ready", cluster is null || cluster.Ready ? 1 : 0);
+                    break;
                 }
-                Line("master_failover_state", "no-failover");
-                Line("master_replid", ReplicationId(cluster?.NodeId ?? ""));
-                Line("master_replid2", new string('0', 40));
-                Line("master_repl_offset", 0);
-                Line("second_repl_offset", -1);
-                Line("repl_backlog_active", 0);
-                Line("htcluster_members_up", peers.Count + 1);
-                Line("htcluster_ready", cluster is null || cluster.Ready ? 1 : 0);
-                break;
-            }
             case "cpu":
-            {
-                s.Append("# CPU\r\n");
-                using var process = Process.GetCurrentProcess();
-                Line("used_cpu_sys", process.PrivilegedProcessorTime.TotalSeconds.ToString("F6", CultureInfo.InvariantCulture));
-                Line("used_cpu_user", process.UserProcessorTime.TotalSeconds.ToString("F6", CultureInfo.InvariantCulture));
-                break;
-            }
+                {
+                    s.Append("# CPU\r\n");
+                    using var process = Process.GetCurrentProcess();
+                    Line("used_cpu_sys", process.PrivilegedProcessorTime.TotalSeconds.ToString("F6", CultureInfo.InvariantCulture));
+                    Line("used_cpu_user", process.UserProcessorTime.TotalSeconds.ToString("F6", CultureInfo.InvariantCulture));
+                    break;
+                }
             case "modules":
                 s.Append("# Modules\r\n");
                 break;
@@ -541,26 +541,26 @@ public static class ServerCommands
                 Line("cluster_enabled", 0);
                 break;
             case "keyspace":
-            {
-                s.Append("# Keyspace\r\n");
-                var databases = server.Databases;
-                var nowMs = now.ToUnixTimeMilliseconds();
-                for (var i = 0; i < databases.Count; i++)
                 {
-                    long keys = 0, expires = 0, ttlSum = 0;
-                    foreach (var entry in databases[i].Table.Items())
+                    s.Append("# Keyspace\r\n");
+                    var databases = server.Databases;
+                    var nowMs = now.ToUnixTimeMilliseconds();
+                    for (var i = 0; i < databases.Count; i++)
                     {
-                        keys++;
-                        if (entry.ExpiresAtMs != 0)
+                        long keys = 0, expires = 0, ttlSum = 0;
+                        foreach (var entry in databases[i].Table.Items())
                         {
-                            expires++;
-                            ttlSum += Math.Max(0, entry.ExpiresAtMs - nowMs);
+                            keys++;
+                            if (entry.ExpiresAtMs != 0)
+                            {
+                                expires++;
+                                ttlSum += Math.Max(0, entry.ExpiresAtMs - nowMs);
+                            }
                         }
+                        Line("db" + i.ToString(CultureInfo.InvariantCulture), $"keys={keys},expires={expires},avg_ttl={(expires == 0 ? 0 : ttlSum / expires)}");
                     }
-                    Line("db" + i.ToString(CultureInfo.InvariantCulture), $"keys={keys},expires={expires},avg_ttl={(expires == 0 ? 0 : ttlSum / expires)}");
+                    break;
                 }
-                break;
-            }
             default:
                 return null;
         }
