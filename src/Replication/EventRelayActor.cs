@@ -27,8 +27,14 @@ public sealed class EventRelayActor : ReceiveActor, IWithTimers
     /// <summary>The pub-sub topic of table events.</summary>
     public const string Topic = "htable-events";
 
+    /// <summary>The relay's actor name (path <c>/user/events</c> on every member).</summary>
+    public const string Name = "events";
+
     private const int MaxPending = 200_000;
     private const int MaxSeen = 200_000;
+
+    // How long a reload or mod-init announced before this member is Up waits for it.
+    private const long MaxHoldMs = 120_000;
 
     private readonly string _nodeId;
     private readonly IActorRef _mediator;
@@ -39,6 +45,7 @@ public sealed class EventRelayActor : ReceiveActor, IWithTimers
     private readonly Dictionary<(string Table, string Key, long Version), (Fired Event, long DueMs)> _pending = [];
     private readonly Dictionary<(string Table, string Key, long Version), long> _seen = [];
     private readonly Queue<((string Table, string Key, long Version) Id, long UntilMs)> _seenOrder = new();
+    private readonly List<(Fired Event, long UntilMs)> _announcements = [];
     private string _self = "";
 
     /// <summary>
@@ -56,7 +63,10 @@ public sealed class EventRelayActor : ReceiveActor, IWithTimers
         Receive<Announced>(a =>
         {
             if (Remember((a.Event.Table, a.Event.Key, a.Event.Version), NowMs))
-                _mediator.Tell(new Publish(Topic, a.Event));
+            {
+                _announcements.Add((a.Event, NowMs + MaxHoldMs));
+                SendAnnouncements();
+            }
         });
         Receive<Fired>(OnFired);
         Receive<ClusterEvent.CurrentClusterState>(s =>
@@ -68,8 +78,13 @@ public sealed class EventRelayActor : ReceiveActor, IWithTimers
                     _members.Add(m.Address.ToString());
             }
             FireDue();
+            SendAnnouncements();
         });
-        Receive<ClusterEvent.MemberUp>(m => _members.Add(m.Member.Address.ToString()));
+        Receive<ClusterEvent.MemberUp>(m =>
+        {
+            _members.Add(m.Member.Address.ToString());
+            SendAnnouncements();
+        });
         Receive<ClusterEvent.ReachableMember>(m =>
         {
             if (m.Member.Status == MemberStatus.Up)
@@ -81,7 +96,11 @@ public sealed class EventRelayActor : ReceiveActor, IWithTimers
         Receive<ClusterEvent.MemberExited>(m => Leave(m.Member));
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<SubscribeAck>(_ => { });
-        Receive<Tick>(_ => FireDue());
+        Receive<Tick>(_ =>
+        {
+            FireDue();
+            SendAnnouncements();
+        });
     }
 
     /// <inheritdoc />
@@ -116,6 +135,33 @@ public sealed class EventRelayActor : ReceiveActor, IWithTimers
         _members.Remove(m.Address.ToString());
         // A removed owner's keys move to the next member at once instead of after the grace.
         FireDue();
+    }
+
+    // Reloads and mod-inits go straight to the relay of every Up member: a node's mod-init happens
+    // while it is still joining, when no topic subscription of the others is known here yet, so a
+    // publication would reach nobody. They wait until this member is Up; the members it then
+    // knows are the ones whose subscribers can hear it (one that joins later was not listening).
+    private void SendAnnouncements()
+    {
+        if (_announcements.Count == 0)
+            return;
+        if (!_members.Contains(_self))
+        {
+            var now = NowMs;
+            var expired = _announcements.RemoveAll(a => a.UntilMs <= now);
+            if (expired > 0)
+                Context.GetLogger().Warning("{0} table event announcement(s) dropped: this member did not become Up within {1} s", expired, MaxHoldMs / 1000);
+            return;
+        }
+        foreach (var member in _members)
+        {
+            if (member == _self)
+                continue;
+            var relay = Context.ActorSelection($"{member}/user/{Name}");
+            foreach (var (e, _) in _announcements)
+                relay.Tell(e, Self);
+        }
+        _announcements.Clear();
     }
 
     private void OnCollected(Collected c)

@@ -47,6 +47,12 @@ public sealed class Entry
     /// <summary>The string value as UTF-8 bytes (empty for integers).</summary>
     public ReadOnlySpan<byte> ValueUtf8 => IsInteger ? default : _buf.AsSpan(ValueAt(_buf));
 
+    /// <summary>
+    /// The string value's bytes without a copy (empty for integers): the item's buffer never changes
+    /// once published, so the memory stays valid and unchanged however long a reader holds it.
+    /// </summary>
+    public ReadOnlyMemory<byte> ValueMemory => IsInteger ? default : _buf.AsMemory(ValueAt(_buf));
+
     /// <summary>The integer value (0 for strings).</summary>
     public long IntValue => IsInteger ? BinaryPrimitives.ReadInt64LittleEndian(_buf.AsSpan(ValueAt(_buf))) : 0;
 

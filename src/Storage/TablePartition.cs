@@ -65,6 +65,20 @@ public sealed class TablePartition
         return Store(key, Entry.CreateInteger(key.Utf8, value, expires, _table.Clock.Next(), sequence));
     }
 
+    /// <summary>Sets a string value with the expiry <paramref name="expiry"/> picks (Redis's SET EX/PX/KEEPTTL, APPEND).</summary>
+    public Entry SetString(in KeyRef key, ReadOnlySpan<byte> value, ItemExpiry expiry)
+    {
+        var (expires, sequence) = PlaceSet(key, expiry);
+        return Store(key, Entry.CreateString(key.Utf8, value, expires, _table.Clock.Next(), sequence));
+    }
+
+    /// <summary>Sets an integer value with the expiry <paramref name="expiry"/> picks.</summary>
+    public Entry SetInteger(in KeyRef key, long value, ItemExpiry expiry)
+    {
+        var (expires, sequence) = PlaceSet(key, expiry);
+        return Store(key, Entry.CreateInteger(key.Utf8, value, expires, _table.Clock.Next(), sequence));
+    }
+
     /// <summary>
     /// Loads rows from a database into this partition (Kamailio's preload at start): stored at
     /// version 0, so that anything a peer replicates wins over them, and not recorded for replication
@@ -145,6 +159,22 @@ public sealed class TablePartition
         return true;
     }
 
+    /// <summary>
+    /// Sets the absolute expiry of an existing item in Unix milliseconds (0 clears it), as Redis's
+    /// PEXPIREAT and PERSIST. Returns false when the key is missing. A time already past leaves an
+    /// item that reads as missing until the sweep collects it (with its expired event).
+    /// </summary>
+    public bool SetExpireAt(in KeyRef key, long expiresAtMs)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(expiresAtMs);
+        var now = _table.Clock.NowMs;
+        var existing = Live(key, now);
+        if (existing is null)
+            return false;
+        Put(key.Hash, existing.WithExpiry(expiresAtMs, _table.Clock.Next()).Buffer);
+        return true;
+    }
+
     /// <summary>Deletes a key; returns the removed live item or null.</summary>
     public Entry? Delete(in KeyRef key)
     {
@@ -164,10 +194,16 @@ public sealed class TablePartition
     /// Adds <paramref name="delta"/> to an integer item (<c>$shtinc</c>/<c>$shtdec</c>). A missing
     /// key starts from initval when the table has one, else from 0.
     /// </summary>
-    public (AddStatus Status, long Value) Add(in KeyRef key, long delta)
+    public (AddStatus Status, long Value) Add(in KeyRef key, long delta) => Add(key, delta, ItemExpiry.TableRule);
+
+    /// <summary>
+    /// Adds <paramref name="delta"/> as <see cref="Add(in KeyRef, long)"/> does, with the expiry
+    /// <paramref name="expiry"/> picks (Redis's INCR keeps the key's expiry: <see cref="ItemExpiry.Retain"/>).
+    /// </summary>
+    public (AddStatus Status, long Value) Add(in KeyRef key, long delta, ItemExpiry expiry)
     {
         if (_table.Replicated)
-            return AddToCounter(key, delta);
+            return AddToCounter(key, delta, expiry);
         var now = _table.Clock.NowMs;
         var existing = Live(key, now);
         long start;
@@ -187,14 +223,14 @@ public sealed class TablePartition
         {
             return (AddStatus.Overflow, start);
         }
-        var expires = ExpiryFor(existing?.Buffer, null, now);
+        var expires = ExpiryFor(existing?.Buffer, expiry, now);
         Put(key.Hash, Entry.CreateInteger(key.Utf8, value, expires, _table.Clock.Next(), SequenceFor(existing?.Buffer)).Buffer);
         return (AddStatus.Applied, value);
     }
 
     // In a replicated table an increment adds to this node's own total of a counter (CounterState),
     // so increments made on several nodes at once all count once the states meet.
-    private (AddStatus Status, long Value) AddToCounter(in KeyRef key, long delta)
+    private (AddStatus Status, long Value) AddToCounter(in KeyRef key, long delta, ItemExpiry expiry)
     {
         var now = _table.Clock.NowMs;
         var raw = Map.Find(key.Hash, key.Utf8);
@@ -221,7 +257,7 @@ public sealed class TablePartition
         if (!counter.Add(_table.ReplicaId, delta))
             return (AddStatus.Overflow, current);
         var value = counter.Value()!.Value;
-        var e = Entry.CreateCounter(key.Utf8, counter, value, ExpiryFor(live?.Buffer, null, now), baseVersion, SequenceFor(live?.Buffer));
+        var e = Entry.CreateCounter(key.Utf8, counter, value, ExpiryFor(live?.Buffer, expiry, now), baseVersion, SequenceFor(live?.Buffer));
         Put(key.Hash, e.Buffer);
         return (AddStatus.Applied, value);
     }
@@ -462,14 +498,17 @@ public sealed class TablePartition
         options.AutoExpire > 0 ? now + (options.AutoExpire * 1000L) : 0;
 
     // Expiry and place of a set, by the table's rules.
-    private (long Expires, int Sequence) PlaceSet(in KeyRef key, long? expireSeconds)
+    private (long Expires, int Sequence) PlaceSet(in KeyRef key, long? expireSeconds) =>
+        PlaceSet(key, expireSeconds is > 0 and var s ? ItemExpiry.At(ExpiryAt(_table.Clock.NowMs, s)) : ItemExpiry.TableRule);
+
+    private (long Expires, int Sequence) PlaceSet(in KeyRef key, ItemExpiry expiry)
     {
         // The raw buffer, not an Entry view: a set allocates only the new item.
         var now = _table.Clock.NowMs;
         var existing = Map.Find(key.Hash, key.Utf8);
         if (existing is not null && ItemBuffer.IsExpired(existing, now))
             existing = null;
-        return (ExpiryFor(existing, expireSeconds, now), SequenceFor(existing));
+        return (ExpiryFor(existing, expiry, now), SequenceFor(existing));
     }
 
     private Entry Store(in KeyRef key, Entry e)
@@ -490,14 +529,22 @@ public sealed class TablePartition
 
     // Kamailio's rule: a new item gets autoexpire; an update restarts it when updateexpire=1
     // (with no autoexpire that clears any expiry set by setex) and keeps it otherwise.
-    private long ExpiryFor(byte[]? existing, long? explicitSeconds, long now)
+    // An explicit lifetime <= 0 falls back to the table's rule (Kamailio's ht_set_cell_ex): callers
+    // pass ItemExpiry.At only for a positive one. Keep and Retain are Redis's rules (KEEPTTL; an
+    // update of the value keeps the key's expiry).
+    private long ExpiryFor(byte[]? existing, ItemExpiry expiry, long now)
     {
-        // An explicit lifetime <= 0 falls back to the table's rule (Kamailio's ht_set_cell_ex).
-        if (explicitSeconds is > 0 and var s)
-            return ExpiryAt(now, s);
+        if (expiry.Kind == ItemExpiryKind.At)
+            return expiry.AtMs;
         var auto = AutoExpiry(Options, now);
-        if (existing is null || Options.UpdateExpire)
+        if (existing is null)
             return auto;
-        return ItemBuffer.ExpiresAtMsOf(existing);
+        return expiry.Kind switch
+        {
+            ItemExpiryKind.Keep => ItemBuffer.ExpiresAtMsOf(existing),
+            ItemExpiryKind.Retain when !(Options.UpdateExpire && Options.AutoExpire > 0) => ItemBuffer.ExpiresAtMsOf(existing),
+            ItemExpiryKind.Retain => auto,
+            _ => Options.UpdateExpire ? auto : ItemBuffer.ExpiresAtMsOf(existing),
+        };
     }
 }

@@ -38,4 +38,28 @@ public sealed class ClusterEventAnnounceTests
         lock (on2)
             Assert.Single(on2, e => e.Kind == TableEventKind.Reloaded);
     }
+
+    [Fact]
+    public async Task A_joining_nodes_mod_init_reaches_the_running_nodes_subscribers_once()
+    {
+        await using var n1 = await ClusterNode.StartAsync("n1", Tables);
+        await n1.WaitReadyAsync();
+        var on1 = new List<TableEvent>();
+        n1.Services.GetRequiredService<TableEvents>().Raised += e => { lock (on1) on1.Add(e); };
+
+        // n2's tables start (mod-init) while it is still joining: the announcement waits until the
+        // members it joins can hear it.
+        await using var n2 = await ClusterNode.StartAsync("n2", Tables, n1);
+        await n2.WaitReadyAsync();
+
+        await ClusterNode.EventuallyAsync(() =>
+        {
+            lock (on1)
+                Assert.Contains(on1, e => e.Kind == TableEventKind.ModInit && e.OriginNode == "n2");
+            return Task.CompletedTask;
+        });
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        lock (on1)
+            Assert.Single(on1, e => e.Kind == TableEventKind.ModInit && e.OriginNode == "n2");
+    }
 }

@@ -54,6 +54,92 @@ public sealed class EventsTests(NodeFixture node) : IClassFixture<NodeFixture>
         Assert.Equal(table, doc.RootElement.GetProperty("table").GetString());
     }
 
+    [Fact]
+    public async Task A_subscriber_that_stops_reading_its_socket_is_disconnected_while_the_others_get_every_event()
+    {
+        var events = node.Services.GetRequiredService<TableEvents>();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var disconnectedBefore = await DisconnectedCountAsync(cts.Token);
+        var readersBefore = events.Readers;
+
+        // A client that sends its request and never reads: its socket buffers fill and the
+        // server's writes to it wait.
+        using var stalled = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await stalled.ConnectAsync("127.0.0.1", node.RpcUrl.Port, cts.Token);
+        await stalled.SendAsync(System.Text.Encoding.ASCII.GetBytes("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"), cts.Token);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(node.RpcUrl, "/events"));
+        using var response = await node.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cts.Token));
+        while (events.Readers < readersBefore + 2)
+            await Task.Delay(20, cts.Token);
+
+        // The healthy client counts the events of this test (its keys start with "stall-").
+        var received = 0;
+        var expectedNext = 0;
+        var healthy = Task.Run(async () =>
+        {
+            while (await reader.ReadLineAsync(cts.Token) is { } line)
+            {
+                var at = line.IndexOf("\"key\":\"stall-", StringComparison.Ordinal);
+                if (at < 0)
+                    continue;
+                var start = at + "\"key\":\"stall-".Length;
+                var n = int.Parse(line.AsSpan(start, line.IndexOf('"', start) - start), System.Globalization.CultureInfo.InvariantCulture);
+                Assert.Equal(expectedNext, n);
+                expectedNext++;
+                Volatile.Write(ref received, expectedNext);
+            }
+        }, cts.Token);
+
+        // More events than a reader may fall behind, 1 KiB each, paced so that the healthy client
+        // keeps up (it reads everything; the stalled one reads nothing).
+        var total = TableEvents.ReaderQueueLength + TableEvents.RingLength + 6_000;
+        var value = new string('v', 1024);
+        for (var sent = 0; sent < total;)
+        {
+            for (var i = 0; i < 500 && sent < total; i++, sent++)
+                events.Deliver(new Replication.EventProtocol.Fired(Replication.EventProtocol.EventKind.Expired, "e", "stall-" + sent, false, 0, value, sent + 1, "n9", 1_764_806_400_000));
+            while (Volatile.Read(ref received) < sent && !healthy.IsCompleted)
+                await Task.Delay(5, cts.Token);
+        }
+        Assert.Equal(total, Volatile.Read(ref received));
+
+        // The stalled client was disconnected: what its socket holds ends with the connection closed.
+        var buffer = new byte[64 * 1024];
+        long read = 0;
+        while (true)
+        {
+            int n;
+            try
+            {
+                n = await stalled.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, cts.Token);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                break; // reset
+            }
+            if (n == 0)
+                break;
+            read += n;
+        }
+        Assert.True(read < (long)total * 1024, $"the stalled client could read {read} bytes: it was not cut off");
+        Assert.True(await DisconnectedCountAsync(cts.Token) > disconnectedBefore);
+        while (events.Readers > readersBefore + 1)
+            await Task.Delay(20, cts.Token);
+    }
+
+    private async Task<double> DisconnectedCountAsync(CancellationToken ct)
+    {
+        var text = await node.Http.GetStringAsync(new Uri(node.RpcUrl, "/metrics"), ct);
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith("htcluster_events_subscribers_disconnected_total ", StringComparison.Ordinal))
+                return double.Parse(line.AsSpan("htcluster_events_subscribers_disconnected_total ".Length), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return 0;
+    }
+
     // Reads SSE events (id, name, data) until `count` events matching `keep` arrived.
     private static async Task<List<(long Id, string Name, JsonElement Data)>> ReadEventsAsync(StreamReader reader, int count, Func<string, JsonElement, bool> keep, CancellationToken ct)
     {

@@ -11,9 +11,9 @@ public sealed class TableEventsTests
         new(EventProtocol.EventKind.Expired, "t", "k" + i, false, 0, "v", i + 1, "n2", 1_764_806_400_000);
 
     [Fact]
-    public void Delivered_events_are_numbered_from_1_and_keep_their_identity()
+    public void Delivered_events_are_numbered_from_the_first_sequence_and_keep_their_identity()
     {
-        var events = new TableEvents(NullLogger<TableEvents>.Instance);
+        var events = new TableEvents(NullLogger<TableEvents>.Instance, firstSequence: 1);
         var seen = new List<TableEvent>();
         events.Raised += seen.Add;
         events.Deliver(Expired(0));
@@ -26,7 +26,7 @@ public sealed class TableEventsTests
     [Fact]
     public async Task A_reader_resuming_inside_the_ring_gets_exactly_the_later_events()
     {
-        var events = new TableEvents(NullLogger<TableEvents>.Instance);
+        var events = new TableEvents(NullLogger<TableEvents>.Instance, firstSequence: 1);
         for (var i = 0; i < 10; i++)
             events.Deliver(Expired(i));
         var (reader, dispose) = events.Subscribe(after: 7, out var gap);
@@ -44,7 +44,7 @@ public sealed class TableEventsTests
     [InlineData(50_000L)]
     public void A_number_the_ring_no_longer_holds_or_from_an_earlier_run_is_a_gap_and_the_whole_ring_follows(long after)
     {
-        var events = new TableEvents(NullLogger<TableEvents>.Instance);
+        var events = new TableEvents(NullLogger<TableEvents>.Instance, firstSequence: 1);
         for (var i = 0; i < TableEvents.RingLength + 5; i++)
             events.Deliver(Expired(i));
         var (reader, dispose) = events.Subscribe(after, out var gap);
@@ -56,9 +56,32 @@ public sealed class TableEventsTests
     }
 
     [Fact]
+    public void A_run_numbers_its_events_from_its_start_time_so_an_id_from_an_earlier_run_is_a_gap()
+    {
+        var before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
+        var started = new TableEvents(NullLogger<TableEvents>.Instance);
+        Assert.InRange(started.FirstSequence, before, (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000) + 1);
+
+        // The earlier run delivered more events than the later one holds: with numbers from 1 the
+        // client's id would land inside the later run's ring and resume at the wrong place.
+        var earlier = new TableEvents(NullLogger<TableEvents>.Instance, firstSequence: 1_000_000_000);
+        for (var i = 0; i < 50; i++)
+            earlier.Deliver(Expired(i));
+        var kept = earlier.NextSequence - 1;
+        var later = new TableEvents(NullLogger<TableEvents>.Instance, firstSequence: 1_000_060_000);
+        for (var i = 0; i < 10; i++)
+            later.Deliver(Expired(i));
+        var (reader, dispose) = later.Subscribe(kept, out var gap);
+        dispose();
+        Assert.True(gap);
+        Assert.Equal(10, reader.Count);
+        Assert.Equal(1_000_060_000, later.OldestSequence);
+    }
+
+    [Fact]
     public async Task A_reader_that_never_reads_is_ended_with_a_bounded_queue_and_never_blocks_delivery()
     {
-        var events = new TableEvents(NullLogger<TableEvents>.Instance);
+        var events = new TableEvents(NullLogger<TableEvents>.Instance, firstSequence: 1);
         var (reader, dispose) = events.Subscribe(after: null, out _);
         var total = TableEvents.ReaderQueueLength + TableEvents.RingLength + 1_000;
         for (var i = 0; i < total; i++)

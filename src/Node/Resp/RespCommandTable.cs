@@ -19,6 +19,11 @@ public sealed class RespCommandTable
         ConnectionCommands.Register(table);
         ClientCommand.Register(table);
         ServerCommands.Register(table);
+        StringCommands.Register(table);
+        KeyCommands.Register(table);
+        ExpiryCommands.Register(table);
+        HashCommands.Register(table);
+        PubSubCommands.Register(table);
         return table;
     }
 

@@ -1,17 +1,17 @@
 namespace HTableCluster.Node.Tables;
 
 /// <summary>
-/// The last events this node delivered, numbered from 1, and the live subscribers. Subscribing
+/// The last events this node delivered, numbered from <paramref name="first"/>, and the live subscribers. Subscribing
 /// and replaying happen under the same lock as appending, so a subscriber resuming after a
 /// sequence number sees every later event exactly once (when the ring still holds them).
 /// Subscribers run under the lock and must only enqueue.
 /// </summary>
-internal sealed class EventRing(int capacity)
+internal sealed class EventRing(int capacity, long first = 1)
 {
     private readonly TableEvent[] _items = new TableEvent[capacity];
     private readonly List<Action<TableEvent>> _subscribers = [];
     private readonly Lock _lock = new();
-    private long _next = 1;
+    private long _next = first;
     private int _count;
 
     /// <summary>The sequence number the next event gets.</summary>
@@ -21,6 +21,29 @@ internal sealed class EventRing(int capacity)
         {
             lock (_lock)
                 return _next;
+        }
+    }
+
+    /// <summary>The sequence number of the first event.</summary>
+    public long First { get; } = first;
+
+    /// <summary>The sequence number of the oldest event held (<see cref="Next"/> when none is).</summary>
+    public long Oldest
+    {
+        get
+        {
+            lock (_lock)
+                return _next - _count;
+        }
+    }
+
+    /// <summary>How many subscribers are attached.</summary>
+    public int Subscribers
+    {
+        get
+        {
+            lock (_lock)
+                return _subscribers.Count;
         }
     }
 

@@ -18,14 +18,15 @@ namespace HTableCluster.Node.Tables;
 /// A client reconnecting with <c>Last-Event-ID</c> first gets the events it missed from the last
 /// <see cref="TableEvents.RingLength"/>; when some of them are no longer there, an
 /// <c>event: gap</c> comes first. Each client has a bounded queue; a client that falls
-/// <see cref="TableEvents.ReaderQueueLength"/> events behind is disconnected (counted) and resumes
+/// <see cref="TableEvents.ReaderQueueLength"/> events behind (for instance one that stopped reading
+/// its socket) is disconnected at once (counted) and resumes
 /// with its Last-Event-ID, so it never holds memory without bound nor slows a table.
 /// </para>
 /// </summary>
 public sealed class EventStream
 {
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
-    private static readonly Counter Dropped = Metrics.CreateCounter("htcluster_events_dropped_total", "/events subscribers disconnected because they fell too far behind.");
+    private static readonly Counter Dropped = Metrics.CreateCounter("htcluster_events_subscribers_disconnected_total", "/events subscribers disconnected because they fell too far behind (they resume with Last-Event-ID).");
 
     private readonly TableEvents _events;
     private readonly CancellationToken _stopping;
@@ -80,13 +81,19 @@ public sealed class EventStream
 
         ctx.Response.ContentType = "text/event-stream";
         ctx.Response.Headers.CacheControl = "no-cache";
-        var (queue, dispose) = _events.Subscribe(after, out var gap);
+        // A client too far behind is disconnected at once: one that stopped reading its socket keeps
+        // this loop waiting in a write, where it would never see its queue's end.
+        var (queue, dispose) = _events.Subscribe(after, out var gap, () =>
+        {
+            Dropped.Inc();
+            ctx.Abort();
+        });
         using var end = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, _stopping);
         try
         {
             await ctx.Response.WriteAsync(": htcluster events\n\n", end.Token).ConfigureAwait(false);
             if (gap)
-                await ctx.Response.WriteAsync($"event: gap\ndata: {{\"after\":{after},\"resumed\":{Math.Max(1, _events.NextSequence - TableEvents.RingLength)}}}\n\n", end.Token).ConfigureAwait(false);
+                await ctx.Response.WriteAsync($"event: gap\ndata: {{\"after\":{after},\"resumed\":{_events.OldestSequence}}}\n\n", end.Token).ConfigureAwait(false);
             await ctx.Response.Body.FlushAsync(end.Token).ConfigureAwait(false);
             while (!end.IsCancellationRequested)
             {
@@ -116,8 +123,11 @@ public sealed class EventStream
         catch (InvalidOperationException)
         {
             // Too far behind (the queue was completed with an error, a ChannelClosedException when
-            // read): the connection ends; the client resumes with its Last-Event-ID.
-            Dropped.Inc();
+            // read; counted and aborted above): the client resumes with its Last-Event-ID.
+        }
+        catch (IOException)
+        {
+            // The connection was aborted (too far behind) or reset by the client.
         }
         finally
         {

@@ -19,16 +19,16 @@ internal static class PartitionWriter
         switch (op.Kind)
         {
             case WriteKind.SetString:
-                return new(WriteStatus.Applied, p.SetString(op.Key, op.Value, op.Expire));
+                return new(WriteStatus.Applied, op.Rule.Kind == ItemExpiryKind.TableRule ? p.SetString(op.Key, op.Value, op.Expire) : p.SetString(op.Key, op.Value, op.Rule));
             case WriteKind.SetInteger:
-                return new(WriteStatus.Applied, p.SetInteger(op.Key, op.Number, op.Expire));
+                return new(WriteStatus.Applied, op.Rule.Kind == ItemExpiryKind.TableRule ? p.SetInteger(op.Key, op.Number, op.Expire) : p.SetInteger(op.Key, op.Number, op.Rule));
             case WriteKind.SetExpire:
                 return new(p.SetExpire(op.Key, op.Number) ? WriteStatus.Applied : WriteStatus.NotFound);
             case WriteKind.Delete:
                 var removed = p.Delete(op.Key);
                 return new(removed is null ? WriteStatus.NotFound : WriteStatus.Applied, removed);
             case WriteKind.Add:
-                var (status, value) = p.Add(op.Key, op.Number);
+                var (status, value) = p.Add(op.Key, op.Number, op.Rule);
                 return status switch
                 {
                     AddStatus.Applied => new(WriteStatus.Applied, null, value),

@@ -62,6 +62,13 @@ public sealed class TableClient
     public Task<WriteResult> AddAsync(string key, long delta, CancellationToken cancellationToken = default) =>
         Until(ApplyOneAsync(new WriteOp(WriteKind.Add, HTable.MakeKey(key), null, delta)), cancellationToken);
 
+    /// <summary>
+    /// Adds to an integer item as <see cref="AddAsync(string, long, CancellationToken)"/>, with the
+    /// expiry <paramref name="expiry"/> picks (Redis's INCR: <see cref="ItemExpiry.Retain"/>).
+    /// </summary>
+    public Task<WriteResult> AddAsync(string key, long delta, ItemExpiry expiry, CancellationToken cancellationToken = default) =>
+        Until(ApplyOneAsync(new WriteOp(WriteKind.Add, HTable.MakeKey(key), null, delta, null, null, expiry)), cancellationToken);
+
     /// <summary>Removes items whose name (or value) matches; returns how many.</summary>
     public Task<int> RemoveWhereAsync(Matcher matcher, bool byValue, CancellationToken cancellationToken = default) =>
         Until(BroadcastAsync(new WriteOp(byValue ? WriteKind.RemoveByValue : WriteKind.RemoveByName, default, null, 0, null, matcher)), cancellationToken);

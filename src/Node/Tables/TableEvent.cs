@@ -4,7 +4,7 @@ namespace HTableCluster.Node.Tables;
 /// One table event as this node delivers it (GET /events, <see cref="TableEvents.Raised"/>,
 /// <see cref="TableEvents.ReadAllAsync"/>). (<see cref="Table"/>, <see cref="Key"/>,
 /// <see cref="Version"/>) identifies an expired event across the cluster; <see cref="Sequence"/>
-/// numbers the events this node delivered (from 1 at every start, the SSE <c>id:</c>).
+/// numbers the events this node delivered (the SSE <c>id:</c>; each start numbers from its start time, see <see cref="TableEvents.FirstSequence"/>).
 /// <see cref="OriginNode"/> is the node that fired it.
 /// </summary>
 public sealed record TableEvent(

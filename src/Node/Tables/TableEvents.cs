@@ -24,7 +24,7 @@ namespace HTableCluster.Node.Tables;
 /// once; with <c>node</c> every node fires for what it collects, as Kamailio does.
 /// </para>
 /// </summary>
-public sealed partial class TableEvents(ILogger<TableEvents> logger, NodeSettings? settings = null)
+public sealed partial class TableEvents(ILogger<TableEvents> logger, NodeSettings? settings = null, long firstSequence = 0)
 {
     /// <summary>Events kept for clients resuming with a sequence number.</summary>
     public const int RingLength = 10_000;
@@ -32,7 +32,15 @@ public sealed partial class TableEvents(ILogger<TableEvents> logger, NodeSetting
     /// <summary>Events a reader may fall behind (beyond a replay of up to <see cref="RingLength"/>) before it is ended.</summary>
     public const int ReaderQueueLength = 4096;
 
-    private readonly EventRing _ring = new(RingLength);
+    /// <summary>
+    /// The sequence number of this run's first event: the start time in Unix milliseconds times
+    /// 1,000 unless given, so a number a client kept from an earlier run is older than anything this
+    /// run holds (a gap, never a wrong resume), as long as a run delivers fewer than 1,000 events
+    /// per millisecond on average.
+    /// </summary>
+    public long FirstSequence => _ring.First;
+
+    private readonly EventRing _ring = new(RingLength, firstSequence > 0 ? firstSequence : DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
     private volatile IActorRef? _relay;
 
     /// <summary>Raised on the partition's writer for each item this node's sweep collected; handlers must be quick.</summary>
@@ -58,6 +66,12 @@ public sealed partial class TableEvents(ILogger<TableEvents> logger, NodeSetting
     /// <summary>The sequence number the next delivered event gets.</summary>
     public long NextSequence => _ring.Next;
 
+    /// <summary>How many readers (SSE clients, <see cref="ReadAllAsync"/>, webhooks) are attached.</summary>
+    internal int Readers => _ring.Subscribers;
+
+    /// <summary>The sequence number of the oldest event a resuming reader can still get.</summary>
+    public long OldestSequence => _ring.Oldest;
+
     /// <summary>
     /// The delivered events as they come, after those still in the ring with a sequence number
     /// greater than <paramref name="after"/> (null: only new ones). A reader more than
@@ -81,9 +95,11 @@ public sealed partial class TableEvents(ILogger<TableEvents> logger, NodeSetting
     /// <summary>
     /// A bounded queue of the events after <paramref name="after"/> and then the live ones; when the
     /// reader falls <see cref="ReaderQueueLength"/> events behind, the queue is completed with an
-    /// error. <paramref name="gap"/> says the ring no longer held every event after <paramref name="after"/>.
+    /// error and <paramref name="overflowed"/> runs once, on the thread pool (a reader blocked on
+    /// its client's socket never reads the error, so its owner closes the connection there).
+    /// <paramref name="gap"/> says the ring no longer held every event after <paramref name="after"/>.
     /// </summary>
-    internal (ChannelReader<TableEvent> Reader, Action Dispose) Subscribe(long? after, out bool gap)
+    internal (ChannelReader<TableEvent> Reader, Action Dispose) Subscribe(long? after, out bool gap, Action? overflowed = null)
     {
         var queue = Channel.CreateBounded<TableEvent>(new BoundedChannelOptions(ReaderQueueLength + RingLength) { SingleReader = true });
         long last = after ?? 0;
@@ -96,6 +112,8 @@ public sealed partial class TableEvents(ILogger<TableEvents> logger, NodeSetting
             {
                 full = true;
                 queue.Writer.TryComplete(new InvalidOperationException($"the event reader fell more than {ReaderQueueLength + RingLength} events behind; resume after {Volatile.Read(ref last)}"));
+                if (overflowed is not null)
+                    ThreadPool.UnsafeQueueUserWorkItem(static a => a(), overflowed, preferLocal: false);
             }
         }
 

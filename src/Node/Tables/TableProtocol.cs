@@ -48,9 +48,11 @@ public static class TableProtocol
 
     /// <summary>
     /// One write. <see cref="Expire"/> is the explicit lifetime in seconds (setxs/setxi/setex);
-    /// <see cref="Matcher"/> is set for removals by pattern.
+    /// <see cref="Matcher"/> is set for removals by pattern. <see cref="Rule"/>, when not htable's
+    /// rule, picks the expiry of a set or add instead of <see cref="Expire"/> (the Redis endpoint's
+    /// PX, EXAT, KEEPTTL and INCR keeping the key's expiry).
     /// </summary>
-    public sealed record WriteOp(WriteKind Kind, KeyRef Key, byte[]? Value = null, long Number = 0, long? Expire = null, Matcher? Matcher = null);
+    public sealed record WriteOp(WriteKind Kind, KeyRef Key, byte[]? Value = null, long Number = 0, long? Expire = null, Matcher? Matcher = null, ItemExpiry Rule = default);
 
     /// <summary>What one write did. <see cref="Entry"/> is the new item for sets and adds.</summary>
     public readonly record struct WriteResult(WriteStatus Status, Entry? Entry = null, long Value = 0, int Count = 0);

@@ -40,7 +40,7 @@ public static class TablesAkkaExtensions
             if (replication is not null && events.ClusterWide && tables.Any(t => t.Replicated))
             {
                 var mediator = DistributedPubSub.Get(system).Mediator;
-                var relay = system.ActorOf(EventRelayActor.Props(events.NodeId, mediator, events.Grace, events.Deliver), "events");
+                var relay = system.ActorOf(EventRelayActor.Props(events.NodeId, mediator, events.Grace, events.Deliver), EventRelayActor.Name);
                 events.UseRelay(relay);
                 // While the actor system is rebuilt after a downing, expired items fire locally
                 // rather than being lost (at-least-once).
