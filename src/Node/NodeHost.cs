@@ -138,6 +138,7 @@ public static class NodeHost
             Password = settings.RpcToken,
             MaxReplyKeys = settings.Resp.MaxReplyKeys,
             MaxClients = settings.Resp.MaxClients,
+            Events = sp.GetRequiredService<TableEvents>(),
             ClusterInfo = () => RespClusterInfoOf(settings.Node.EffectiveNodeId, sp.GetRequiredService<ClusterMember>(), readiness),
         });
 

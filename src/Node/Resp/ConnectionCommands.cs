@@ -171,6 +171,15 @@ public static class ConnectionCommands
 
     private static ValueTask<RespReply> Reset(RespContext context, ReadOnlyMemory<byte>[] args)
     {
+        // RESET drops the subscriptions without the unsubscribe confirmations (as Redis does).
+        if (context.Subscriptions > 0)
+        {
+            var pubSub = context.Server.PubSub;
+            foreach (var channel in pubSub.ChannelsOf(context))
+                pubSub.Unsubscribe(context, channel);
+            foreach (var pattern in pubSub.PatternsOf(context))
+                pubSub.PUnsubscribe(context, pattern);
+        }
         context.Reset();
         return new(ResetReply);
     }
