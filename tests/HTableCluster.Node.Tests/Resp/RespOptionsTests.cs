@@ -1,4 +1,3 @@
-using System.Net.Http;
 using HTableCluster.Node.Configuration;
 using HTableCluster.Node.Resp;
 using Microsoft.Extensions.Configuration;
@@ -42,6 +41,24 @@ public sealed class RespOptionsTests(RespNodeFixture node) : IClassFixture<RespN
         var ex = Assert.Throws<OptionsException>(() => Load((key, value)));
         Assert.Contains($"'{key}'", ex.Message, StringComparison.Ordinal);
         Assert.Contains(reason, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_taken_port_stops_the_node_before_it_starts_naming_the_key()
+    {
+        var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        try
+        {
+            var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var settings = Load(("Resp:Port", port), ("Node:RpcPort", "0"), ("Node:ClusterPort", "0"));
+            var ex = Assert.Throws<OptionsException>(() => NodeHost.Build(settings));
+            Assert.Contains($"'Resp:Port' = '{port}': cannot listen on 127.0.0.1:{port}", ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            taken.Stop();
+        }
     }
 
     [Fact]
