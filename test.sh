@@ -33,14 +33,15 @@ fi
 
 # The kamailio.cfg import tests read the config Debian's kamailio package installs
 # (/etc/kamailio/kamailio.cfg) and check the preprocessor against `kamailio --cfg-print` and `kamailio -c`.
-if { ! [ -f /etc/kamailio/kamailio.cfg ] || ! [ -x /usr/sbin/kamailio ]; } && [ "$(id -u)" = 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kamailio
+# A Kamailio script using ndb_redis (kamailio-redis-modules) drives the Redis protocol endpoint.
+if { ! [ -f /etc/kamailio/kamailio.cfg ] || ! [ -x /usr/sbin/kamailio ] || ! [ -f /usr/lib/x86_64-linux-gnu/kamailio/modules/ndb_redis.so ]; } && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kamailio kamailio-redis-modules
 fi
 
 # The Redis protocol tests compare the node with Debian's redis-server 7.0 through redis-cli and
-# measure with redis-benchmark (redis-tools).
-if { ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; } && [ "$(id -u)" = 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools
+# measure with redis-benchmark (redis-tools); redis-py (python3-redis) runs its checks against both.
+if { ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1 || ! [ -f /usr/lib/python3/dist-packages/redis/__init__.py ]; } && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools python3-redis
 fi
 
 dotnet restore HTableCluster.sln

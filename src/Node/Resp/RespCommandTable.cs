@@ -22,6 +22,8 @@ public sealed class RespCommandTable
         StringCommands.Register(table);
         KeyCommands.Register(table);
         ExpiryCommands.Register(table);
+        HashCommands.Register(table);
+        PubSubCommands.Register(table);
         return table;
     }
 

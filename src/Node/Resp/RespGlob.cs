@@ -1,12 +1,16 @@
 namespace HTableCluster.Node.Resp;
 
 /// <summary>
-/// Redis's glob patterns (<c>stringmatchlen</c>: <c>*</c>, <c>?</c>, <c>[abc]</c>, <c>[^a]</c>,
-/// <c>[a-z]</c>, <c>\x</c>), byte for byte, for KEYS and SCAN MATCH. A star that already failed for a
-/// shorter rest stops the search (Redis's skipLongerMatches), so no pattern takes exponential time.
+/// Redis's glob matching (<c>stringmatchlen</c> of Redis 7.0, byte for byte): <c>*</c>, <c>?</c>,
+/// <c>[abc]</c>, <c>[^abc]</c>, <c>[a-z]</c> (bounds in either order), <c>\x</c> escapes; case
+/// sensitive. Bytes compare as C's signed <c>char</c>, as in Redis. Used by PSUBSCRIBE, PUBSUB
+/// CHANNELS, KEYS, SCAN MATCH and HSCAN MATCH.
 /// </summary>
-internal static class RespGlob
+public static class RespGlob
 {
+    // Redis stops matching (no match) past this depth of nested '*' (abusive patterns).
+    private const int MaxNesting = 1000;
+
     /// <summary>True when <paramref name="text"/> matches <paramref name="pattern"/>.</summary>
     public static bool IsMatch(ReadOnlySpan<byte> pattern, ReadOnlySpan<byte> text)
     {
@@ -17,99 +21,106 @@ internal static class RespGlob
     /// <summary>True for <c>*</c>, which matches everything (no need to test each key).</summary>
     public static bool MatchesAll(ReadOnlySpan<byte> pattern) => pattern.Length == 1 && pattern[0] == '*';
 
-    private static bool Match(ReadOnlySpan<byte> p, ReadOnlySpan<byte> s, ref bool skipLonger, int nesting)
+    // The byte at i, or 0 past the end (Redis's strings end with a NUL it may read).
+    private static sbyte At(ReadOnlySpan<byte> s, int i) => i < s.Length ? (sbyte)s[i] : (sbyte)0;
+
+    private static bool Match(ReadOnlySpan<byte> pattern, ReadOnlySpan<byte> text, ref bool skipLonger, int nesting)
     {
-        // Redis gives up past 1000 nested stars (the pattern does not match).
-        if (nesting > 1000)
+        if (nesting > MaxNesting)
             return false;
-        while (p.Length > 0 && s.Length > 0)
+        var p = 0;
+        var s = 0;
+        while (p < pattern.Length && s < text.Length)
         {
-            switch (p[0])
+            switch ((char)pattern[p])
             {
-                case (byte)'*':
-                    while (p.Length > 1 && p[1] == '*')
-                        p = p[1..];
-                    if (p.Length == 1)
+                case '*':
+                    while (p + 1 < pattern.Length && pattern[p + 1] == '*')
+                        p++;
+                    if (p + 1 == pattern.Length)
                         return true;
-                    while (s.Length > 0)
+                    while (s < text.Length)
                     {
-                        if (Match(p[1..], s, ref skipLonger, nesting + 1))
+                        if (Match(pattern[(p + 1)..], text[s..], ref skipLonger, nesting + 1))
                             return true;
                         if (skipLonger)
                             return false;
-                        s = s[1..];
+                        s++;
                     }
+                    // No match for the rest of the pattern from anywhere in the rest of the text:
+                    // earlier stars cannot help by matching longer.
                     skipLonger = true;
                     return false;
-                case (byte)'?':
-                    s = s[1..];
+                case '?':
+                    s++;
                     break;
-                case (byte)'[':
+                case '[':
                     {
-                        p = p[1..];
-                        var not = p.Length > 0 && p[0] == '^';
+                        p++;
+                        var not = At(pattern, p) == '^';
                         if (not)
-                            p = p[1..];
+                            p++;
                         var match = false;
                         while (true)
                         {
-                            // An unterminated class ends the pattern (Redis steps back one byte, then past it).
-                            if (p.Length == 0)
-                                break;
-                            if (p[0] == '\\' && p.Length >= 2)
+                            if (At(pattern, p) == '\\' && pattern.Length - p >= 2)
                             {
-                                p = p[1..];
-                                if (p[0] == s[0])
+                                p++;
+                                if (At(pattern, p) == (sbyte)text[s])
                                     match = true;
                             }
-                            else if (p[0] == ']')
+                            else if (At(pattern, p) == ']')
                             {
                                 break;
                             }
-                            else if (p.Length >= 3 && p[1] == '-')
+                            else if (p >= pattern.Length)
                             {
-                                var start = p[0];
-                                var end = p[2];
+                                p--;
+                                break;
+                            }
+                            else if (pattern.Length - p >= 3 && At(pattern, p + 1) == '-')
+                            {
+                                int start = At(pattern, p), end = At(pattern, p + 2), c = (sbyte)text[s];
                                 if (start > end)
                                     (start, end) = (end, start);
-                                p = p[2..];
-                                if (s[0] >= start && s[0] <= end)
+                                p += 2;
+                                if (c >= start && c <= end)
                                     match = true;
                             }
-                            else if (p[0] == s[0])
+                            else if (At(pattern, p) == (sbyte)text[s])
                             {
                                 match = true;
                             }
-                            p = p[1..];
+                            p++;
                         }
                         if (not)
                             match = !match;
                         if (!match)
                             return false;
-                        s = s[1..];
+                        s++;
                         break;
                     }
-                case (byte)'\\':
-                    if (p.Length >= 2)
-                        p = p[1..];
-                    if (p[0] != s[0])
+                case '\\':
+                    if (pattern.Length - p >= 2)
+                        p++;
+                    if (pattern[p] != text[s])
                         return false;
-                    s = s[1..];
+                    s++;
                     break;
                 default:
-                    if (p[0] != s[0])
+                    if (pattern[p] != text[s])
                         return false;
-                    s = s[1..];
+                    s++;
                     break;
             }
-            p = p.Length > 0 ? p[1..] : p;
-            if (s.Length == 0)
+            p++;
+            if (s == text.Length)
             {
-                while (p.Length > 0 && p[0] == '*')
-                    p = p[1..];
+                while (p < pattern.Length && pattern[p] == '*')
+                    p++;
                 break;
             }
         }
-        return p.Length == 0 && s.Length == 0;
+        return p == pattern.Length && s == text.Length;
     }
 }

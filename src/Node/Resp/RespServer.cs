@@ -55,6 +55,31 @@ public sealed class RespServer(HTableNode node, RespCommandTable commands, IRead
     /// <summary>See <see cref="Notify"/>.</summary>
     public event Action<char, string, TableClient, string>? KeyspaceChanged;
 
+    /// <summary>
+    /// The node's table events: their expired items become <c>expired</c> keyspace notifications
+    /// (null: no expiry notifications).
+    /// </summary>
+    public TableEvents? Events { get; init; }
+
+    private RespPubSub? _pubSub;
+
+    /// <summary>Channels, patterns and subscribers of this endpoint (PUBLISH, SUBSCRIBE, keyspace notifications).</summary>
+    public RespPubSub PubSub
+    {
+        get
+        {
+            if (Volatile.Read(ref _pubSub) is { } p)
+                return p;
+            var created = new RespPubSub(this);
+            if (Interlocked.CompareExchange(ref _pubSub, created, null) is { } other)
+            {
+                created.Dispose();
+                return other;
+            }
+            return created;
+        }
+    }
+
     /// <summary>When the endpoint started (Unix seconds; LASTSAVE answers with it).</summary>
     public long StartedAtSeconds { get; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
