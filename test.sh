@@ -32,7 +32,8 @@ if ! command -v promtool >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 fi
 
 # The kamailio.cfg import tests read the config Debian's kamailio package installs
-# (/etc/kamailio/kamailio.cfg) and check the preprocessor against `kamailio --cfg-print` and `kamailio -c`.
+# (/etc/kamailio/kamailio.cfg) and check the preprocessor against `kamailio --cfg-print` and `kamailio -c`;
+# the BINRPC tests drive the package's kamcmd.
 # A Kamailio script using ndb_redis (kamailio-redis-modules) drives the Redis protocol endpoint.
 if { ! [ -f /etc/kamailio/kamailio.cfg ] || ! [ -x /usr/sbin/kamailio ] || ! [ -f /usr/lib/x86_64-linux-gnu/kamailio/modules/ndb_redis.so ]; } && [ "$(id -u)" = 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kamailio kamailio-redis-modules

@@ -130,6 +130,14 @@ public static class NodeHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TableLoader>());
         builder.Services.AddSingleton<TableReloadTimer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TableReloadTimer>());
+        if (settings.BinRpcAddresses.Count > 0)
+        {
+            builder.Services.AddSingleton(sp => new Admin.BinRpcProcessor(sp.GetRequiredService<RpcDispatcher>(), settings.Admin.BinRpcMaxReplyBytes));
+            builder.Services.AddSingleton<Admin.BinRpcListener>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<Admin.BinRpcListener>());
+        }
+        if (settings.Admin.JsonRpcFifo.Length > 0)
+            builder.Services.AddHostedService<Admin.JsonRpcFifoServer>();
 
         builder.Services.AddSingleton(settings.Resp);
         builder.Services.AddSingleton(respEndpoint);

@@ -164,7 +164,7 @@ public sealed class ConfigurationTests
     [InlineData("Replcation:WriteConcern", "Replcation:WriteConcern", "did you mean 'Replication'")]
     [InlineData("FlatStor:Dir", "FlatStor:Dir", "did you mean 'FlatStore'")]
     [InlineData("Nodes:RpcPort", "Nodes:RpcPort", "did you mean 'Node'")]
-    [InlineData("Kamailio:Cfg", "Kamailio:Cfg", "the sections are Node, Cluster, Htable, Rpc, Replication, FlatStore, Resp, Logging")]
+    [InlineData("Kamailio:Cfg", "Kamailio:Cfg", "the sections are Node, Cluster, Htable, Rpc, Replication, FlatStore, Resp, Admin, Logging")]
     [InlineData("WriteConcern", "'WriteConcern' = '1'", "is not a configuration section")]
     [InlineData("Node_RpcPort", "'Node_RpcPort' = '1'", "two underscores: HTABLE_Node__RpcPort")]
     public void Keys_under_an_unknown_section_are_refused_naming_the_key(string key, string named, string hint)

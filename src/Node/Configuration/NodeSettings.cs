@@ -20,7 +20,7 @@ public sealed class NodeSettings
     /// The configuration sections a node reads (<c>Logging</c> is Microsoft.Extensions.Logging's);
     /// a key under any other section is refused, so a misspelt section cannot be ignored silently.
     /// </summary>
-    public static readonly IReadOnlyList<string> Sections = ["Node", "Cluster", "Htable", "Rpc", "Replication", "FlatStore", "Resp", "Logging"];
+    public static readonly IReadOnlyList<string> Sections = ["Node", "Cluster", "Htable", "Rpc", "Replication", "FlatStore", "Resp", "Admin", "Logging"];
 
     /// <summary>Identity and network.</summary>
     public required NodeOptions Node { get; init; }
@@ -42,6 +42,12 @@ public sealed class NodeSettings
 
     /// <summary>The Redis protocol endpoint (off unless <c>Resp:Port</c> is set).</summary>
     public RespOptions Resp { get; init; } = new();
+
+    /// <summary>Kamailio's local admin protocols (BINRPC).</summary>
+    public AdminOptions Admin { get; init; } = new();
+
+    /// <summary>The BINRPC listen addresses parsed from <c>Admin:BinRpc</c> (empty: no listener).</summary>
+    public IReadOnlyList<HTableCluster.Node.Admin.BinRpcAddress> BinRpcAddresses { get; init; } = [];
 
     /// <summary>The bearer token of the HTTP endpoint (from <c>Rpc:Token</c> or <c>Rpc:TokenFile</c>); null when none is set.</summary>
     public string? RpcToken { get; init; }
@@ -82,6 +88,8 @@ public sealed class NodeSettings
         var replication = Bind<ReplicationOptions>(configuration, "Replication");
         var flatstore = Bind<FlatStoreSettings>(configuration, "FlatStore");
         var resp = Bind<RespOptions>(configuration, "Resp");
+        var admin = Bind<AdminOptions>(configuration, "Admin");
+        var binRpc = ValidateAdmin(admin);
 
         Port("Node:ClusterPort", node.ClusterPort);
         Port("Node:RpcPort", node.RpcPort);
@@ -143,6 +151,10 @@ public sealed class NodeSettings
         if (node.RpcBind is not ("*" or "localhost") && !System.Net.IPAddress.TryParse(node.RpcBind, out _))
             throw new OptionsException("Node:RpcBind", node.RpcBind, "expected an IP address, 0.0.0.0 or * (all), or localhost");
         var token = RpcTokenOf(rpc);
+        // BINRPC has no field for a bearer token (kamcmd cannot send one): with a token required on
+        // the HTTP endpoint, BINRPC may only listen where the network cannot reach it.
+        if (token is not null && binRpc.FirstOrDefault(a => a.Tcp is { } tcp && !System.Net.IPAddress.IsLoopback(tcp.Address)) is { } open)
+            throw new OptionsException("Admin:BinRpc", admin.BinRpc, $"{open} is reachable from the network but BINRPC cannot carry the bearer token (Rpc:Token): listen on a unix socket or a loopback address");
         var tls = ClusterTls.Load(cluster);
         for (var i = 0; i < cluster.Seeds.Count; i++)
         {
@@ -185,7 +197,7 @@ public sealed class NodeSettings
                 throw new OptionsException($"Htable:Webhooks:{table}", null, $"no table '{table}' is defined");
         }
 
-        return new NodeSettings { Node = node, Cluster = cluster, Htable = htable, Rpc = rpc, Replication = replication, FlatStore = flatstore, Resp = resp, Tables = tables, RpcToken = token, ClusterTls = tls, Notes = notes ?? [], Warnings = warnings, Logging = logging };
+        return new NodeSettings { Node = node, Cluster = cluster, Htable = htable, Rpc = rpc, Replication = replication, FlatStore = flatstore, Resp = resp, Admin = admin, BinRpcAddresses = binRpc, Tables = tables, RpcToken = token, ClusterTls = tls, Notes = notes ?? [], Warnings = warnings, Logging = logging };
     }
 
     private static void ValidateResp(RespOptions resp, NodeOptions node, List<TableOptions> tables)
@@ -212,6 +224,36 @@ public sealed class NodeSettings
         Range("Resp:MaxInlineBytes", resp.MaxInlineBytes, 256, 16 << 20);
         Range("Resp:MaxOutputBytes", resp.MaxOutputBytes, 64 << 10, 1 << 30);
         Range("Resp:MaxClients", resp.MaxClients, 1, 1_000_000);
+    }
+
+    private static IReadOnlyList<HTableCluster.Node.Admin.BinRpcAddress> ValidateAdmin(AdminOptions admin)
+    {
+        IReadOnlyList<HTableCluster.Node.Admin.BinRpcAddress> addresses;
+        try
+        {
+            addresses = HTableCluster.Node.Admin.BinRpcAddress.ParseList(admin.BinRpc);
+        }
+        catch (FormatException ex)
+        {
+            throw new OptionsException("Admin:BinRpc", admin.BinRpc, ex.Message);
+        }
+        if (HTableCluster.Node.Admin.UnixOwner.ParseMode(admin.BinRpcMode) is null)
+            throw new OptionsException("Admin:BinRpcMode", admin.BinRpcMode, "expected an octal file mode such as 0600 or 0660");
+        if (admin.BinRpcUser.Length > 0 && HTableCluster.Node.Admin.UnixOwner.UserId(admin.BinRpcUser) is null)
+            throw new OptionsException("Admin:BinRpcUser", admin.BinRpcUser, "no such user (a name from /etc/passwd or a numeric uid)");
+        if (admin.BinRpcGroup.Length > 0 && HTableCluster.Node.Admin.UnixOwner.GroupId(admin.BinRpcGroup) is null)
+            throw new OptionsException("Admin:BinRpcGroup", admin.BinRpcGroup, "no such group (a name from /etc/group or a numeric gid)");
+        Range("Admin:BinRpcMaxRequestBytes", admin.BinRpcMaxRequestBytes, 64, 64 << 20);
+        Range("Admin:BinRpcMaxReplyBytes", admin.BinRpcMaxReplyBytes, 1024, 256 << 20);
+        Range("Admin:BinRpcMaxConnections", admin.BinRpcMaxConnections, 1, 100_000);
+        Range("Admin:BinRpcIdleTimeoutSeconds", admin.BinRpcIdleTimeoutSeconds, 1, 86_400);
+        Range("Admin:BinRpcWriteTimeoutSeconds", admin.BinRpcWriteTimeoutSeconds, 1, 3600);
+        if (admin.JsonRpcFifo.Length > 0 && !admin.JsonRpcFifo.StartsWith('/'))
+            throw new OptionsException("Admin:JsonRpcFifo", admin.JsonRpcFifo, "expected an absolute path");
+        if (HTableCluster.Node.Admin.UnixOwner.ParseMode(admin.JsonRpcFifoMode) is null)
+            throw new OptionsException("Admin:JsonRpcFifoMode", admin.JsonRpcFifoMode, "expected an octal file mode such as 0660");
+        Range("Admin:JsonRpcFifoWriteTimeoutSeconds", admin.JsonRpcFifoWriteTimeoutSeconds, 1, 3600);
+        return addresses;
     }
 
     /// <summary>Shortest bearer token accepted.</summary>

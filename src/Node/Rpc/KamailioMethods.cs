@@ -85,7 +85,7 @@ public sealed class KamailioMethods(HTableNode node, NodeSettings settings, Tabl
 
     private ValueTask<RpcReply> SetInteger(RpcParams p, WriteSink sink)
     {
-        if (!p.KamString(0, false, out var name) || !p.KamString(1, false, out var key) || !p.KamInt(2, out var value, out var inRange))
+        if (!p.KamString(0, false, out var name) || !p.KamString(1, false, out var key) || !p.KamInt(2, true, out var value, out var inRange))
             return RpcReply.Fail(Fault, "Not enough parameters (htable name, key name and value)").AsTask();
         if (node.Find(name) is not { } t)
             return NoSuchTable();
@@ -94,7 +94,7 @@ public sealed class KamailioMethods(HTableNode node, NodeSettings settings, Tabl
 
     private async ValueTask<RpcReply> SetExpire(RpcParams p, WriteSink sink)
     {
-        if (!p.KamString(0, false, out var name) || !p.KamString(1, false, out var key) || !p.KamInt(2, out var seconds, out var inRange))
+        if (!p.KamString(0, false, out var name) || !p.KamString(1, false, out var key) || !p.KamInt(2, true, out var seconds, out var inRange))
             return RpcReply.Fail(Fault, "Not enough parameters (htable name, item name and expire)");
         if (node.Find(name) is not { } t)
             return RpcReply.Fail(Fault, "No such htable");
@@ -119,7 +119,7 @@ public sealed class KamailioMethods(HTableNode node, NodeSettings settings, Tabl
 
     private ValueTask<RpcReply> SetIntegerExpire(RpcParams p, WriteSink sink)
     {
-        if (!p.KamString(0, false, out var name) || !p.KamString(1, false, out var key) || !p.KamInt(2, out var value, out var r1)
+        if (!p.KamString(0, false, out var name) || !p.KamString(1, false, out var key) || !p.KamInt(2, true, out var value, out var r1)
             || !p.KamInt(3, out var seconds, out var r2))
             return RpcReply.Fail(Fault, "Not enough parameters (htable name, key name, value and expire)").AsTask();
         if (node.Find(name) is not { } t || !r1 || !r2)

@@ -196,6 +196,27 @@ public sealed partial class RpcDispatcher
             Calls.WithLabels("unknown", "error").Inc();
             return (id, hasId, RpcReply.Fail(500, "Method Not Found"));
         }
+        return (id, hasId, await InvokeAsync(method, parameters, sink).ConfigureAwait(false));
+    }
+
+    /// <summary>True when <paramref name="name"/> is a method served here.</summary>
+    public bool HasMethod(string name) => _methods.ContainsKey(name);
+
+    /// <summary>
+    /// Runs one call for a front other than HTTP JSON-RPC (BINRPC, FIFO): the same handler, the
+    /// same answer and errors, counted and timed like any call. An unknown method is the caller's
+    /// to answer (<see cref="HasMethod"/>): each front has its own text for it.
+    /// </summary>
+    public ValueTask<RpcReply> CallAsync(string name, RpcParams parameters)
+    {
+        if (!_methods.TryGetValue(name, out var method))
+            throw new ArgumentException($"no method {name}", nameof(name));
+        return InvokeAsync(method, parameters, _single);
+    }
+
+    private async ValueTask<RpcReply> InvokeAsync(RpcMethod method, RpcParams parameters, WriteSink sink)
+    {
+        var name = method.Name;
         RpcReply reply;
         var started = Stopwatch.GetTimestamp();
         try
@@ -223,7 +244,7 @@ public sealed partial class RpcDispatcher
         var (ok, miss, failed, duration) = _counters[name];
         duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         (reply.Error is null ? ok : reply.IsMiss ? miss : failed).Inc();
-        return (id, hasId, reply);
+        return reply;
     }
 
     // The request object's members. Comparing member names or "jsonrpc" un-escapes them, and

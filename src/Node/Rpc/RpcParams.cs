@@ -16,6 +16,14 @@ public readonly struct RpcParams
     /// <summary>Wraps the items.</summary>
     public RpcParams(JsonElement[] items) => _items = items;
 
+    /// <summary>
+    /// True when the parameters arrived over BINRPC (Kamailio's ctl module), whose scan converts
+    /// differently from jsonrpcs: with auto-convert a string is parsed as an integer (C's
+    /// <c>str2sint</c>), a double never becomes a string, and without auto-convert a value of another
+    /// type fails. A BINRPC double reaches here as a JSON number with a fraction or exponent.
+    /// </summary>
+    public bool Ctl { get; init; }
+
     /// <summary>Number of parameters.</summary>
     public int Count => _items?.Length ?? 0;
 
@@ -37,6 +45,8 @@ public readonly struct RpcParams
             value = e.GetString()!;
             return true;
         }
+        if (Ctl && e.ValueKind == JsonValueKind.Number && IsCtlDouble(e))
+            return false;
         if (autoConvert && e.ValueKind == JsonValueKind.Number)
         {
             var d = e.GetDouble();
@@ -54,13 +64,21 @@ public readonly struct RpcParams
     /// true as 1; never fails while a parameter is present. Widened to 64 bits (Kamailio 5.6 keeps 32);
     /// a number outside the 64-bit range gives false in <paramref name="inRange"/>.
     /// </summary>
-    public bool KamInt(int index, out long value, out bool inRange)
+    public bool KamInt(int index, out long value, out bool inRange) => KamInt(index, false, out value, out inRange);
+
+    /// <summary>
+    /// Kamailio's <c>d</c>, or <c>.d</c> with <paramref name="autoConvert"/>; the flag only matters
+    /// for <see cref="Ctl"/> parameters (jsonrpcs reads both alike).
+    /// </summary>
+    public bool KamInt(int index, bool autoConvert, out long value, out bool inRange)
     {
         value = 0;
         inRange = true;
         if (index >= Count)
             return false;
         var e = _items[index];
+        if (Ctl)
+            return CtlInt(e, autoConvert, out value);
         switch (e.ValueKind)
         {
             case JsonValueKind.Number:
@@ -82,6 +100,33 @@ public readonly struct RpcParams
                 return true;
         }
     }
+
+    // ctl's binrpc_val_conv_int: an int as is; with auto-convert a double truncated and a string
+    // through str2sint (an optional sign and digits, nothing else).
+    private static bool CtlInt(JsonElement e, bool autoConvert, out long value)
+    {
+        value = 0;
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.Number when !IsCtlDouble(e):
+                return e.TryGetInt64(out value);
+            case JsonValueKind.Number when autoConvert:
+                value = (long)Math.Truncate(Math.Clamp(e.GetDouble(), int.MinValue, int.MaxValue));
+                return true;
+            case JsonValueKind.String when autoConvert:
+                var text = e.GetString()!;
+                var digits = text.StartsWith('-') || text.StartsWith('+') ? text[1..] : text;
+                if (digits.Length == 0 || !digits.All(char.IsAsciiDigit)
+                    || !long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value))
+                    return false;
+                value = unchecked((int)value);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private static bool IsCtlDouble(JsonElement e) => e.GetRawText().AsSpan().IndexOfAny('.', 'e', 'E') >= 0;
 
     /// <summary>A required JSON string; otherwise an error naming the parameter.</summary>
     public bool StrictString(int index, string name, out string value, out RpcError? error)

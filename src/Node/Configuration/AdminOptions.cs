@@ -1,0 +1,55 @@
+namespace HTableCluster.Node.Configuration;
+
+/// <summary>
+/// Kamailio's local admin protocols (configuration section <c>Admin</c>): BINRPC as the ctl module
+/// serves it to <c>kamcmd</c> and kamailio_exporter, and JSON-RPC over a FIFO as jsonrpcs serves it to
+/// <c>kamctl rpc</c>. Each is off unless its address is set.
+/// </summary>
+public sealed class AdminOptions
+{
+    /// <summary>
+    /// BINRPC listen addresses in ctl's forms: <c>unix:/path</c> (or a bare <c>/path</c>), <c>tcp:host:port</c>,
+    /// <c>tcp:port</c> (loopback) and <c>tcp:*:port</c> (every interface); several separated by
+    /// commas. Default empty: no BINRPC listener.
+    /// </summary>
+    public string BinRpc { get; set; } = "";
+
+    /// <summary>File mode of the BINRPC unix socket, octal as ctl's <c>mode</c> (default <c>0600</c>).</summary>
+    public string BinRpcMode { get; set; } = "0600";
+
+    /// <summary>Owner of the unix socket, a user name or uid as ctl's <c>user</c> (default empty: the node's user).</summary>
+    public string BinRpcUser { get; set; } = "";
+
+    /// <summary>Group of the unix socket, a group name or gid as ctl's <c>group</c> (default empty: the node's group).</summary>
+    public string BinRpcGroup { get; set; } = "";
+
+    /// <summary>Largest request packet in bytes (default 65535, ctl's stream buffer).</summary>
+    public int BinRpcMaxRequestBytes { get; set; } = 65535;
+
+    /// <summary>Largest reply body in bytes; a larger answer is a fault (default 16 MiB; kamcmd itself reads at most 128 KiB).</summary>
+    public int BinRpcMaxReplyBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Most open BINRPC connections; more are closed at once (default 128, ctl's limit).</summary>
+    public int BinRpcMaxConnections { get; set; } = 128;
+
+    /// <summary>Seconds a connection may stay without a complete request before it is closed (default 300).</summary>
+    public int BinRpcIdleTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>Seconds a reply may take to be written (a client that stops reading) before the connection is closed (default 10).</summary>
+    public int BinRpcWriteTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// Path of the JSON-RPC FIFO (jsonrpcs' <c>fifo_name</c>; kamctl's <c>RPCFIFOPATH</c>, by default
+    /// <c>/run/kamailio/kamailio_rpc.fifo</c>). Default empty: no FIFO.
+    /// </summary>
+    public string JsonRpcFifo { get; set; } = "";
+
+    /// <summary>File mode of the FIFO, octal as jsonrpcs' <c>fifo_mode</c> (default <c>0660</c>).</summary>
+    public string JsonRpcFifoMode { get; set; } = "0660";
+
+    /// <summary>Directory the reply FIFOs must be in, as jsonrpcs' <c>fifo_reply_dir</c> (default <c>/tmp/</c>, where kamctl creates them).</summary>
+    public string JsonRpcFifoReplyDir { get; set; } = "/tmp/";
+
+    /// <summary>Seconds a reply may take to be read from its FIFO before it is dropped (default 10).</summary>
+    public int JsonRpcFifoWriteTimeoutSeconds { get; set; } = 10;
+}
