@@ -145,8 +145,8 @@ public static class NodeHost
         {
             Password = settings.RpcToken,
             MaxReplyKeys = settings.Resp.MaxReplyKeys,
-            Events = sp.GetRequiredService<TableEvents>(),
             MaxClients = settings.Resp.MaxClients,
+            Events = sp.GetRequiredService<TableEvents>(),
             ClusterInfo = () => RespClusterInfoOf(settings.Node.EffectiveNodeId, sp.GetRequiredService<ClusterMember>(), readiness),
         });
 

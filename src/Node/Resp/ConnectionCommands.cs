@@ -16,7 +16,7 @@ public static class ConnectionCommands
 
     private static readonly RespReply WrongPass = RespReply.Error("WRONGPASS invalid username-password pair or user is disabled.");
     private static readonly RespReply NoPasswordSet = RespReply.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
-    private static readonly RespReply HelloNoAuth = RespReply.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+    private static readonly RespReply HelloNoAuth = RespReply.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
     private static readonly RespReply ResetReply = new RespSimple("RESET");
 
     /// <summary>Adds the connection commands.</summary>
@@ -171,6 +171,15 @@ public static class ConnectionCommands
 
     private static ValueTask<RespReply> Reset(RespContext context, ReadOnlyMemory<byte>[] args)
     {
+        // RESET drops the subscriptions without the unsubscribe confirmations (as Redis does).
+        if (context.Subscriptions > 0)
+        {
+            var pubSub = context.Server.PubSub;
+            foreach (var channel in pubSub.ChannelsOf(context))
+                pubSub.Unsubscribe(context, channel);
+            foreach (var pattern in pubSub.PatternsOf(context))
+                pubSub.PUnsubscribe(context, pattern);
+        }
         context.Reset();
         return new(ResetReply);
     }

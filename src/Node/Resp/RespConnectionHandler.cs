@@ -77,6 +77,9 @@ public sealed class RespConnectionHandler(RespServer server, RespOptions options
         private bool _closed;
         private int _flushQueued;
 
+        // Bytes of pushed messages in _pending (not yet handed to the transport).
+        private long _pushed;
+
         public async Task RunAsync()
         {
             var input = connection.Transport.Input;
@@ -142,7 +145,10 @@ public sealed class RespConnectionHandler(RespServer server, RespOptions options
             }
         }
 
-        /// <summary>Appends a reply; false when the output went over its bound (the connection is being closed).</summary>
+        /// <summary>
+        /// Appends a command's reply; false when the connection is closing. Replies are not bounded
+        /// here: the loop waits for each batch's replies to reach the socket before it reads more.
+        /// </summary>
         private bool Write(RespReply reply)
         {
             lock (_gate)
@@ -150,7 +156,7 @@ public sealed class RespConnectionHandler(RespServer server, RespOptions options
                 if (_closed)
                     return false;
                 RespWriter.Write(_pending, reply, context.Protocol);
-                return WithinLimit();
+                return true;
             }
         }
 
@@ -161,7 +167,9 @@ public sealed class RespConnectionHandler(RespServer server, RespOptions options
             {
                 if (_closed)
                     return;
+                var before = _pending.WrittenCount;
                 RespWriter.Write(_pending, message, context.Protocol);
+                _pushed += _pending.WrittenCount - before;
                 if (!WithinLimit())
                     return;
             }
@@ -172,7 +180,7 @@ public sealed class RespConnectionHandler(RespServer server, RespOptions options
         // Under _gate.
         private bool WithinLimit()
         {
-            if (_pending.WrittenCount <= handler._options.MaxOutputBytes)
+            if (_pushed <= handler._options.MaxOutputBytes)
                 return true;
             _closed = true;
             Dropped.WithLabels("output").Inc();
@@ -209,6 +217,7 @@ public sealed class RespConnectionHandler(RespServer server, RespOptions options
                         return;
                     ready = _pending;
                     _pending = _spare;
+                    _pushed = 0;
                 }
                 _output.Write(ready.WrittenSpan);
                 // A large reply's buffer is not kept for the connection's life.

@@ -1,4 +1,5 @@
 using HTableCluster.Node.Resp;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace HTableCluster.Node.Tests.Resp;
 
@@ -30,6 +31,29 @@ public sealed class RespClusterCounterTests
         {
             Assert.Equal("$\"894\"", RespText.Show(await RespTestNode.RunAsync(new RespContext(s1, 1000), "GET", "hits")));
             Assert.Equal("$\"894\"", RespText.Show(await RespTestNode.RunAsync(new RespContext(s2, 1000), "GET", "hits")));
+        });
+    }
+
+    [Fact]
+    public async Task Redis_cli_increments_through_both_members_endpoints_add_up_exactly()
+    {
+        var settings = new Dictionary<string, string?> { ["Resp:Port"] = "0" };
+        await using var n1 = await ClusterNode.StartAsync("n1", Tables, settings: settings);
+        await n1.WaitReadyAsync();
+        await using var n2 = await ClusterNode.StartAsync("n2", Tables, n1, settings);
+        await n2.WaitReadyAsync();
+        var p1 = n1.Services.GetRequiredService<RespEndpoint>().EndPoint!.Port;
+        var p2 = n2.Services.GetRequiredService<RespEndpoint>().EndPoint!.Port;
+        // redis-cli -r repeats one command on one connection; both run at once, one per member.
+        var runs = await Task.WhenAll(
+            RedisReference.CliAsync(p1, "", "-r", "400", "INCR", "c:hits"),
+            RedisReference.CliAsync(p2, "", "-r", "300", "INCRBY", "c:hits", "3"),
+            RedisReference.CliAsync(p2, "", "-r", "100", "DECR", "c:hits"));
+        Assert.Equal(800, runs.Sum(r => r.Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(l => l.StartsWith("(integer) ", StringComparison.Ordinal))));
+        await ClusterNode.EventuallyAsync(async () =>
+        {
+            Assert.Equal("\"1200\"\n", await RedisReference.CliAsync(p1, "GET c:hits\n"));
+            Assert.Equal("\"1200\"\n", await RedisReference.CliAsync(p2, "GET c:hits\n"));
         });
     }
 }

@@ -83,4 +83,11 @@ public sealed class RespWireTests(RespNodeFixture node) : IClassFixture<RespNode
         Assert.Empty(pending);
         await Task.CompletedTask;
     }
+
+    [Fact]
+    public async Task Subscribed_resp2_clients_may_only_run_pubsub_commands_and_reset_drops_subscriptions()
+    {
+        await node.Redis.AssertSameBytesAsync(node.RespPort,
+            "SUBSCRIBE ch1 ch2\r\nECHO x\r\nCONFIG GET timeout\r\nPING\r\nPING hi\r\nNOSUCH\r\nRESET\r\nECHO after\r\nPUBLISH ch1 m\r\nQUIT\r\n");
+    }
 }
