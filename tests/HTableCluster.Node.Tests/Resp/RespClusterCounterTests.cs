@@ -56,4 +56,31 @@ public sealed class RespClusterCounterTests
             Assert.Equal("\"1200\"\n", await RedisReference.CliAsync(p2, "GET c:hits\n"));
         });
     }
+
+    [Fact]
+    public async Task StackExchange_redis_increments_through_both_members_add_up_exactly()
+    {
+        var settings = new Dictionary<string, string?> { ["Resp:Port"] = "0" };
+        await using var n1 = await ClusterNode.StartAsync("n1", Tables, settings: settings);
+        await n1.WaitReadyAsync();
+        await using var n2 = await ClusterNode.StartAsync("n2", Tables, n1, settings);
+        await n2.WaitReadyAsync();
+        await using var c1 = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(RespAuthTests.Options(n1.Services.GetRequiredService<RespEndpoint>().EndPoint!.Port, StackExchange.Redis.RedisProtocol.Resp2));
+        await using var c2 = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(RespAuthTests.Options(n2.Services.GetRequiredService<RespEndpoint>().EndPoint!.Port, StackExchange.Redis.RedisProtocol.Resp3));
+        var db1 = c1.GetDatabase();
+        var db2 = c2.GetDatabase();
+
+        // Every increment in flight at once on each member's one connection.
+        var increments = Enumerable.Range(0, 500).Select(_ => db1.StringIncrementAsync("hits"))
+            .Concat(Enumerable.Range(0, 250).Select(_ => db2.StringIncrementAsync("hits", 2)))
+            .Concat(Enumerable.Range(0, 100).Select(_ => db2.StringDecrementAsync("hits")))
+            .ToList();
+        var replies = await Task.WhenAll(increments);
+        Assert.Equal(850, replies.Length);
+        await ClusterNode.EventuallyAsync(async () =>
+        {
+            Assert.Equal(900, (long)await db1.StringGetAsync("hits"));
+            Assert.Equal(900, (long)await db2.StringGetAsync("hits"));
+        });
+    }
 }
