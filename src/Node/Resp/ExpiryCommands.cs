@@ -1,3 +1,4 @@
+using static HTableCluster.Node.Resp.RespNumbers;
 using static HTableCluster.Node.Resp.StringValues;
 
 namespace HTableCluster.Node.Resp;

@@ -270,7 +270,7 @@ public static class HashCommands
             return error!;
         if (FieldOf(args[2]) is not { } field)
             return BadField;
-        if (!HashNumbers.TryParseInt64(args[3].Span, out var delta))
+        if (!RespNumbers.TryParseInt64(args[3].Span, out var delta))
             return RespErrors.NotInteger;
         TableProtocol.WriteResult r;
         try
@@ -284,7 +284,7 @@ public static class HashCommands
                 {
                     if (p.Table.Get(k.Utf8) is { IsInteger: false } e)
                     {
-                        if (!HashNumbers.TryParseInt64(e.ValueUtf8, out var current))
+                        if (!RespNumbers.TryParseInt64(e.ValueUtf8, out var current))
                             return (AddStatus.NotInteger, 0L);
                         p.SetInteger(k, current);
                     }
@@ -409,7 +409,7 @@ public static class HashCommands
     private static ValueTask<RespReply> HScan(RespContext context, ReadOnlyMemory<byte>[] args)
     {
         // Redis's order: the cursor, then the key, then the options.
-        if (!HashNumbers.TryParseCursor(args[2].Span, out var cursor))
+        if (!RespNumbers.TryParseCursor(args[2].Span, out var cursor))
             return Done(InvalidCursor);
         if (TableOf(context, args[1], out var error) is not { } t)
             return Done(error!);
@@ -421,7 +421,7 @@ public static class HashCommands
             var left = args.Length - i;
             if (Ascii.EqualsIgnoreCase(option, "count"u8) && left >= 2)
             {
-                if (!HashNumbers.TryParseInt64(args[i + 1].Span, out count))
+                if (!RespNumbers.TryParseInt64(args[i + 1].Span, out count))
                     return Done(RespErrors.NotInteger);
                 if (count < 1)
                     return Done(RespErrors.Syntax);
@@ -460,7 +460,7 @@ public static class HashCommands
         var withValues = false;
         if (args.Length >= 3)
         {
-            if (!HashNumbers.TryParseInt64(args[2].Span, out count))
+            if (!RespNumbers.TryParseInt64(args[2].Span, out count))
                 return Done(RespErrors.NotInteger);
             if (count == long.MinValue)
                 return Done(CountOutOfRange);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using HTableCluster.Node.Tables;
 using HTableCluster.Storage;
+using static HTableCluster.Node.Resp.RespNumbers;
 using static HTableCluster.Node.Resp.StringValues;
 
 namespace HTableCluster.Node.Resp;
@@ -282,7 +283,7 @@ public static class KeyCommands
     // The cursor is HTable.Page's (partition and hash); 0 starts and ends an iteration, as in Redis.
     private static ValueTask<RespReply> Scan(RespContext c, ReadOnlyMemory<byte>[] a)
     {
-        if (!TryParseCursor(a[1].Span, out var cursor))
+        if (!RespNumbers.TryParseCursor(a[1].Span, out var cursor))
             return new(InvalidCursor);
         var count = 10L;
         ReadOnlyMemory<byte> pattern = default;
@@ -333,30 +334,6 @@ public static class KeyCommands
         }
         var nextText = next is { } n ? RespReply.Bulk(n.ToString(CultureInfo.InvariantCulture)) : LastCursor;
         return new(new RespArray([nextText, new RespArray(keys)]));
-    }
-
-    // Redis's parseScanCursorOrReply: strtoull over the whole text ("-1" wraps as it does there).
-    private static bool TryParseCursor(ReadOnlySpan<byte> s, out ulong cursor)
-    {
-        cursor = 0;
-        var negative = false;
-        if (s.Length > 0 && s[0] is (byte)'-' or (byte)'+')
-        {
-            negative = s[0] == '-';
-            s = s[1..];
-        }
-        if (s.Length == 0)
-            return false;
-        foreach (var b in s)
-        {
-            var d = (uint)(b - '0');
-            if (d > 9 || cursor > (ulong.MaxValue - d) / 10)
-                return false;
-            cursor = (cursor * 10) + d;
-        }
-        if (negative)
-            cursor = unchecked(0 - cursor);
-        return true;
     }
 
     private static ValueTask<RespReply> Object(RespContext c, ReadOnlyMemory<byte>[] a)

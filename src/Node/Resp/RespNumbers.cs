@@ -43,6 +43,36 @@ public static class RespNumbers
         return true;
     }
 
+    /// <summary>
+    /// A SCAN or HSCAN cursor as Redis reads it (parseScanCursorOrReply) (<c>strtoul</c>, base 10): no leading space, an optional sign
+    /// (<c>-n</c> wraps as in C), nothing after the digits; the empty text is 0.
+    /// </summary>
+    public static bool TryParseCursor(ReadOnlySpan<byte> s, out ulong cursor)
+    {
+        cursor = 0;
+        if (s.Length == 0)
+            return true;
+        var i = 0;
+        var negative = false;
+        if (s[0] is (byte)'-' or (byte)'+')
+        {
+            negative = s[0] == '-';
+            i++;
+        }
+        if (i == s.Length)
+            return false;
+        ulong v = 0;
+        for (; i < s.Length; i++)
+        {
+            var d = (uint)(s[i] - '0');
+            if (d > 9 || v > (ulong.MaxValue - d) / 10)
+                return false;
+            v = (v * 10) + d;
+        }
+        cursor = negative ? 0 - v : v;
+        return true;
+    }
+
     /// <summary>A double as Redis 7.0 replies with it (C's <c>%.17g</c>; <c>inf</c>, <c>-inf</c>, <c>nan</c>).</summary>
     public static string FormatDouble(double value)
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using HTableCluster.Node.Tables;
 using HTableCluster.Storage;
+using static HTableCluster.Node.Resp.RespNumbers;
 using static HTableCluster.Node.Resp.StringValues;
 using static HTableCluster.Node.Tables.TableProtocol;
 

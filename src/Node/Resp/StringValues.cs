@@ -19,41 +19,6 @@ internal static class StringValues
     /// <summary><c>ERR string exceeds maximum allowed size (proto-max-bulk-len)</c>.</summary>
     public static readonly RespReply TooLong = RespReply.Error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
 
-    /// <summary>Redis's <c>string2ll</c>: an optional '-', then digits without a leading zero ("0" alone is fine), in range.</summary>
-    public static bool TryParseInt64(ReadOnlySpan<byte> s, out long value)
-    {
-        value = 0;
-        if (s.Length is 0 or > 20)
-            return false;
-        if (s.Length == 1 && s[0] == '0')
-            return true;
-        var negative = s[0] == '-';
-        var i = negative ? 1 : 0;
-        if (i >= s.Length || s[i] < '1' || s[i] > '9')
-            return false;
-        ulong v = 0;
-        for (; i < s.Length; i++)
-        {
-            var d = (uint)(s[i] - '0');
-            if (d > 9)
-                return false;
-            if (v > (ulong.MaxValue - d) / 10)
-                return false;
-            v = (v * 10) + d;
-        }
-        if (negative)
-        {
-            if (v > (ulong)long.MaxValue + 1)
-                return false;
-            value = unchecked(-(long)v);
-            return true;
-        }
-        if (v > long.MaxValue)
-            return false;
-        value = (long)v;
-        return true;
-    }
-
     /// <summary>True when <paramref name="arg"/> is <paramref name="option"/> (ASCII, any case).</summary>
     public static bool Is(ReadOnlyMemory<byte> arg, string option)
     {
@@ -96,13 +61,13 @@ internal static class StringValues
 
     /// <summary>The write storing <paramref name="value"/> as an integer item when canonical, else a string item.</summary>
     public static WriteOp SetOp(string key, ReadOnlySpan<byte> value, ItemExpiry expiry) =>
-        TryParseInt64(value, out var n)
+        RespNumbers.TryParseInt64(value, out var n)
             ? new WriteOp(WriteKind.SetInteger, HTable.MakeKey(key), null, n, null, null, expiry)
             : new WriteOp(WriteKind.SetString, HTable.MakeKey(key), value.ToArray(), 0, null, null, expiry);
 
     /// <summary>Stores <paramref name="value"/> on the partition's writer (inside an atomic update).</summary>
     public static Entry Store(TablePartition p, in KeyRef key, ReadOnlySpan<byte> value, ItemExpiry expiry) =>
-        TryParseInt64(value, out var n) ? p.SetInteger(key, n, expiry) : p.SetString(key, value, expiry);
+        RespNumbers.TryParseInt64(value, out var n) ? p.SetInteger(key, n, expiry) : p.SetString(key, value, expiry);
 
     /// <summary>Stores a copy of <paramref name="source"/>'s value and type under <paramref name="key"/>.</summary>
     public static Entry StoreCopy(TablePartition p, in KeyRef key, Entry source, ItemExpiry expiry) =>
