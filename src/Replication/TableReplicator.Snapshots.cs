@@ -26,7 +26,7 @@ public sealed partial class TableReplicator
     private void ReceiveSnapshots()
     {
         Receive<SyncTable>(OnSyncTable);
-        Receive<RetrySync>(_ => StartSync(initial: true, waiter: null, donor: null));
+        Receive<RetrySync>(_ => StartSync(initial: true, waiter: null));
         Receive<SyncRefused>(OnSyncRefused);
         Receive<SyncTimeout>(OnSyncTimeout);
         Receive<SyncChunk>(OnSyncChunk);
@@ -38,7 +38,7 @@ public sealed partial class TableReplicator
     {
         if (!c.Replace)
         {
-            StartSync(initial: false, waiter: c.Id, donor: null);
+            StartSync(initial: false, waiter: c.Id);
             return;
         }
         // htable.dmqresync: this node's copy is dropped (nothing replicated) and refilled from a
@@ -67,16 +67,11 @@ public sealed partial class TableReplicator
         {
             Flush(scheduled: false);
             _resyncing = false;
-            var run = new SnapshotRun(initial: false, _members.DonorCandidates()) { Replace = true };
-            run.Waiters.AddRange(_waiting);
-            _waiting.Clear();
-            run.Waiters.AddRange(waiters);
-            _sync = run;
-            NextCandidate();
+            StartRun(new SnapshotRun(initial: false, _members.DonorCandidates()) { Replace = true }, waiters);
         });
     }
 
-    private void StartSync(bool initial, long? waiter, IActorRef? donor)
+    private void StartSync(bool initial, long? waiter)
     {
         if (_resyncing)
         {
@@ -92,11 +87,15 @@ public sealed partial class TableReplicator
                 running.Waiters.Add(w);
             return;
         }
-        var run = new SnapshotRun(initial, donor is not null ? new Queue<ICanTell>([donor]) : _members.DonorCandidates());
+        StartRun(new SnapshotRun(initial, _members.DonorCandidates()), waiter is { } id ? [id] : []);
+    }
+
+    // Whoever waited for a sync that could not start yet waits for this run too.
+    private void StartRun(SnapshotRun run, List<long> waiters)
+    {
         run.Waiters.AddRange(_waiting);
         _waiting.Clear();
-        if (waiter is { } id)
-            run.Waiters.Add(id);
+        run.Waiters.AddRange(waiters);
         _sync = run;
         NextCandidate();
     }
@@ -116,7 +115,7 @@ public sealed partial class TableReplicator
             case SnapshotStep.ClearedWithoutPeer:
                 // Every peer left meanwhile: the cleared table stays not synced and asks again.
                 Answer(run, "no peer is up to resync from");
-                Timers.StartSingleTimer(RetryTimer, RetrySync.Instance, RetryInterval);
+                RetrySyncLater();
                 break;
             case SnapshotStep.NoPeer or SnapshotStep.NoDonor or SnapshotStep.Oldest:
                 ReadyWithLocalContent(run, step);
@@ -124,13 +123,15 @@ public sealed partial class TableReplicator
             case SnapshotStep.WaitForPeers:
                 // Whoever waits for this table keeps waiting.
                 _waiting.AddRange(run.Waiters);
-                Timers.StartSingleTimer(RetryTimer, RetrySync.Instance, RetryInterval);
+                RetrySyncLater();
                 break;
             default:
                 SyncFailed(run);
                 break;
         }
     }
+
+    private void RetrySyncLater() => Timers.StartSingleTimer(RetryTimer, RetrySync.Instance, RetryInterval);
 
     private void AskNextDonor(SnapshotRun run)
     {
@@ -163,7 +164,7 @@ public sealed partial class TableReplicator
         Answer(run, reason);
         // A table still waiting for its first snapshot keeps asking.
         if (!_synced)
-            Timers.StartSingleTimer(RetryTimer, RetrySync.Instance, RetryInterval);
+            RetrySyncLater();
         StartQueuedResync();
     }
 
@@ -273,7 +274,7 @@ public sealed partial class TableReplicator
         _writers.AfterBarrier(() =>
         {
             _resyncing = false;
-            StartSync(initial: true, waiter: null, donor: null);
+            StartSync(initial: true, waiter: null);
         });
     }
 

@@ -187,7 +187,7 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         }
         else if (_start.InitSync || _start.RepublishOnStart)
         {
-            StartSync(initial: true, waiter: null, donor: null);
+            StartSync(initial: true, waiter: null);
         }
         else
         {
