@@ -93,7 +93,7 @@ public sealed partial class TableLoader(NodeSettings settings, TableDatabase dat
             foreach (var row in batch.Items)
             {
                 var p = partitions.PartitionOf(HTable.MakeKey(row.KeyUtf8));
-                var rows = gathered[p] ??= new List<LoadedItem>(fetchRows);
+                var rows = gathered[p] ??= new List<LoadedItem>(Math.Min(fetchRows, 1024));
                 rows.Add(row);
                 if (rows.Count < fetchRows)
                     continue;
