@@ -8,15 +8,29 @@ namespace HTableCluster.Replication;
 /// other members; every member announces its own, and the floor is the earliest over all members,
 /// counting a member that left or was removed with its last report for the grace period (it may come
 /// back with what it held). A member that never reported keeps the floor at 0.
+/// While items of a digest round may still be on their way (and batches found gone are repaired),
+/// what this node announces as seen is held where the marker floor was (<see cref="Hold"/>): a marker
+/// must not go while an older copy of its key travels.
 /// </summary>
 public sealed class MarkerWatermark
 {
     private const int MaxPending = 64;
+
+    /// <summary>Markers go this long after the floor (clocks of members may differ).</summary>
+    public const long MarginMs = 1000;
     private readonly Dictionary<long, Origin> _origins = [];
     private readonly Dictionary<long, Queue<(long Seq, long AtMs)>> _pending = [];
     private readonly Dictionary<long, long> _reached = [];
     private readonly Dictionary<long, long> _reported = [];
     private readonly Dictionary<long, (long Reported, long RemovedAtMs)> _removed = [];
+    private long _holdAtMs;
+    private long _holdUntilMs;
+
+    /// <summary>
+    /// Deletion markers stamped before this time (Unix ms) may go on this node: the last floor
+    /// <see cref="TryAdvance"/> moved to (0 until then).
+    /// </summary>
+    public long MarkerFloorMs { get; private set; }
 
     /// <summary>An announcement of <paramref name="origin"/>: its last batch and clock, and what it has seen.</summary>
     public void Announced(Origin origin, long seq, long atMs, long seenUpToMs)
@@ -99,5 +113,41 @@ public sealed class MarkerWatermark
                 floor = Math.Min(floor, reported);
         }
         return floor;
+    }
+
+    /// <summary>
+    /// Until <paramref name="forMs"/> from <paramref name="nowMs"/> (or a later end of an earlier
+    /// hold), <see cref="Seen"/> stays at most where the marker floor was when the hold began.
+    /// </summary>
+    public void Hold(long nowMs, long forMs)
+    {
+        if (nowMs >= _holdUntilMs)
+            _holdAtMs = MarkerFloorMs;
+        _holdUntilMs = Math.Max(_holdUntilMs, nowMs + forMs);
+    }
+
+    /// <summary>
+    /// What this node announces as seen: <see cref="SeenUpTo"/> once it is synced (0 before), never
+    /// past the last report of a member removed within <paramref name="graceMs"/> (so every member
+    /// holds the floor for it), nor past the floor while a <see cref="Hold"/> lasts.
+    /// </summary>
+    public long Seen(IEnumerable<long> otherMembers, Func<Origin, long> contiguous, bool synced, long nowMs, long graceMs)
+    {
+        var seen = synced ? SeenUpTo(otherMembers, contiguous, nowMs) : 0;
+        seen = Math.Min(seen, RemovedFloor(nowMs, graceMs));
+        return nowMs < _holdUntilMs ? Math.Min(seen, _holdAtMs) : seen;
+    }
+
+    /// <summary>
+    /// Moves <see cref="MarkerFloorMs"/> to <see cref="Floor"/> less <see cref="MarginMs"/> when that is
+    /// later; true when it moved (the markers before <paramref name="floorMs"/> can go now).
+    /// </summary>
+    public bool TryAdvance(IEnumerable<long> otherMembers, long ownSeenUpTo, long nowMs, long graceMs, out long floorMs)
+    {
+        floorMs = Floor(otherMembers, ownSeenUpTo, nowMs, graceMs) - MarginMs;
+        if (floorMs <= MarkerFloorMs)
+            return false;
+        MarkerFloorMs = floorMs;
+        return true;
     }
 }

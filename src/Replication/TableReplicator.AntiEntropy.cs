@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Event;
 using HTableCluster.Storage;
 using static HTableCluster.Replication.ReplicationProtocol;
 
@@ -8,7 +9,8 @@ namespace HTableCluster.Replication;
 // Anti-entropy over digests (TableDigest): every Replication:AntiEntropySeconds, after a peer is
 // reachable again, and when an origin no longer holds the batches asked of it, this node compares
 // bucket digests of the table with one peer, then cell digests of the buckets that differ, and both
-// send each other only the items of the cells that differ. The scans run off the actor's thread.
+// send each other only the items of the cells that differ. The scans run off the actor's thread and
+// come back as messages (PipeTo); a failed scan is logged and ends the round (the next one runs).
 // A node without init sync compares only what was stamped since it joined: it declines rounds
 // other nodes start over more than that (it holds nothing older) and starts its own instead.
 public sealed partial class TableReplicator
@@ -25,9 +27,30 @@ public sealed partial class TableReplicator
 
     private sealed record DigestWith(ICanTell? Peer);
 
+    // A scan done off the actor's thread: what to send, and to whom.
     private sealed record DigestReady(ICanTell Peer, DigestRequest Request);
 
+    private sealed record DiffReady(IActorRef Peer, DigestDiff Diff, long Bytes);
+
+    private sealed record ItemsReady(IActorRef Peer, DigestScope Scope, IReadOnlyList<int> Cells, List<List<byte[]>> Parts, bool WantsYours, long Bytes, int Items);
+
+    private sealed record DigestFailed(string Step, Exception Error);
+
     private long DigestFloor => _start.InitSync ? 0 : HybridClock.FirstVersionAt(_joinedSinceMs);
+
+    private void ReceiveDigests()
+    {
+        Receive<ClusterEvent.ReachableMember>(OnReachable);
+        Receive<ResendGone>(OnResendGone);
+        Receive<DigestWith>(d => StartDigest(d.Peer));
+        Receive<DigestReady>(OnDigestReady);
+        Receive<DigestRequest>(OnDigestRequest);
+        Receive<DiffReady>(OnDiffReady);
+        Receive<DigestDiff>(OnDigestDiff);
+        Receive<DigestItems>(OnDigestItems);
+        Receive<ItemsReady>(OnItemsReady);
+        Receive<DigestFailed>(OnDigestFailed);
+    }
 
     private void StartAntiEntropy()
     {
@@ -38,48 +61,61 @@ public sealed partial class TableReplicator
     // While items of a round may still be on their way (and for batches found gone until their
     // repair), what this node announces as seen stays where the floor was: a marker must not go while
     // an older copy of its key travels.
-    private void HoldSeen(long forMs)
-    {
-        var nowMs = _table.Clock.NowMs;
-        if (nowMs >= _holdUntilMs)
-            _holdAtMs = _markerFloorMs;
-        _holdUntilMs = Math.Max(_holdUntilMs, nowMs + forMs);
-    }
+    private void HoldSeen(long forMs) => _watermark.Hold(_table.Clock.NowMs, forMs);
 
     private void OnReachable(ClusterEvent.ReachableMember r)
     {
-        if (r.Member.UniqueAddress != _cluster.SelfUniqueAddress)
-            Timers.StartSingleTimer(DigestHealTimer + r.Member.Address, new DigestWith(PeerReplicator(r.Member.Address)), HealDelay);
+        if (!_members.IsSelf(r.Member))
+            Timers.StartSingleTimer(DigestHealTimer + r.Member.Address, new DigestWith(_members.Replicator(r.Member.Address)), HealDelay);
     }
 
-    private ICanTell PeerReplicator(Address address) =>
-        Context.ActorSelection(new RootActorPath(address) / "user" / Context.Parent.Path.Name);
+    private void OnResendGone(ResendGone g)
+    {
+        if (_peers.Find(g.Origin) is not { Ref: { } origin } peer)
+            return;
+        _status.Gone();
+        _log.Warning("Table {Table}: {Origin} no longer holds batch {Batch}; repairing by comparing digests with it", _table.Name, g.Origin.NodeId, g.FromSeq);
+        // Whatever those batches held is found by the digests: now for what has settled, and once
+        // more when the rest has. Until both rounds are done what this node has seen stays where
+        // it stands: the missing batches may hold deletes whose markers must not go meanwhile.
+        HoldSeen(SettleMs + 1000 + (2 * (long)DigestRoundTimeout.TotalMilliseconds));
+        peer.Tracker.CoveredUpTo(peer.Tracker.Highest);
+        StartDigest(origin);
+        Timers.StartSingleTimer(DigestHealTimer + g.Origin.NodeId, new DigestWith(origin), TimeSpan.FromMilliseconds(SettleMs + 1000));
+    }
 
     // A round with the given peer (null: the next Up peer in turn). A periodic round waits for the
     // one in flight; a requested one (heal, batches gone) starts anyway.
     private void StartDigest(ICanTell? peer)
     {
         var now = DateTime.UtcNow;
-        if (!_synced || _sync is not null || !Attached || (peer is null && now - _digestStarted < DigestRoundTimeout))
+        if (!_synced || _sync is not null || !_writers.Attached || (peer is null && now - _digestStarted < DigestRoundTimeout))
             return;
-        if (peer is null)
-        {
-            var up = UpPeers();
-            if (up.Count == 0)
-                return;
-            peer = PeerReplicator(up[_digestTurn++ % up.Count].Address);
-        }
+        if ((peer ?? NextDigestPeer()) is not { } target)
+            return;
         _digestStarted = now;
         HoldSeen((long)DigestRoundTimeout.TotalMilliseconds);
+        var scope = CurrentDigestScope();
+        var (table, name, fingerprint) = (_table, _table.Name, _fingerprint);
+        Task.Run(() => new DigestReady(target, new DigestRequest(name, fingerprint, scope, TableDigest.Buckets(table, scope))))
+            .PipeTo(Self, failure: ex => new DigestFailed("bucket scan", ex));
+    }
+
+    private ICanTell? NextDigestPeer()
+    {
+        var up = _members.Up();
+        return up.Count == 0 ? null : _members.Replicator(up[_digestTurn++ % up.Count].Address);
+    }
+
+    private DigestScope CurrentDigestScope()
+    {
         var nowMs = _table.Clock.NowMs;
-        var scope = new DigestScope(
+        return new DigestScope(
             TableDigest.Log2BucketsFor(_table.RawCount),
             HybridClock.FirstVersionAt(nowMs - SettleMs),
             nowMs + ExpiryMarginMs,
             HybridClock.FirstVersionAt(nowMs - ((long)_options.TombstoneGrace.TotalMilliseconds / 2)),
             DigestFloor);
-        var (table, name, fingerprint, target) = (_table, _table.Name, _fingerprint, peer);
-        Task.Run(() => new DigestReady(target, new DigestRequest(name, fingerprint, scope, TableDigest.Buckets(table, scope)))).PipeTo(Self);
     }
 
     private void OnDigestReady(DigestReady r)
@@ -98,14 +134,19 @@ public sealed partial class TableReplicator
             return;
         }
         HoldSeen((long)DigestRoundTimeout.TotalMilliseconds);
-        var (table, status, sender, self) = (_table, _status, Sender, Self);
+        var (table, sender) = (_table, Sender);
         Task.Run(() =>
         {
             var differing = TableDigest.Differing(TableDigest.Buckets(table, q.Scope), [.. q.Buckets]);
             var cells = TableDigest.Cells(table, q.Scope, differing);
-            status.DigestBytes((differing.Count * sizeof(int)) + (cells.Length * sizeof(ulong)));
-            sender.Tell(new DigestDiff(table.Name, q.Scope, differing, cells), self);
-        });
+            return new DiffReady(sender, new DigestDiff(table.Name, q.Scope, differing, cells), (differing.Count * sizeof(int)) + (cells.Length * sizeof(ulong)));
+        }).PipeTo(Self, failure: ex => new DigestFailed("bucket comparison", ex));
+    }
+
+    private void OnDiffReady(DiffReady r)
+    {
+        _status.DigestBytes(r.Bytes);
+        r.Peer.Tell(r.Diff, Self);
     }
 
     private void OnDigestDiff(DigestDiff d)
@@ -118,12 +159,12 @@ public sealed partial class TableReplicator
         if (d.Cells.Count != d.Buckets.Count * TableDigest.SubBuckets || d.Buckets.Any(b => b < 0 || b >= 1 << d.Scope.Log2Buckets))
             return;
         _status.DigestBucketsDiffer(d.Buckets.Count);
-        var (table, sender, self) = (_table, Sender, Self);
+        var (table, sender) = (_table, Sender);
         Task.Run(() =>
         {
             var cells = TableDigest.DifferingCells(d.Buckets, TableDigest.Cells(table, d.Scope, d.Buckets), [.. d.Cells]);
-            SendDigestItems(sender, self, d.Scope, cells, wantsYours: true);
-        });
+            return CollectItems(sender, d.Scope, cells, wantsYours: true);
+        }).PipeTo(Self, failure: ex => new DigestFailed("cell comparison", ex));
     }
 
     private void OnDigestItems(DigestItems m)
@@ -140,23 +181,36 @@ public sealed partial class TableReplicator
         var limit = TableDigest.CellCount(m.Scope.Log2Buckets);
         if (m.Cells.Any(c => c < 0 || c >= limit))
             return;
-        var (sender, self) = (Sender, Self);
-        Task.Run(() => SendDigestItems(sender, self, m.Scope, m.Cells, wantsYours: false));
+        var sender = Sender;
+        Task.Run(() => CollectItems(sender, m.Scope, m.Cells, wantsYours: false))
+            .PipeTo(Self, failure: ex => new DigestFailed("item collection", ex));
     }
 
     // Off the actor's thread: this node's items of the cells, in parts under the batch limit.
-    private void SendDigestItems(IActorRef to, IActorRef self, DigestScope scope, IReadOnlyList<int> cells, bool wantsYours)
+    private ItemsReady CollectItems(IActorRef to, DigestScope scope, IReadOnlyList<int> cells, bool wantsYours)
     {
         var items = TableDigest.ItemsIn(_table, scope, [.. cells]);
         var parts = TableItems.Split(items, _options.MaxBatchBytes).ToList();
         if (parts.Count == 0)
             parts.Add([]);
-        for (var i = 0; i < parts.Count; i++)
+        return new ItemsReady(to, scope, cells, parts, wantsYours, (cells.Count * sizeof(int)) + items.Sum(item => (long)item.Length), items.Count);
+    }
+
+    private void OnItemsReady(ItemsReady r)
+    {
+        for (var i = 0; i < r.Parts.Count; i++)
         {
-            var last = i == parts.Count - 1;
-            to.Tell(new DigestItems(_table.Name, scope, last ? cells : [], parts[i], last, last && wantsYours), self);
+            var last = i == r.Parts.Count - 1;
+            r.Peer.Tell(new DigestItems(_table.Name, r.Scope, last ? r.Cells : [], r.Parts[i], last, last && r.WantsYours), Self);
         }
-        _status.DigestBytes((cells.Count * sizeof(int)) + items.Sum(item => (long)item.Length));
-        _status.DigestSent(items.Count);
+        _status.DigestBytes(r.Bytes);
+        _status.DigestSent(r.Items);
+    }
+
+    // The round ends here; the next one (periodic, or a heal) compares again.
+    private void OnDigestFailed(DigestFailed f)
+    {
+        _log.Error(f.Error, "Table {Table}: anti-entropy {Step} failed; the next round compares again", _table.Name, f.Step);
+        _digestStarted = DateTime.MinValue;
     }
 }

@@ -24,13 +24,18 @@ public sealed partial class TableReplicator
         }
     }
 
+    private void ReceiveHandshake()
+    {
+        Receive<TopicProbe>(OnTopicProbe);
+        Receive<TopicEcho>(OnTopicEcho);
+        Receive<HandshakeRound>(_ => OnHandshakeRound());
+    }
+
     private void StartHandshake()
     {
         _handshake = new TopicHandshake<Address>(DateTime.UtcNow, _options.SyncTimeout);
         OnHandshakeRound();
     }
-
-    private List<Address> UpPeerAddresses() => [.. UpPeers().Select(m => m.Address)];
 
     // Asks again, every retry interval, whatever is still missing with each Up peer.
     private void OnHandshakeRound()
@@ -38,10 +43,10 @@ public sealed partial class TableReplicator
         if (_handshake is not { IsDone: false } handshake || TryFinishHandshake())
             return;
         var askViaTopic = false;
-        foreach (var (peer, missing) in handshake.Missing(UpPeerAddresses()))
+        foreach (var (peer, missing) in handshake.Missing(_members.UpAddresses()))
         {
             if (missing.HasFlag(TopicHandshake<Address>.Direction.Inbound))
-                PeerReplicator(peer).Tell(new TopicProbe(_table.Name, _self, ViaTopic: false), Self);
+                _members.Replicator(peer).Tell(new TopicProbe(_table.Name, _self, ViaTopic: false), Self);
             askViaTopic |= missing.HasFlag(TopicHandshake<Address>.Direction.Outbound);
         }
         if (askViaTopic)
@@ -51,7 +56,7 @@ public sealed partial class TableReplicator
 
     private bool TryFinishHandshake()
     {
-        if (!_handshake!.TryFinish(UpPeerAddresses(), DateTime.UtcNow, out var givenUp))
+        if (!_handshake!.TryFinish(_members.UpAddresses(), DateTime.UtcNow, out var givenUp))
             return false;
         Timers.Cancel(HandshakeTimer);
         foreach (var (peer, missing) in givenUp)

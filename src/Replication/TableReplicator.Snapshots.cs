@@ -10,31 +10,40 @@ namespace HTableCluster.Replication;
 // serving them.
 public sealed partial class TableReplicator
 {
-    private void OnResendGone(ResendGone g)
+    private const string SyncTimer = "sync";
+    private const string RetryTimer = "retry";
+    private const int ChunksInFlight = 4;
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
+    private readonly SnapshotDonor<IActorRef> _donor;
+    private readonly List<long> _waiting = [];
+    private readonly List<long> _queuedResyncs = [];
+    private long _requestIds;
+    private SnapshotRun? _sync;
+    private bool _resyncing;
+    private bool _republished;
+    private List<byte[]>? _kept;
+
+    private void ReceiveSnapshots()
     {
-        if (_peers.Find(g.Origin) is not { Ref: { } origin } peer)
-            return;
-        _status.Gone();
-        _log.Warning("Table {Table}: {Origin} no longer holds batch {Batch}; repairing by comparing digests with it", _table.Name, g.Origin.NodeId, g.FromSeq);
-        // Whatever those batches held is found by the digests: now for what has settled, and once
-        // more when the rest has. Until both rounds are done what this node has seen stays where
-        // it stands: the missing batches may hold deletes whose markers must not go meanwhile.
-        HoldSeen(SettleMs + 1000 + (2 * (long)DigestRoundTimeout.TotalMilliseconds));
-        peer.Tracker.CoveredUpTo(peer.Tracker.Highest);
-        StartDigest(origin);
-        Timers.StartSingleTimer(DigestHealTimer + g.Origin.NodeId, new DigestWith(origin), TimeSpan.FromMilliseconds(SettleMs + 1000));
+        Receive<SyncTable>(OnSyncTable);
+        Receive<RetrySync>(_ => StartSync(initial: true, waiter: null));
+        Receive<SyncRefused>(OnSyncRefused);
+        Receive<SyncTimeout>(OnSyncTimeout);
+        Receive<SyncChunk>(OnSyncChunk);
+        Receive<SyncRequest>(OnSyncRequest);
+        Receive<SyncNext>(n => SendChunk(Sender, n.RequestId));
     }
 
     private void OnSyncTable(SyncTable c)
     {
         if (!c.Replace)
         {
-            StartSync(initial: false, waiter: c.Id, donor: null);
+            StartSync(initial: false, waiter: c.Id);
             return;
         }
         // htable.dmqresync: this node's copy is dropped (nothing replicated) and refilled from a
         // peer. Runs after any sync in progress; refused without clearing when no peer is up.
-        if (UpPeers().Count == 0)
+        if (_members.Up().Count == 0)
         {
             Context.Parent.Tell(new TableSyncDone(_table.Name, c.Id, "no peer is up to resync from"));
             return;
@@ -53,21 +62,16 @@ public sealed partial class TableReplicator
         _synced = false;
         // Clear every partition; the barrier also brings in every change made before the clear,
         // which is published before the snapshot is asked for.
-        TellWriters(new Clear(_table.Name));
-        AfterBarrier(() =>
+        _writers.TellAll(new Clear(_table.Name));
+        _writers.AfterBarrier(() =>
         {
             Flush(scheduled: false);
             _resyncing = false;
-            var run = new SnapshotRun(initial: false, DonorCandidates()) { Replace = true };
-            run.Waiters.AddRange(_waiting);
-            _waiting.Clear();
-            run.Waiters.AddRange(waiters);
-            _sync = run;
-            NextCandidate();
+            StartRun(new SnapshotRun(initial: false, _members.DonorCandidates()) { Replace = true }, waiters);
         });
     }
 
-    private void StartSync(bool initial, long? waiter, IActorRef? donor)
+    private void StartSync(bool initial, long? waiter)
     {
         if (_resyncing)
         {
@@ -83,89 +87,85 @@ public sealed partial class TableReplicator
                 running.Waiters.Add(w);
             return;
         }
-        var run = new SnapshotRun(initial, donor is not null ? new Queue<ICanTell>([donor]) : DonorCandidates());
+        StartRun(new SnapshotRun(initial, _members.DonorCandidates()), waiter is { } id ? [id] : []);
+    }
+
+    // Whoever waited for a sync that could not start yet waits for this run too.
+    private void StartRun(SnapshotRun run, List<long> waiters)
+    {
         run.Waiters.AddRange(_waiting);
         _waiting.Clear();
-        if (waiter is { } id)
-            run.Waiters.Add(id);
+        run.Waiters.AddRange(waiters);
         _sync = run;
         NextCandidate();
-    }
-
-    // The replication actors of the Up peers, oldest first: who may serve a snapshot.
-    private Queue<ICanTell> DonorCandidates() =>
-        new(UpPeers().Select(m => (ICanTell)Context.ActorSelection(new RootActorPath(m.Address) / "user" / Context.Parent.Path.Name)));
-
-    // Any other member, whatever its status (a joining one is about to need the batches).
-    private bool HasPeers() => _start.PublishWhenAlone || _cluster.State.Members.Count > 1;
-
-    // Up members other than this node, oldest first (the oldest has been ready longest).
-    private List<Member> UpPeers()
-    {
-        var up = _cluster.State.Members.Where(m => m.Status == MemberStatus.Up && m.UniqueAddress != _cluster.SelfUniqueAddress).ToList();
-        up.Sort((a, b) => a.IsOlderThan(b) ? -1 : b.IsOlderThan(a) ? 1 : 0);
-        return up;
-    }
-
-    // Among the members that said they are not ready yet (all syncing at once, e.g. a cluster
-    // starting cold), the oldest serves its own content and the others take it from it.
-    private bool OldestAmong(HashSet<Address> others)
-    {
-        var self = _cluster.SelfMember;
-        return _cluster.State.Members.Where(m => others.Contains(m.Address)).All(m => self.IsOlderThan(m));
     }
 
     private void NextCandidate()
     {
         var run = _sync!;
         Timers.Cancel(SyncTimer);
-        var step = run.NextStep(run.NotReady.Count > 0 && OldestAmong(run.NotReady));
+        var step = run.NextStep(run.NotReady.Count > 0 && _members.OldestAmong(run.NotReady));
         if (step != SnapshotStep.AskNext)
             _sync = null;
         switch (step)
         {
             case SnapshotStep.AskNext:
-                run.Asked = true;
-                run.RequestId = ++_requestIds;
-                run.Donor = null;
-                run.AskedAtMs = Environment.TickCount64;
-                run.FirstChunkAtMs = 0;
-                run.Candidates.Dequeue().Tell(new SyncRequest(_table.Name, _fingerprint, run.RequestId), Self);
-                Timers.StartSingleTimer(SyncTimer, new SyncTimeout(run.RequestId), _options.SyncTimeout);
+                AskNextDonor(run);
                 break;
             case SnapshotStep.ClearedWithoutPeer:
                 // Every peer left meanwhile: the cleared table stays not synced and asks again.
                 Answer(run, "no peer is up to resync from");
-                Timers.StartSingleTimer(RetryTimer, RetrySync.Instance, RetryInterval);
+                RetrySyncLater();
                 break;
-            case SnapshotStep.NoPeer:
-                if (run.Initial)
-                    _log.Info("Table {Table}: no peer to sync from; ready with local content", _table.Name);
-                FinishSync(run, null);
-                break;
-            case SnapshotStep.NoDonor:
-                _log.Warning("Table {Table}: no peer can serve a snapshot ({Reason}); ready with local content", _table.Name, run.LastError);
-                FinishSync(run, null);
-                break;
-            case SnapshotStep.Oldest:
-                _log.Info("Table {Table}: no ready peer; this node is the oldest member and serves its own content", _table.Name);
-                FinishSync(run, null);
+            case SnapshotStep.NoPeer or SnapshotStep.NoDonor or SnapshotStep.Oldest:
+                ReadyWithLocalContent(run, step);
                 break;
             case SnapshotStep.WaitForPeers:
                 // Whoever waits for this table keeps waiting.
                 _waiting.AddRange(run.Waiters);
-                Timers.StartSingleTimer(RetryTimer, RetrySync.Instance, RetryInterval);
+                RetrySyncLater();
                 break;
             default:
-                var reason = run.LastError ?? "no peer could serve a snapshot";
-                _log.Warning("Table {Table}: sync failed: {Reason}", _table.Name, reason);
-                Answer(run, reason);
-                // A table still waiting for its first snapshot keeps asking.
-                if (!_synced)
-                    Timers.StartSingleTimer(RetryTimer, RetrySync.Instance, RetryInterval);
-                StartQueuedResync();
+                SyncFailed(run);
                 break;
         }
+    }
+
+    private void RetrySyncLater() => Timers.StartSingleTimer(RetryTimer, RetrySync.Instance, RetryInterval);
+
+    private void AskNextDonor(SnapshotRun run)
+    {
+        run.Asked = true;
+        run.RequestId = ++_requestIds;
+        run.Donor = null;
+        run.AskedAtMs = Environment.TickCount64;
+        run.FirstChunkAtMs = 0;
+        run.Candidates.Dequeue().Tell(new SyncRequest(_table.Name, _fingerprint, run.RequestId), Self);
+        Timers.StartSingleTimer(SyncTimer, new SyncTimeout(run.RequestId), _options.SyncTimeout);
+    }
+
+    // No snapshot to take (no peer, none can serve one, or this node is the oldest of those still
+    // syncing): the table is ready with what it holds.
+    private void ReadyWithLocalContent(SnapshotRun run, SnapshotStep step)
+    {
+        if (step == SnapshotStep.NoDonor)
+            _log.Warning("Table {Table}: no peer can serve a snapshot ({Reason}); ready with local content", _table.Name, run.LastError);
+        else if (step == SnapshotStep.Oldest)
+            _log.Info("Table {Table}: no ready peer; this node is the oldest member and serves its own content", _table.Name);
+        else if (run.Initial)
+            _log.Info("Table {Table}: no peer to sync from; ready with local content", _table.Name);
+        FinishSync(run, null);
+    }
+
+    private void SyncFailed(SnapshotRun run)
+    {
+        var reason = run.LastError ?? "no peer could serve a snapshot";
+        _log.Warning("Table {Table}: sync failed: {Reason}", _table.Name, reason);
+        Answer(run, reason);
+        // A table still waiting for its first snapshot keeps asking.
+        if (!_synced)
+            RetrySyncLater();
+        StartQueuedResync();
     }
 
     private void OnSyncRefused(SyncRefused r)
@@ -192,14 +192,7 @@ public sealed partial class TableReplicator
     {
         if (_sync is not { } run || run.RequestId != c.RequestId)
             return;
-        run.Donor = Sender;
-        if (run.FirstChunkAtMs == 0)
-            run.FirstChunkAtMs = Environment.TickCount64;
-        Apply(c.Items, 0);
-        run.Items += c.Items.Count;
-        foreach (var item in c.Items)
-            run.Bytes += item.Length;
-        _status.SyncReceived(c.Items.Count);
+        MergeChunk(run, c);
         if (!c.Last)
         {
             Sender.Tell(new SyncNext(c.Table, c.RequestId));
@@ -209,31 +202,48 @@ public sealed partial class TableReplicator
         Timers.Cancel(SyncTimer);
         if (c.ResetVersion != 0)
             Apply([], c.ResetVersion);
-        var donor = Sender;
         run.RequestId = -1;
         if (run.Replace && _seq > 0)
-        {
-            // After a resync this node's own recent batches may be missing from the donor's copy:
-            // they are applied again from the retransmit buffer. A donor that has seen nothing
-            // from this node yet has no mark for it.
-            var own = c.Watermarks.FirstOrDefault(m => m.Origin == _self);
-            if (own.Seq < _seq)
-                ReapplyOwn(own.Seq + 1);
-        }
+            ReapplyOwnMissing(c.Watermarks);
         _peers.Covered(c.Watermarks, _self);
         // Done once the writers have applied every chunk.
-        AfterBarrier(() =>
-        {
-            _sync = null;
-            _status.SyncDone();
-            var now = Environment.TickCount64;
-            _log.Info("Table {Table}: merged a snapshot of {Items} items ({Megabytes:F1} MB) from {Donor} in {Ms} ms (first chunk after {FirstMs} ms)",
-                _table.Name, run.Items, run.Bytes / 1e6, donor.Path.Address, now - run.AskedAtMs, run.FirstChunkAtMs - run.AskedAtMs);
-            FinishSync(run, null);
-            foreach (var peer in _peers.All)
-                AskForGap(peer, force: true);
-            StartQueuedResync();
-        });
+        var donor = Sender;
+        _writers.AfterBarrier(() => SnapshotMerged(run, donor));
+    }
+
+    private void MergeChunk(SnapshotRun run, SyncChunk c)
+    {
+        run.Donor = Sender;
+        if (run.FirstChunkAtMs == 0)
+            run.FirstChunkAtMs = Environment.TickCount64;
+        Apply(c.Items, 0);
+        run.Items += c.Items.Count;
+        foreach (var item in c.Items)
+            run.Bytes += item.Length;
+        _status.SyncReceived(c.Items.Count);
+    }
+
+    // After a resync this node's own recent batches may be missing from the donor's copy: they are
+    // applied again from the retransmit buffer. A donor that has seen nothing from this node yet has
+    // no mark for it.
+    private void ReapplyOwnMissing(IReadOnlyList<OriginMark> watermarks)
+    {
+        var own = watermarks.FirstOrDefault(m => m.Origin == _self);
+        if (own.Seq < _seq)
+            ReapplyOwn(own.Seq + 1);
+    }
+
+    private void SnapshotMerged(SnapshotRun run, IActorRef donor)
+    {
+        _sync = null;
+        _status.SyncDone();
+        var now = Environment.TickCount64;
+        _log.Info("Table {Table}: merged a snapshot of {Items} items ({Megabytes:F1} MB) from {Donor} in {Ms} ms (first chunk after {FirstMs} ms)",
+            _table.Name, run.Items, run.Bytes / 1e6, donor.Path.Address, now - run.AskedAtMs, run.FirstChunkAtMs - run.AskedAtMs);
+        FinishSync(run, null);
+        foreach (var peer in _peers.All)
+            AskForGap(peer, force: true);
+        StartQueuedResync();
     }
 
     // After a downing the rebuilt node publishes all it holds: peers keep what is newer on their
@@ -260,11 +270,11 @@ public sealed partial class TableReplicator
         _kept = TableItems.Recent(_table, _start.RepublishSinceMs);
         _resyncing = true;
         _log.Warning("Table {Table}: this node was away longer than deletion markers are kept; replacing its copy by a peer's snapshot, keeping its {Items} recent items", _table.Name, _kept.Count);
-        TellWriters(new Clear(_table.Name));
-        AfterBarrier(() =>
+        _writers.TellAll(new Clear(_table.Name));
+        _writers.AfterBarrier(() =>
         {
             _resyncing = false;
-            StartSync(initial: true, waiter: null, donor: null);
+            StartSync(initial: true, waiter: null);
         });
     }
 
@@ -299,29 +309,35 @@ public sealed partial class TableReplicator
 
     private void OnSyncRequest(SyncRequest q)
     {
-        if (q.Fingerprint != _fingerprint)
-        {
-            var definition = TableFingerprint.Describe(_table.Options);
-            _log.Error("Table {Table}: a peer asked for a snapshot but defines the table differently (here: {Definition})", _table.Name, definition);
-            Sender.Tell(new SyncRefused(q.Table, q.RequestId, $"table {q.Table} is defined differently on {_start.NodeId}: {definition}", NotReady: false));
+        if (RefuseSync(q))
             return;
-        }
-        if (!_synced || !Attached)
-        {
-            Sender.Tell(new SyncRefused(q.Table, q.RequestId, $"{_start.NodeId} is not ready", NotReady: true));
-            return;
-        }
         // The watermarks are taken now; the barrier makes sure every batch counted in them has
         // reached storage before the snapshot is read.
         var requester = Sender;
         _donor.Start(requester, q.RequestId, _peers.Watermarks(_self, _seq), DateTime.UtcNow);
         // Pipelined: the first chunks go out at once, then one more for every chunk the requester
         // has taken (SyncNext), so the transfer never waits a round trip.
-        AfterBarrier(() =>
+        _writers.AfterBarrier(() =>
         {
             for (var i = 0; i < ChunksInFlight; i++)
                 SendChunk(requester, q.RequestId);
         });
+    }
+
+    // A table defined differently here, or not ready yet, serves no snapshot: the requester is told why.
+    private bool RefuseSync(SyncRequest q)
+    {
+        if (q.Fingerprint != _fingerprint)
+        {
+            var definition = TableFingerprint.Describe(_table.Options);
+            _log.Error("Table {Table}: a peer asked for a snapshot but defines the table differently (here: {Definition})", _table.Name, definition);
+            Sender.Tell(new SyncRefused(q.Table, q.RequestId, $"table {q.Table} is defined differently on {_start.NodeId}: {definition}", NotReady: false));
+            return true;
+        }
+        if (_synced && _writers.Attached)
+            return false;
+        Sender.Tell(new SyncRefused(q.Table, q.RequestId, $"{_start.NodeId} is not ready", NotReady: true));
+        return true;
     }
 
     private void SendChunk(IActorRef requester, long requestId)

@@ -12,19 +12,17 @@ namespace HTableCluster.Replication;
 /// Replication of one table (a child of <see cref="ReplicationActor"/>): publishes the partition
 /// writers' changes in numbered batches on the table's topic (<see cref="Outbox{TWaiter}"/>,
 /// <see cref="RetransmitBuffer"/>), answers writes that wait for a write concern
-/// (<see cref="WriteConcernTracker{TWaiter,TPeer}"/>), merges peers' batches through the writers and
-/// re-requests what is missing (<see cref="InboundPeers{TRef}"/>), takes snapshots from peers
-/// (<see cref="SnapshotRun"/>: at join, for repair, <c>htable.dmqsync</c>/<c>dmqresync</c>, after a
-/// rebuild) and serves them (<see cref="SnapshotDonor{TRequester}"/>).
+/// (<see cref="WriteConcernTracker{TWaiter,TPeer}"/>), merges peers' batches through the writers
+/// (<see cref="PartitionWriters{TWriter}"/>) and re-requests what is missing
+/// (<see cref="InboundPeers{TRef}"/>), lets deletion markers go once every member has seen past them
+/// (<see cref="MarkerWatermark"/>), takes snapshots from peers (<see cref="SnapshotRun"/>: at join,
+/// for repair, <c>htable.dmqsync</c>/<c>dmqresync</c>, after a rebuild) and serves them
+/// (<see cref="SnapshotDonor{TRequester}"/>). Work done off the actor's thread comes back as a
+/// message (<c>PipeTo</c>), a failure too.
 /// </summary>
 public sealed partial class TableReplicator : ReceiveActor, IWithTimers
 {
-    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
-    private const string SyncTimer = "sync";
-    private const string RetryTimer = "retry";
     private const long CatchUpMarginMs = 1000;
-    private const int ChunksInFlight = 4;
-    private const long MarkerFloorMarginMs = 1000;
 
     private readonly HTable _table;
     private readonly ReplicationOptions _options;
@@ -33,37 +31,25 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
     private readonly TableReplicationStatus _tableStatus;
     private readonly IActorRef _mediator;
     private readonly Cluster _cluster;
+    private readonly ClusterPeers _members;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly uint _fingerprint;
     private readonly string _topic;
-    private readonly IActorRef?[] _writers;
+    private readonly PartitionWriters<IActorRef> _writers;
     private readonly Outbox<(IActorRef Writer, long Id)> _outbox;
     private readonly RetransmitBuffer _buffer;
     private readonly InboundPeers<IActorRef> _peers;
     private readonly WriteConcernTracker<(IActorRef Writer, long Id), Address> _confirms;
-    private readonly SnapshotDonor<IActorRef> _donor;
-    private readonly BarrierWaits _barriers = new();
-    private readonly List<long> _waiting = [];
-    private readonly List<long> _queuedResyncs = [];
+    private readonly MarkerWatermark _watermark = new();
     private Origin _self;
-    private int _writersReady;
     private bool _subscribeSent;
     private bool _subscribed;
     private bool _memberUp;
     private bool _initialSyncStarted;
     private bool _flushScheduled;
     private long _seq;
-    private long _requestIds;
     private bool _synced;
-    private SnapshotRun? _sync;
-    private bool _resyncing;
-    private bool _republished;
-    private List<byte[]>? _kept;
     private long _joinedSinceMs;
-    private readonly MarkerWatermark _watermark = new();
-    private long _markerFloorMs;
-    private long _holdAtMs;
-    private long _holdUntilMs;
     private long _pendingSinceUs;
 
     /// <summary>Creates the replicator of <paramref name="table"/>.</summary>
@@ -79,70 +65,24 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         _tableStatus = status.Table(table.Name);
         _mediator = mediator;
         _cluster = Cluster.Get(Context.System);
+        _members = new ClusterPeers(_cluster, Context.System, Context.Parent.Path.Name, start.PublishWhenAlone);
         _fingerprint = TableFingerprint.Of(table.Options);
         _topic = "htable:" + table.Name;
-        _writers = new IActorRef?[table.PartitionCount];
+        var self = Self;
+        _writers = new PartitionWriters<IActorRef>(table, (writer, message) => writer.Tell(message, self));
         _outbox = new(options.MaxBatchBytes, start.MaxItemBytes);
         _buffer = new(options.RetransmitBytes);
         _peers = new(trackFromFirstSeen: !start.InitSync);
         _confirms = new(options.WriteConcernTimeout);
         _donor = new(table, options.MaxBatchBytes);
-
-        Receive<WriterReady>(OnWriterReady);
-        Receive<SubscribeAck>(_ =>
-        {
-            _subscribed = true;
-            MaybeStartInitialSync();
-        });
-        Receive<MemberUpNow>(_ =>
-        {
-            _memberUp = true;
-            MaybeStartInitialSync();
-        });
-        Receive<Changed>(OnChanged);
-        Receive<FlushPending>(_ => Flush(scheduled: true));
-        Receive<Batch>(OnBatch);
-        Receive<BatchApplied>(a =>
-        {
-            _confirms.Acked(a.Seq, Sender.Path.Address);
-            AnswerConfirms(DateTime.UtcNow);
-        });
-        Receive<Heads>(OnHeads);
-        Receive<ResendRequest>(OnResendRequest);
-        Receive<ResendGone>(OnResendGone);
-        Receive<SyncRequest>(OnSyncRequest);
-        Receive<SyncNext>(n => SendChunk(Sender, n.RequestId));
-        Receive<SyncChunk>(OnSyncChunk);
-        Receive<SyncRefused>(OnSyncRefused);
-        Receive<SyncTimeout>(OnSyncTimeout);
-        Receive<RetrySync>(_ => StartSync(initial: true, waiter: null, donor: null));
-        Receive<SyncTable>(OnSyncTable);
-        Receive<RecentRequest>(OnRecentRequest);
-        Receive<RecentItems>(OnRecentItems);
-        Receive<DigestWith>(d => StartDigest(d.Peer));
-        Receive<DigestReady>(OnDigestReady);
-        Receive<DigestRequest>(OnDigestRequest);
-        Receive<DigestDiff>(OnDigestDiff);
-        Receive<DigestItems>(OnDigestItems);
-        Receive<ClusterEvent.ReachableMember>(OnReachable);
-        Receive<BarrierPassed>(b => _barriers.Passed(b.Id));
-        Receive<Tick>(_ => OnTick());
-        Receive<TopicProbe>(OnTopicProbe);
-        Receive<TopicEcho>(OnTopicEcho);
-        Receive<HandshakeRound>(_ => OnHandshakeRound());
-        Receive<ClusterEvent.MemberRemoved>(m =>
-        {
-            _peers.Forget(m.Member.UniqueAddress.Uid);
-            _tableStatus.Forget(m.Member.UniqueAddress.Uid);
-            _watermark.Removed(m.Member.UniqueAddress.Uid, _table.Clock.NowMs);
-        });
-        Receive<ClusterEvent.IMemberEvent>(_ => { });
+        ReceiveBatches();
+        ReceiveSnapshots();
+        ReceiveDigests();
+        ReceiveHandshake();
     }
 
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
-
-    private bool Attached => _writersReady == _writers.Length;
 
     /// <summary>Props for the replicator.</summary>
     public static Props Props(HTable table, ReplicationOptions options, ReplicaStart start, ReplicationStatus status, IActorRef mediator) =>
@@ -180,27 +120,64 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         _donor.DropIdle(DateTime.MaxValue);
     }
 
+    // The writers, the cluster, and the batches this node publishes and receives.
+    private void ReceiveBatches()
+    {
+        Receive<WriterReady>(OnWriterReady);
+        Receive<BarrierPassed>(b => _writers.Passed(b.Id));
+        Receive<SubscribeAck>(_ => OnSubscribed());
+        Receive<MemberUpNow>(_ => OnMemberUp());
+        Receive<ClusterEvent.MemberRemoved>(OnMemberRemoved);
+        Receive<ClusterEvent.IMemberEvent>(_ => { });
+        Receive<Changed>(OnChanged);
+        Receive<FlushPending>(_ => Flush(scheduled: true));
+        Receive<Batch>(OnBatch);
+        Receive<BatchApplied>(OnBatchApplied);
+        Receive<Heads>(OnHeads);
+        Receive<ResendRequest>(OnResendRequest);
+        Receive<RecentRequest>(OnRecentRequest);
+        Receive<RecentItems>(OnRecentItems);
+        Receive<Tick>(_ => OnTick());
+    }
+
     // Every partition's writer announces itself (again after a restart). Once all are there the
     // table subscribes to its topic, then takes its snapshot: whatever is published meanwhile
     // reaches this node too.
     private void OnWriterReady(WriterReady w)
     {
-        if (w.Partition < 0 || w.Partition >= _writers.Length)
+        if (!_writers.Attach(w.Partition, Sender))
             return;
-        if (_writers[w.Partition] is null)
-            _writersReady++;
-        _writers[w.Partition] = Sender;
         Sender.Tell(WriterAttached.Instance);
-        if (Attached && !_subscribeSent)
+        if (_writers.Attached && !_subscribeSent)
         {
             _subscribeSent = true;
             _mediator.Tell(new Subscribe(_topic, Self));
         }
     }
 
+    private void OnSubscribed()
+    {
+        _subscribed = true;
+        MaybeStartInitialSync();
+    }
+
+    private void OnMemberUp()
+    {
+        _memberUp = true;
+        MaybeStartInitialSync();
+    }
+
+    private void OnMemberRemoved(ClusterEvent.MemberRemoved m)
+    {
+        var uid = m.Member.UniqueAddress.Uid;
+        _peers.Forget(uid);
+        _tableStatus.Forget(uid);
+        _watermark.Removed(uid, _table.Clock.NowMs);
+    }
+
     private void MaybeStartInitialSync()
     {
-        if (_initialSyncStarted || !Attached || !_memberUp || !_subscribed)
+        if (_initialSyncStarted || !_writers.Attached || !_memberUp || !_subscribed)
             return;
         _initialSyncStarted = true;
         StartHandshake();
@@ -210,7 +187,7 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         }
         else if (_start.InitSync || _start.RepublishOnStart)
         {
-            StartSync(initial: true, waiter: null, donor: null);
+            StartSync(initial: true, waiter: null);
         }
         else
         {
@@ -234,11 +211,7 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         if (_outbox.IsEmpty)
             _pendingSinceUs = NowUs();
         foreach (var bytes in _outbox.Add(m.Items, m.ResetVersion))
-        {
-            // Larger than a remote frame can carry: it stays on this node, loudly.
-            _status.Oversized();
-            _log.Error("Table {Table}: an item of {Bytes} bytes exceeds the replication limit of {Limit} bytes and is not replicated", _table.Name, bytes, _start.MaxItemBytes);
-        }
+            ReportOversized(bytes);
         if (m.ConfirmId != 0)
             _outbox.AddWaiter((Sender, m.ConfirmId));
         if (_outbox.IsFull)
@@ -254,6 +227,13 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         }
     }
 
+    // Larger than a remote frame can carry: it stays on this node, loudly.
+    private void ReportOversized(int bytes)
+    {
+        _status.Oversized();
+        _log.Error("Table {Table}: an item of {Bytes} bytes exceeds the replication limit of {Limit} bytes and is not replicated", _table.Name, bytes, _start.MaxItemBytes);
+    }
+
     private void Flush(bool scheduled)
     {
         if (scheduled)
@@ -261,7 +241,7 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         var waiters = _outbox.TakeWaiters();
         // Writes waiting for a write concern are confirmed once enough peers applied every batch
         // of this flush.
-        var needed = waiters.Count == 0 || _outbox.IsEmpty ? 0 : Math.Min(_options.WriteConcern, UpPeers().Count);
+        var needed = waiters.Count == 0 || _outbox.IsEmpty ? 0 : Math.Min(_options.WriteConcern, _members.Up().Count);
         if (needed == 0)
         {
             foreach (var (writer, id) in waiters)
@@ -270,18 +250,29 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         if (_outbox.IsEmpty)
             return;
         var firstSeq = _seq + 1;
+        PublishOutbox(wantsAck: needed > 0);
+        if (needed > 0)
+            _confirms.Add(firstSeq, _seq, needed, DateTime.UtcNow, waiters);
+    }
+
+    private void PublishOutbox(bool wantsAck)
+    {
         foreach (var (items, resetVersion) in _outbox.TakeBatches())
         {
-            var batch = new Batch(_table.Name, _fingerprint, _self, ++_seq, resetVersion, items, WantsAck: needed > 0, SinceUs: _pendingSinceUs);
+            var batch = new Batch(_table.Name, _fingerprint, _self, ++_seq, resetVersion, items, wantsAck, _pendingSinceUs);
             // Alone in the cluster, nobody listens: the batch is only kept (a node that joins later
             // takes a snapshot, and the announcements reveal anything after it).
-            if (HasPeers())
+            if (_members.Any)
                 _mediator.Tell(new Publish(_topic, batch));
             _buffer.Add(batch);
             _status.Sent(items.Count);
         }
-        if (needed > 0)
-            _confirms.Add(firstSeq, _seq, needed, DateTime.UtcNow, waiters);
+    }
+
+    private void OnBatchApplied(BatchApplied a)
+    {
+        _confirms.Acked(a.Seq, Sender.Path.Address);
+        AnswerConfirms(DateTime.UtcNow);
     }
 
     private void AnswerConfirms(DateTime now)
@@ -304,16 +295,21 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         }
         Apply(b.Items, b.ResetVersion);
         _status.Received(b.Items.Count, applied: true);
-        var nowUs = NowUs();
-        peer.Status ??= _tableStatus.Peer(b.Origin, _start.LagObserver);
-        peer.Status.Applied(b.Seq, nowUs / 1000, b.SinceUs == 0 ? -1 : Math.Max(0, nowUs - b.SinceUs));
+        RecordLag(peer, b);
         CatchUp(peer);
         AskForGap(peer, force: false);
         if (b.WantsAck)
         {
             var origin = Sender;
-            AfterBarrier(() => origin.Tell(new BatchApplied(b.Table, b.Seq)));
+            _writers.AfterBarrier(() => origin.Tell(new BatchApplied(b.Table, b.Seq)));
         }
+    }
+
+    private void RecordLag(InboundPeers<IActorRef>.Peer peer, Batch b)
+    {
+        var nowUs = NowUs();
+        peer.Status ??= _tableStatus.Peer(b.Origin, _start.LagObserver);
+        peer.Status.Applied(b.Seq, nowUs / 1000, b.SinceUs == 0 ? -1 : Math.Max(0, nowUs - b.SinceUs));
     }
 
     private void OnHeads(Heads h)
@@ -352,32 +348,26 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         _status.CatchUpReceived(m.Items.Count);
     }
 
-    // What this node has seen is announced with its last batch number. It never goes past the last
-    // report of a member removed within the grace period (so every member holds the floor for it),
-    // nor past the floor while a digest round is on (HoldSeen).
+    // What this node has seen is announced with its last batch number (MarkerWatermark.Seen: held
+    // while a digest round is on or batches found gone are repaired).
     private void AnnounceHeads(long atMs)
     {
         var nowMs = _table.Clock.NowMs;
         var graceMs = (long)_options.TombstoneGrace.TotalMilliseconds;
-        var others = _cluster.State.Members.Where(m => m.UniqueAddress != _cluster.SelfUniqueAddress).Select(m => (long)m.UniqueAddress.Uid).ToList();
-        var seen = _synced ? _watermark.SeenUpTo(others, o => _peers.Find(o)?.Tracker.Contiguous ?? 0, nowMs) : 0;
-        seen = Math.Min(seen, _watermark.RemovedFloor(nowMs, graceMs));
-        if (nowMs < _holdUntilMs)
-            seen = Math.Min(seen, _holdAtMs);
+        var others = _members.OtherUids();
+        var seen = _watermark.Seen(others, o => _peers.Find(o)?.Tracker.Contiguous ?? 0, _synced, nowMs, graceMs);
         _mediator.Tell(new Publish(_topic, new Heads(_table.Name, _fingerprint, _self, _seq, atMs, seen)));
         DropSeenMarkers(others, seen, nowMs, graceMs);
     }
 
-    // Deletion markers every member has seen past go before their grace period ends (one second of
-    // margin for clocks); the grace period stays the upper bound (the expiry sweep).
+    // Deletion markers every member has seen past go before their grace period ends (with a margin
+    // for clocks); the grace period stays the upper bound (the expiry sweep).
     private void DropSeenMarkers(List<long> others, long seen, long nowMs, long graceMs)
     {
-        var floor = _watermark.Floor(others, seen, nowMs, graceMs) - MarkerFloorMarginMs;
-        if (floor <= _markerFloorMs || !Attached)
+        if (!_writers.Attached || !_watermark.TryAdvance(others, seen, nowMs, graceMs, out var floor))
             return;
-        _markerFloorMs = floor;
         _status.MarkerFloor(floor);
-        TellWriters(new DropMarkers(_table.Name, HybridClock.FirstVersionAt(floor)));
+        _writers.TellAll(new DropMarkers(_table.Name, HybridClock.FirstVersionAt(floor)));
     }
 
     // Wall clock in Unix microseconds (the table clock's time source, which tests may move).
@@ -418,53 +408,22 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
         _status.Resent(batches.Count);
     }
 
+    // Peers' items go to the writers of their partitions; a malformed one is counted and dropped.
     private void Apply(IReadOnlyList<byte[]> items, long resetVersion)
     {
-        if (!Attached)
-            return;
-        var groups = new List<byte[]>?[_writers.Length];
-        foreach (var item in items)
-        {
-            if (!ItemBuffer.IsWellFormed(item))
-            {
-                _status.MalformedItem();
-                continue;
-            }
-            (groups[_table.PartitionOfItem(item)] ??= []).Add(item);
-        }
-        for (var p = 0; p < _writers.Length; p++)
-        {
-            if (groups[p] is not null || resetVersion != 0)
-                _writers[p]!.Tell(new Merge(_table.Name, (IReadOnlyList<byte[]>?)groups[p] ?? [], resetVersion));
-        }
-    }
-
-    private void TellWriters(object message)
-    {
-        foreach (var w in _writers)
-            w?.Tell(message);
-    }
-
-    private void AfterBarrier(Action then)
-    {
-        if (!Attached)
-        {
-            then();
-            return;
-        }
-        var barrier = new WriterProtocol.Barrier(_barriers.Open(_writers.Length, then));
-        TellWriters(barrier);
+        for (var n = _writers.Merge(items, resetVersion); n > 0; n--)
+            _status.MalformedItem();
     }
 
     private void OnTick()
     {
         var now = DateTime.UtcNow;
-        if (HasPeers())
+        if (_members.Any)
         {
             // Every change the writers stamped before this time is in a batch numbered up to _seq
             // once they passed the barrier and the outbox is flushed.
             var atMs = _table.Clock.NowMs;
-            AfterBarrier(() =>
+            _writers.AfterBarrier(() =>
             {
                 Flush(scheduled: false);
                 AnnounceHeads(atMs);

@@ -1,13 +1,10 @@
-using HTableCluster.Storage;
-
 namespace HTableCluster.Replication;
 
 /// <summary>
 /// The contract between a partition's single writer (the node's table actor) and the layers that
 /// feed it: the replication layer merges peers' items, clears a copy for a resync and waits on a
-/// barrier; a database loader loads rows at version 0 or swaps staged contents in; the writer hands
-/// its local changes over and gets write-concern confirmations back. Replies are correlated by id;
-/// no message carries a callback.
+/// barrier; the writer hands its local changes over and gets write-concern confirmations back.
+/// Replies are correlated by id; no message carries a callback.
 /// </summary>
 public static class WriterProtocol
 {
@@ -45,25 +42,6 @@ public static class WriterProtocol
 
     /// <summary>Drop the deletion markers stamped before <paramref name="Version"/>: every member has seen what preceded them.</summary>
     public sealed record DropMarkers(string Table, long Version);
-
-    /// <summary>
-    /// Store database rows at version 0, not recorded for replication
-    /// (<see cref="TablePartition.Load"/>; every key belongs to the writer's partition). Answered with
-    /// <see cref="Loaded"/>.
-    /// </summary>
-    public sealed record Load(long Id, IReadOnlyList<LoadedItem> Rows);
-
-    /// <summary>Reply to <see cref="Load"/>: how many rows were stored, or why none were.</summary>
-    public sealed record Loaded(long Id, int Stored, string? Error = null);
-
-    /// <summary>
-    /// Install the writer's partition of staged contents (<see cref="TablePartition.Swap"/>,
-    /// <c>htable.reload</c>). Answered with <see cref="Swapped"/>.
-    /// </summary>
-    public sealed record Swap(long Id, StagedContents Contents);
-
-    /// <summary>Reply to <see cref="Swap"/>: the items the partition holds now, or why nothing changed.</summary>
-    public sealed record Swapped(long Id, int Items, string? Error = null);
 
     /// <summary>Answered with <see cref="BarrierPassed"/> once everything sent to the writer before it is applied.</summary>
     public sealed record Barrier(long Id);

@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
+using Akka.Actor;
+using HTableCluster.Replication;
 using HTableCluster.Storage;
 
 namespace HTableCluster.Node.Tests;
@@ -53,5 +56,38 @@ public sealed class AntiEntropyTests
         Assert.InRange(moved, 51, 1000);
         Assert.True(n1.Replication.DigestRounds > 0 && n2.Replication.DigestRounds > 0);
         Assert.True(n1.Replication.DigestBucketsDiffering + n2.Replication.DigestBucketsDiffering > 0);
+    }
+
+    [Fact]
+    public async Task A_digest_scan_that_fails_off_the_actors_thread_is_logged_and_the_next_round_is_answered()
+    {
+        await using var n1 = await ClusterNode.StartAsync("ae-fail", Tables);
+        await n1.WaitReadyAsync();
+        for (var i = 0; i < 100; i++)
+            await n1.Node.Table("r").SetStringAsync(Key(i), "v");
+        var errors = new ConcurrentQueue<string>();
+        var listener = n1.System.ActorOf(Props.Create(() => new ErrorListener(errors)));
+        n1.System.EventStream.Subscribe(listener, typeof(Akka.Event.Error));
+        var replication = n1.System.ActorSelection("/user/replication");
+        var fingerprint = TableFingerprint.Of(n1.Node.Table("r").Table.Options);
+        var nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+        // 2^38 buckets pass the count check (an int shift by 38 is a shift by 6) but not the scan:
+        // the cells it computes fall outside the 64 digests.
+        replication.Tell(new ReplicationProtocol.DigestRequest("r", fingerprint, new DigestScope(38, long.MaxValue, nowMs, 0), new ulong[64]));
+        await ClusterNode.EventuallyAsync(() =>
+        {
+            Assert.Contains(errors, e => e.Contains("anti-entropy bucket comparison failed", StringComparison.Ordinal));
+            return Task.CompletedTask;
+        });
+
+        var diff = await replication.Ask<ReplicationProtocol.DigestDiff>(new ReplicationProtocol.DigestRequest("r", fingerprint, new DigestScope(6, long.MaxValue, nowMs, 0), new ulong[64]), TimeSpan.FromSeconds(10));
+        Assert.NotEmpty(diff.Buckets);
+    }
+
+    private sealed class ErrorListener : ReceiveActor
+    {
+        public ErrorListener(ConcurrentQueue<string> errors) =>
+            Receive<Akka.Event.Error>(e => errors.Enqueue(e.Message?.ToString() ?? ""));
     }
 }

@@ -1,6 +1,13 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using HTableCluster.Node.Configuration;
+using HTableCluster.Node.Database;
 using HTableCluster.Node.Tables;
+using HTableCluster.Storage;
 using HTableCluster.Tests.Support;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace HTableCluster.Node.Tests;
 
@@ -161,5 +168,62 @@ public sealed class DatabasePreloadTests
         Assert.Equal(0, await root.Parse(["db", "init", "--db-url", cs]).InvokeAsync()); // idempotent
         await PostgresServer.ExecuteAsync(cs, SharedPostgres.SeedRows);
         Assert.Equal(1, await root.Parse(["db", "init", "--db-url", "mysql://u:p@h/db"]).InvokeAsync());
+    }
+
+    [Fact]
+    public async Task The_preload_reaches_each_writer_in_messages_of_at_most_fetch_rows_rows()
+    {
+        const int Rows = 1000;
+        const int FetchRows = 7;
+        const int Partitions = 4;
+        var cs = await SharedPostgres.DatabaseAsync($"INSERT INTO htable (key_name, key_value) SELECT 'k' || g, 'v' || g FROM generate_series(1, {Rows}) g;");
+        var settings = NodeSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Htable:Tables:0"] = "db=>size=8;dbtable=htable",
+            ["Htable:DbUrl"] = cs,
+            ["Htable:FetchRows"] = FetchRows.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }).Build());
+        var table = new HTable(settings.Tables[0], new HybridClock(TimeProvider.System), Partitions);
+        using var system = ActorSystem.Create("fetchrows");
+        // Writers that record the size of every load they get, then store it as the table's writer does.
+        var loads = new ConcurrentQueue<(int Partition, int Rows)>();
+        var writers = Enumerable.Range(0, Partitions).Select(p => system.ActorOf(Props.Create(() => new RecordingWriter(table.Partition(p), loads)))).ToArray();
+        var node = new HTableNode();
+        node.Start([new TableClient(table, writers, ((ExtendedActorSystem)system).Provider)], null);
+        var events = new TableEvents(NullLogger<TableEvents>.Instance);
+        var loader = new TableLoader(settings, new TableDatabase(settings), node, new TableGates(), new Readiness(), events, NullLogger<TableLoader>.Instance);
+
+        await loader.StartAsync(CancellationToken.None);
+        try
+        {
+            for (var i = 0; i < 600 && !events.Initialized; i++)
+                await Task.Delay(50);
+        }
+        finally
+        {
+            await loader.StopAsync(CancellationToken.None);
+        }
+
+        Assert.True(events.Initialized);
+        Assert.Equal(Rows, table.RawCount);
+        Assert.Equal(Rows, loads.Sum(l => l.Rows));
+        // fetch_rows is how many rows a writer takes at once: every message holds at most that
+        // many, and only a partition's last one holds fewer.
+        foreach (var group in loads.GroupBy(l => l.Partition))
+        {
+            var sizes = group.Select(l => l.Rows).ToList();
+            Assert.All(sizes, n => Assert.InRange(n, 1, FetchRows));
+            Assert.All(sizes.SkipLast(1), n => Assert.Equal(FetchRows, n));
+        }
+    }
+
+    private sealed class RecordingWriter : ReceiveActor
+    {
+        public RecordingWriter(TablePartition partition, ConcurrentQueue<(int Partition, int Rows)> loads) =>
+            Receive<TableProtocol.Load>(l =>
+            {
+                loads.Enqueue((partition.Index, l.Rows.Count));
+                Sender.Tell(new TableProtocol.Loaded(l.Id, partition.Load(l.Rows)));
+            });
     }
 }

@@ -86,21 +86,21 @@ public sealed class TableActorTests : Akka.TestKit.Xunit2.TestKit
     public void Database_rows_are_loaded_at_version_zero_and_contents_swapped_in_by_the_writer()
     {
         var w = Writer();
-        w.Tell(new HTableCluster.Replication.WriterProtocol.Load(7, [LoadedItem.OfString("a", "1"), LoadedItem.OfInteger("b", 2)]));
-        Assert.Equal(new HTableCluster.Replication.WriterProtocol.Loaded(7, 2), ExpectMsg<HTableCluster.Replication.WriterProtocol.Loaded>());
+        w.Tell(new TableProtocol.Load(7, [LoadedItem.OfString("a", "1"), LoadedItem.OfInteger("b", 2)]));
+        Assert.Equal(new TableProtocol.Loaded(7, 2), ExpectMsg<TableProtocol.Loaded>());
         Assert.Equal(0, _table.Get("a")!.Version);
         Assert.Null(_table.Partition(0).TakeChanges());
 
         var staged = _table.StageContents();
         staged.Add(LoadedItem.OfString("c", "3"));
-        w.Tell(new HTableCluster.Replication.WriterProtocol.Swap(8, staged));
-        Assert.Equal(new HTableCluster.Replication.WriterProtocol.Swapped(8, 1), ExpectMsg<HTableCluster.Replication.WriterProtocol.Swapped>());
+        w.Tell(new TableProtocol.Swap(8, staged));
+        Assert.Equal(new TableProtocol.Swapped(8, 1), ExpectMsg<TableProtocol.Swapped>());
         Assert.Null(_table.Get("a"));
         Assert.Equal("3", _table.Get("c")!.StringValue);
 
         // The same contents a second time: refused with the reason, nothing changes.
-        w.Tell(new HTableCluster.Replication.WriterProtocol.Swap(9, staged));
-        Assert.NotNull(ExpectMsg<HTableCluster.Replication.WriterProtocol.Swapped>().Error);
+        w.Tell(new TableProtocol.Swap(9, staged));
+        Assert.NotNull(ExpectMsg<TableProtocol.Swapped>().Error);
         Assert.Equal("3", _table.Get("c")!.StringValue);
     }
 

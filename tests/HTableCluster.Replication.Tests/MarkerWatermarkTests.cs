@@ -51,4 +51,50 @@ public class MarkerWatermarkTests
         Assert.Equal(long.MaxValue, w.RemovedFloor(nowMs: 30_001 + Grace, Grace));
         Assert.Equal(19_000, w.Floor([1], ownSeenUpTo: 29_500, nowMs: 30_001 + Grace, Grace));
     }
+
+    [Fact]
+    public void While_a_hold_lasts_what_is_announced_as_seen_stays_at_the_floor_of_its_start()
+    {
+        var w = new MarkerWatermark();
+        w.Announced(A, seq: 0, atMs: 10_000, seenUpToMs: 9_000);
+        Assert.Equal(0, w.Seen([1], _ => 0, synced: false, nowMs: 10_000, Grace)); // not synced: nothing seen yet
+        Assert.Equal(10_000, w.Seen([1], _ => 0, synced: true, nowMs: 10_000, Grace));
+        Assert.True(w.TryAdvance([1], ownSeenUpTo: 10_000, nowMs: 10_000, Grace, out var floor));
+        Assert.Equal(9_000 - MarkerWatermark.MarginMs, floor);
+        Assert.Equal(floor, w.MarkerFloorMs);
+
+        w.Hold(nowMs: 11_000, forMs: 5_000);
+        w.Announced(A, seq: 0, atMs: 12_000, seenUpToMs: 11_500);
+        Assert.Equal(floor, w.Seen([1], _ => 0, synced: true, nowMs: 12_000, Grace));
+        // A second hold before the first ended keeps the first one's floor and lasts longer.
+        w.Hold(nowMs: 15_000, forMs: 5_000);
+        Assert.Equal(floor, w.Seen([1], _ => 0, synced: true, nowMs: 19_999, Grace));
+        Assert.Equal(12_000, w.Seen([1], _ => 0, synced: true, nowMs: 20_000, Grace));
+    }
+
+    [Fact]
+    public void What_is_announced_as_seen_stays_at_the_last_report_of_a_member_removed_within_the_grace_period()
+    {
+        var w = new MarkerWatermark();
+        w.Announced(A, 0, 10_000, seenUpToMs: 9_000);
+        w.Announced(B, 0, 10_000, seenUpToMs: 4_000);
+        w.Removed(2, nowMs: 10_000);
+        Assert.Equal(4_000, w.Seen([1], _ => 0, synced: true, nowMs: 11_000, Grace));
+        Assert.Equal(10_000, w.Seen([1], _ => 0, synced: true, nowMs: 10_001 + Grace, Grace));
+    }
+
+    [Fact]
+    public void The_marker_floor_only_moves_forward()
+    {
+        var w = new MarkerWatermark();
+        w.Announced(A, 0, 10_000, seenUpToMs: 9_000);
+        Assert.True(w.TryAdvance([1], ownSeenUpTo: 9_500, nowMs: 10_000, Grace, out var first));
+        Assert.Equal(8_000, first);
+        Assert.False(w.TryAdvance([1], ownSeenUpTo: 9_500, nowMs: 10_000, Grace, out _));
+        Assert.False(w.TryAdvance([1], ownSeenUpTo: 5_000, nowMs: 10_000, Grace, out _));
+        Assert.Equal(8_000, w.MarkerFloorMs);
+        w.Announced(A, 0, 20_000, seenUpToMs: 19_000);
+        Assert.True(w.TryAdvance([1], ownSeenUpTo: 19_500, nowMs: 20_000, Grace, out var second));
+        Assert.Equal(18_000, second);
+    }
 }

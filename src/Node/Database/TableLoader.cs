@@ -9,8 +9,9 @@ namespace HTableCluster.Node.Database;
 /// <summary>
 /// Preloads every table with a <c>dbtable</c> from PostgreSQL when the node starts, then raises
 /// <c>htable:mod-init</c>. A service of the outer host: it outlives actor-system rebuilds and reaches
-/// the partition writers through <see cref="TableClient.LoadAsync"/> (bulk batches at version 0, not
-/// replicated; for a replicated table anything a peer sends supersedes them). The node serves every
+/// the partition writers through <see cref="TableClient.LoadAsync(int, IReadOnlyList{LoadedItem}, CancellationToken)"/>
+/// (at most <c>fetch_rows</c> rows per message and partition, at version 0, not replicated; for a
+/// replicated table anything a peer sends supersedes them). The node serves every
 /// table meanwhile; <see cref="Readiness"/> lists the tables still loading, with the last database
 /// error, and the loader retries with backoff until the load succeeds. Each attempt holds the
 /// table's gate (<see cref="TableGates"/>), so no store or reload of that table runs meanwhile.
@@ -20,13 +21,9 @@ public sealed partial class TableLoader(NodeSettings settings, TableDatabase dat
     private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(30);
 
-    // Batches handed to the writers before the oldest one must be done: the database read and the
+    // Messages per writer handed over before the oldest one must be done: the database read and the
     // writers' work overlap, and memory stays bounded.
     private const int InFlight = 4;
-
-    // Rows gathered before they go to the writers (at least fetch_rows): a writer then takes a few
-    // hundred rows per message instead of a dozen.
-    private const int WriterBatchRows = 8192;
 
     /// <summary>Tables loaded so far (for tests and diagnostics).</summary>
     public int Loaded { get; private set; }
@@ -75,13 +72,17 @@ public sealed partial class TableLoader(NodeSettings settings, TableDatabase dat
         }
     }
 
+    // The rows read fetch_rows at a time are gathered per partition: each writer takes fetch_rows
+    // rows at once (the partition's last message holds the rest).
     private async Task LoadAsync(PostgresTableSource source, TableOptions table, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
+        var fetchRows = Math.Max(1, database.Options.FetchRows);
+        var partitions = node.Table(table.Name).Table;
+        var gathered = new List<LoadedItem>?[partitions.PartitionCount];
         var pending = new Queue<Task<int>>();
         long stored = 0;
         long problems = 0;
-        var rows = new List<LoadedItem>();
         await foreach (var batch in source.ReadAsync(table, ct).ConfigureAwait(false))
         {
             foreach (var p in batch.Problems)
@@ -89,21 +90,32 @@ public sealed partial class TableLoader(NodeSettings settings, TableDatabase dat
                 problems++;
                 LogBadRow(log, p);
             }
-            rows.AddRange(batch.Items);
-            if (rows.Count < WriterBatchRows)
-                continue;
-            // Found again for every batch: after a rebuild of the actor system the writers are new.
-            pending.Enqueue(node.Table(table.Name).LoadAsync(rows, ct));
-            rows = [];
-            if (pending.Count >= InFlight)
-                stored += await pending.Dequeue().ConfigureAwait(false);
+            foreach (var row in batch.Items)
+            {
+                var p = partitions.PartitionOf(HTable.MakeKey(row.KeyUtf8));
+                var rows = gathered[p] ??= new List<LoadedItem>(Math.Min(fetchRows, 1024));
+                rows.Add(row);
+                if (rows.Count < fetchRows)
+                    continue;
+                gathered[p] = null;
+                pending.Enqueue(LoadPartitionAsync(table.Name, p, rows, ct));
+                if (pending.Count >= InFlight * gathered.Length)
+                    stored += await pending.Dequeue().ConfigureAwait(false);
+            }
         }
-        if (rows.Count > 0)
-            pending.Enqueue(node.Table(table.Name).LoadAsync(rows, ct));
+        for (var p = 0; p < gathered.Length; p++)
+        {
+            if (gathered[p] is { } rows)
+                pending.Enqueue(LoadPartitionAsync(table.Name, p, rows, ct));
+        }
         while (pending.Count > 0)
             stored += await pending.Dequeue().ConfigureAwait(false);
         LogLoaded(log, table.Name, stored, table.DbTable, watch.Elapsed.TotalSeconds, problems);
     }
+
+    // Found again for every message: after a rebuild of the actor system the writers are new.
+    private Task<int> LoadPartitionAsync(string table, int partition, List<LoadedItem> rows, CancellationToken ct) =>
+        node.Table(table).LoadAsync(partition, rows, ct);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tables {Tables} have a dbtable but Htable:DbUrl (db_url) is empty: nothing is loaded")]
     private static partial void LogNoDbUrl(ILogger logger, string tables);

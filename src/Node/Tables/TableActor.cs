@@ -49,26 +49,26 @@ public sealed class TableActor : ReceiveActor, IWithTimers
         Receive<WriterProtocol.DropMarkers>(d => _partition.DropMarkersBefore(d.Version));
         // A row of another partition or contents staged for another table are the loader's error:
         // it gets the reason (rows before a bad one stay stored; a refused swap changes nothing).
-        Receive<WriterProtocol.Load>(l =>
+        Receive<Load>(l =>
         {
             try
             {
-                Sender.Tell(new WriterProtocol.Loaded(l.Id, _partition.Load(l.Rows)));
+                Sender.Tell(new Loaded(l.Id, _partition.Load(l.Rows)));
             }
             catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
             {
-                Sender.Tell(new WriterProtocol.Loaded(l.Id, 0, ex.Message));
+                Sender.Tell(new Loaded(l.Id, 0, ex.Message));
             }
         });
-        Receive<WriterProtocol.Swap>(w =>
+        Receive<Swap>(w =>
         {
             try
             {
-                Sender.Tell(new WriterProtocol.Swapped(w.Id, _partition.Swap(w.Contents)));
+                Sender.Tell(new Swapped(w.Id, _partition.Swap(w.Contents)));
             }
             catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
             {
-                Sender.Tell(new WriterProtocol.Swapped(w.Id, 0, ex.Message));
+                Sender.Tell(new Swapped(w.Id, 0, ex.Message));
             }
         });
         Receive<WriterProtocol.Barrier>(b => Sender.Tell(new WriterProtocol.BarrierPassed(b.Id)));

@@ -166,24 +166,38 @@ public sealed class TableClient
         var groups = new List<LoadedItem>?[_writers.Length];
         foreach (var row in rows)
             (groups[Table.PartitionOf(HTable.MakeKey(row.KeyUtf8))] ??= []).Add(row);
-        var pending = new List<Task<Replication.WriterProtocol.Loaded>>();
+        var pending = new List<Task<int>>();
         for (var p = 0; p < groups.Length; p++)
         {
-            if (groups[p] is not { } g)
-                continue;
-            var (id, reply) = _replies.Expect<Replication.WriterProtocol.Loaded>(completeInline: false);
-            _writers[p].Tell(new Replication.WriterProtocol.Load(id, g), _replies);
-            pending.Add(reply);
+            if (groups[p] is { } g)
+                pending.Add(LoadAsync(p, g, cancellationToken));
         }
         var stored = 0;
         foreach (var task in pending)
-        {
-            var loaded = await Until(task, cancellationToken).ConfigureAwait(false);
-            if (loaded.Error is not null)
-                throw new InvalidOperationException($"table {Name}: {loaded.Error}");
-            stored += loaded.Stored;
-        }
+            stored += await task.ConfigureAwait(false);
         return stored;
+    }
+
+    /// <summary>
+    /// Stores database rows of one partition at version 0 (see <see cref="LoadAsync(IReadOnlyList{LoadedItem}, CancellationToken)"/>):
+    /// one message to its writer. A row of another partition is refused by the writer.
+    /// </summary>
+    public Task<int> LoadAsync(int partition, IReadOnlyList<LoadedItem> rows, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(partition);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(partition, _writers.Length);
+        if (_closed)
+            throw new NodeUnavailableException();
+        var (id, reply) = _replies.Expect<Loaded>(completeInline: false);
+        _writers[partition].Tell(new Load(id, rows), _replies);
+        return StoredAsync(reply, cancellationToken);
+    }
+
+    private async Task<int> StoredAsync(Task<Loaded> reply, CancellationToken cancellationToken)
+    {
+        var loaded = await Until(reply, cancellationToken).ConfigureAwait(false);
+        return loaded.Error is null ? loaded.Stored : throw new InvalidOperationException($"table {Name}: {loaded.Error}");
     }
 
     /// <summary>
@@ -196,11 +210,11 @@ public sealed class TableClient
         ArgumentNullException.ThrowIfNull(contents);
         if (_closed)
             throw new NodeUnavailableException();
-        var pending = new Task<Replication.WriterProtocol.Swapped>[_writers.Length];
+        var pending = new Task<Swapped>[_writers.Length];
         for (var p = 0; p < _writers.Length; p++)
         {
-            var (id, reply) = _replies.Expect<Replication.WriterProtocol.Swapped>(completeInline: false);
-            _writers[p].Tell(new Replication.WriterProtocol.Swap(id, contents), _replies);
+            var (id, reply) = _replies.Expect<Swapped>(completeInline: false);
+            _writers[p].Tell(new Swap(id, contents), _replies);
             pending[p] = reply;
         }
         var items = 0;

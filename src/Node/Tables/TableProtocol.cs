@@ -91,6 +91,25 @@ public static class TableProtocol
     /// </summary>
     public sealed record WriteFailed(long Id, Exception Error);
 
+    /// <summary>
+    /// Store database rows at version 0, not recorded for replication (a preload,
+    /// <see cref="TablePartition.Load"/>; every key belongs to the writer's partition). Answered with
+    /// <see cref="Loaded"/>.
+    /// </summary>
+    public sealed record Load(long Id, IReadOnlyList<LoadedItem> Rows);
+
+    /// <summary>Reply to <see cref="Load"/>: how many rows were stored, or why none were.</summary>
+    public sealed record Loaded(long Id, int Stored, string? Error = null);
+
+    /// <summary>
+    /// Install the writer's partition of staged contents (<see cref="TablePartition.Swap"/>,
+    /// <c>htable.reload</c>). Answered with <see cref="Swapped"/>.
+    /// </summary>
+    public sealed record Swap(long Id, StagedContents Contents);
+
+    /// <summary>Reply to <see cref="Swap"/>: the items the partition holds now, or why nothing changed.</summary>
+    public sealed record Swapped(long Id, int Items, string? Error = null);
+
     /// <summary>Periodic expiry sweep (timer message).</summary>
     public sealed record Sweep
     {

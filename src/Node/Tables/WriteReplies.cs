@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
-using HTableCluster.Replication;
 using static HTableCluster.Node.Tables.TableProtocol;
 
 namespace HTableCluster.Node.Tables;
@@ -58,10 +57,10 @@ internal sealed class WriteReplies(IActorRefProvider provider) : MinimalActorRef
             case AtomicDone done:
                 Complete(done.Id, done.Result);
                 break;
-            case WriterProtocol.Loaded loaded:
+            case Loaded loaded:
                 Complete(loaded.Id, loaded);
                 break;
-            case WriterProtocol.Swapped swapped:
+            case Swapped swapped:
                 Complete(swapped.Id, swapped);
                 break;
             case WriteFailed failed when _pending.TryRemove(failed.Id, out var p):
