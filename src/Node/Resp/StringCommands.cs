@@ -395,7 +395,7 @@ public static class StringCommands
         if (r.Error is { } error)
             return error;
         var table = r.Table!;
-        var (status, value) = await table.UpdateAsync(r.Key, (p, k) => AddTo(p, k, delta)).ConfigureAwait(false);
+        var (status, value) = ((AddStatus, long))(await table.UpdateOneAsync(r.Key, (p, k) => AddTo(p, k, delta)).ConfigureAwait(false))!;
         switch (status)
         {
             case AddStatus.Applied:
