@@ -65,6 +65,47 @@ public sealed class RespPipelineTests(RespNodeFixture node) : IClassFixture<Resp
     }
 
     [Fact]
+    public async Task With_keyspace_notifications_on_a_pipelined_batch_notifies_in_command_order_as_redis_server()
+    {
+        var batch = string.Concat(
+            Frame("CONFIG", "SET", "notify-keyspace-events", "E$g"),
+            Frame("SET", "pe1", "1"), Frame("INCR", "pe2"), Frame("SET", "pe3", "x"), Frame("INCRBY", "pe1", "4"), Frame("DEL", "pe2", "pe3"),
+            Frame("SET", "pe4", "y"), Frame("DEL", "pe1", "pe4"), Frame("CONFIG", "SET", "notify-keyspace-events", ""), "QUIT\r\n");
+        var redis = await NotificationsAsync(node.Redis.Port, batch);
+        var ours = await NotificationsAsync(node.RespPort, batch);
+        Assert.True(redis == ours, $"redis-server: {RedisReference.Show(redis)}\nnode:         {RedisReference.Show(ours)}");
+    }
+
+    // What a RESP2 subscriber to every keyevent of database 0 receives while another connection
+    // sends the batch (until the last event, DEL of pe4, has arrived; bounded to 30 s).
+    private static async Task<string> NotificationsAsync(int port, string batch)
+    {
+        using var subscriber = new System.Net.Sockets.TcpClient();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await subscriber.ConnectAsync(System.Net.IPAddress.Loopback, port, cts.Token);
+        var stream = subscriber.GetStream();
+        await stream.WriteAsync(Encoding.Latin1.GetBytes(Frame("PSUBSCRIBE", "__keyevent@0__:*")), cts.Token);
+        var received = new StringBuilder();
+        var buffer = new byte[65536];
+        const string Confirmed = ":1\r\n";
+        while (!received.ToString().EndsWith(Confirmed, StringComparison.Ordinal))
+        {
+            var n = await stream.ReadAsync(buffer, cts.Token);
+            Assert.True(n > 0, "the subscriber was disconnected");
+            received.Append(Encoding.Latin1.GetString(buffer, 0, n));
+        }
+        received.Clear();
+        await RedisReference.ExchangeAsync(port, Encoding.Latin1.GetBytes(batch));
+        while (!received.ToString().EndsWith("$3\r\npe4\r\n", StringComparison.Ordinal))
+        {
+            var n = await stream.ReadAsync(buffer, cts.Token);
+            Assert.True(n > 0, "the subscriber was disconnected");
+            received.Append(Encoding.Latin1.GetString(buffer, 0, n));
+        }
+        return received.ToString();
+    }
+
+    [Fact]
     public void Only_writes_checked_for_it_are_pipelined()
     {
         var pipelined = node.Server.Commands.All.Where(c => c.Pipelined).Select(c => c.Name).Order(StringComparer.Ordinal);
