@@ -33,9 +33,12 @@ public static class HashCommands
     public static void Register(RespCommandTable table)
     {
         ArgumentNullException.ThrowIfNull(table);
-        table.Add(new("hset", -4, WriteFast, 1, 1, 1, HSet));
-        table.Add(new("hmset", -4, WriteFast, 1, 1, 1, HMSet));
-        table.Add(new("hsetnx", 4, WriteFast, 1, 1, 1, HSetNx));
+        // Pipelined (RespCommand.Pipelined): HSET and HMSET send one atomic update per field before
+        // their first await, HSETNX one; each reads the field on the writer, nothing before sending.
+        // HINCRBY is not: its fallback sends a second message after awaiting the first.
+        table.Add(new("hset", -4, WriteFast, 1, 1, 1, HSet) { Pipelined = true });
+        table.Add(new("hmset", -4, WriteFast, 1, 1, 1, HMSet) { Pipelined = true });
+        table.Add(new("hsetnx", 4, WriteFast, 1, 1, 1, HSetNx) { Pipelined = true });
         table.Add(new("hget", 3, ReadFast, 1, 1, 1, HGet));
         table.Add(new("hmget", -3, ReadFast, 1, 1, 1, HMGet));
         table.Add(new("hdel", -3, RespCommandFlags.Write | RespCommandFlags.Fast, 1, 1, 1, HDel));

@@ -55,8 +55,10 @@ public static class KeyCommands
     public static void Register(RespCommandTable table)
     {
         ArgumentNullException.ThrowIfNull(table);
-        table.Add(new("del", -2, RespCommandFlags.Write, 1, -1, 1, Del));
-        table.Add(new("unlink", -2, WriteFast, 1, -1, 1, Del));
+        // Pipelined (RespCommand.Pipelined): DEL sends every key's delete before its first await and
+        // reads nothing to decide them.
+        table.Add(new("del", -2, RespCommandFlags.Write, 1, -1, 1, Del) { Pipelined = true });
+        table.Add(new("unlink", -2, WriteFast, 1, -1, 1, Del) { Pipelined = true });
         table.Add(new("exists", -2, Read, 1, -1, 1, Exists));
         table.Add(new("touch", -2, Read, 1, -1, 1, Exists));
         table.Add(new("type", 2, Read, 1, 1, 1, Type));
@@ -87,13 +89,22 @@ public static class KeyCommands
 
     private static async ValueTask<RespReply> Del(RespContext c, ReadOnlyMemory<byte>[] a)
     {
-        var n = 0L;
-        for (var i = 1; i < a.Length; i++)
+        // Every delete is sent before any is awaited (DEL is pipelined); deletes of one partition
+        // apply in the order sent, so DEL k k still counts k once.
+        var keys = new RespKey[a.Length - 1];
+        var deletes = new Task<bool>?[keys.Length];
+        for (var i = 0; i < keys.Length; i++)
         {
-            var r = c.Resolve(a[i]);
-            if (r.Error is not null || !await r.Table!.DeleteAsync(r.Key).ConfigureAwait(false))
+            keys[i] = c.Resolve(a[i + 1]);
+            if (keys[i].Error is null)
+                deletes[i] = keys[i].Table!.DeleteAsync(keys[i].Key);
+        }
+        var n = 0L;
+        for (var i = 0; i < keys.Length; i++)
+        {
+            if (deletes[i] is not { } delete || !await delete.ConfigureAwait(false))
                 continue;
-            c.Server.Notify('g', "del", r.Table, r.Key);
+            c.Server.Notify('g', "del", keys[i].Table!, keys[i].Key);
             n++;
         }
         return RespReply.Integer(n);

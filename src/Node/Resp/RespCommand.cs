@@ -51,4 +51,18 @@ public sealed record RespCommand(
     int FirstKey,
     int LastKey,
     int Step,
-    RespHandler Handler);
+    RespHandler Handler)
+{
+    /// <summary>
+    /// True when a connection may start this command while earlier pipelined writes of the same
+    /// connection are still in flight (and start the next command before this one completes). Off
+    /// unless set on a handler checked for it: every message it sends to a partition writer is sent
+    /// synchronously, before its first await, and what it sends depends on its arguments and the
+    /// connection's state only, never on what Storage holds. Such writes reach each partition's
+    /// single writer in the order the client sent them (one sender, FIFO mailbox), so they apply
+    /// in that order, exactly as one at a time. A command without it (reads, commands that read
+    /// Storage before writing or send a second message after an await) first waits for every
+    /// write in flight on the connection.
+    /// </summary>
+    public bool Pipelined { get; init; }
+}

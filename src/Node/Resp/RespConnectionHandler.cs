@@ -8,8 +8,10 @@ namespace HTableCluster.Node.Resp;
 /// <summary>
 /// Serves the Redis protocol on a Kestrel endpoint (<c>ListenOptions.UseConnectionHandler</c>): no
 /// thread per connection. Each connection reads commands as they arrive (<see cref="RespReader"/>),
-/// runs them one after another (<see cref="RespDispatcher"/>) and writes their replies in the same
-/// order, flushed once per batch of pipelined commands. Out-of-band messages (<see cref="RespContext.Push"/>)
+/// runs them in order (<see cref="RespDispatcher"/>) and writes their replies in the same order,
+/// flushed once per batch of pipelined commands. Consecutive writes marked
+/// <see cref="RespCommand.Pipelined"/> are started without waiting for the previous one (up to
+/// 128 in flight); any other command first waits for them, so it sees their effects. Out-of-band messages (<see cref="RespContext.Push"/>)
 /// go into the same output between two replies. A protocol error is answered and closes the connection.
 /// Replies that the client does not read stay bounded: while the socket is full the connection stops
 /// reading commands, and past <see cref="RespOptions.MaxOutputBytes"/> waiting (pushed messages pile up
@@ -28,6 +30,10 @@ public sealed class RespConnectionHandler(RespServer server, RespOptions options
     private readonly ILogger _logger = logger;
     private readonly RespDispatcher _dispatcher = new(server, logger);
     private readonly RespLimits _limits = options.Limits;
+
+    // Pipelined writes one connection keeps in flight at most: past it, the connection waits for the
+    // oldest before it starts the next (memory stays bounded whatever one read holds).
+    private const int MaxInFlight = 128;
 
     /// <inheritdoc/>
     public override async Task OnConnectedAsync(ConnectionContext connection)
@@ -72,6 +78,9 @@ public sealed class RespConnectionHandler(RespServer server, RespOptions options
         private readonly PipeWriter _output = connection.Transport.Output;
         private readonly Lock _gate = new();
         private readonly SemaphoreSlim _flushing = new(1, 1);
+
+        // Pipelined writes started and not yet answered, oldest first (RespCommand.Pipelined).
+        private readonly Queue<ValueTask<RespReply>> _inFlight = new();
         private ArrayBufferWriter<byte> _pending = new(4096);
         private ArrayBufferWriter<byte> _spare = new(4096);
         private bool _closed;
@@ -100,21 +109,47 @@ public sealed class RespConnectionHandler(RespServer server, RespOptions options
                                 break;
                             if (status == RespReadStatus.Error)
                             {
+                                if (!await DrainAsync(0))
+                                {
+                                    stop = true;
+                                    break;
+                                }
                                 Dropped.WithLabels("protocol").Inc();
                                 handler._logger.LogDebug("RESP client {Client} ({Address}): {Error}; closing", context.ClientId, context.RemoteAddress, _reader.Error);
                                 Write(RespReply.Error(_reader.Error));
                                 stop = true;
                                 break;
                             }
-                            var pending = handler._dispatcher.ExecuteAsync(context, args);
-                            var reply = pending.IsCompletedSuccessfully ? pending.Result : await pending;
+                            var command = handler._dispatcher.Find(args);
+                            var pipelined = command is { Pipelined: true } && !handler._server.NotifiesKeyspace;
+                            if (!pipelined && _inFlight.Count > 0 && !await DrainAsync(0))
+                            {
+                                stop = true;
+                                break;
+                            }
+                            var pending = handler._dispatcher.ExecuteAsync(context, args, command);
                             ran++;
+                            if (pipelined && (_inFlight.Count > 0 || !pending.IsCompletedSuccessfully))
+                            {
+                                // In flight: the next command may start now; replies go out in order.
+                                _inFlight.Enqueue(pending);
+                                if (!WriteCompleted() || !await DrainAsync(MaxInFlight - 1))
+                                {
+                                    stop = true;
+                                    break;
+                                }
+                                continue;
+                            }
+                            var reply = pending.IsCompletedSuccessfully ? pending.Result : await pending;
                             if (!Write(reply) || context.CloseAfterReply)
                             {
                                 stop = true;
                                 break;
                             }
                         }
+                        // Every reply of the batch is written before it is flushed and more is read.
+                        if (!stop && !await DrainAsync(0))
+                            stop = true;
                     }
                     finally
                     {
@@ -143,6 +178,34 @@ public sealed class RespConnectionHandler(RespServer server, RespOptions options
             catch (ObjectDisposedException)
             {
             }
+        }
+
+        /// <summary>
+        /// Awaits the oldest commands in flight and writes their replies, in order, until at most
+        /// <paramref name="keep"/> are left; false when the connection is closing. Their tasks do not
+        /// fail (the dispatcher turns a handler's exception, a failed or cancelled write, into that
+        /// command's error reply), so one failure loses no other reply.
+        /// </summary>
+        private async ValueTask<bool> DrainAsync(int keep)
+        {
+            while (_inFlight.Count > keep)
+            {
+                var reply = await _inFlight.Dequeue();
+                if (!Write(reply))
+                    return false;
+            }
+            return true;
+        }
+
+        // Writes the replies of the oldest commands in flight that have completed; false when closing.
+        private bool WriteCompleted()
+        {
+            while (_inFlight.TryPeek(out var head) && head.IsCompleted)
+            {
+                if (!Write(_inFlight.Dequeue().Result))
+                    return false;
+            }
+            return true;
         }
 
         /// <summary>

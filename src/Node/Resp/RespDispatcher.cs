@@ -26,9 +26,26 @@ public sealed class RespDispatcher(RespServer server, ILogger logger)
     /// <summary>Checks and runs the command <paramref name="args"/> (its name first) for <paramref name="context"/>.</summary>
     public ValueTask<RespReply> ExecuteAsync(RespContext context, ReadOnlyMemory<byte>[] args)
     {
+        ArgumentNullException.ThrowIfNull(args);
+        return ExecuteAsync(context, args, Find(args));
+    }
+
+    /// <summary>The command <paramref name="args"/> names (its first word), or null when unknown.</summary>
+    public RespCommand? Find(ReadOnlyMemory<byte>[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        return Server.Commands.Find(args[0].Span);
+    }
+
+    /// <summary>
+    /// As <see cref="ExecuteAsync(RespContext, ReadOnlyMemory{byte}[])"/>, for the command
+    /// <see cref="Find"/> gave (null: unknown). The returned task never fails: a handler's exception
+    /// becomes its error reply.
+    /// </summary>
+    public ValueTask<RespReply> ExecuteAsync(RespContext context, ReadOnlyMemory<byte>[] args, RespCommand? command)
+    {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(args);
-        var command = Server.Commands.Find(args[0].Span);
         if (command is null)
             return new(RespErrors.UnknownCommand(args));
         if ((command.Arity > 0 && command.Arity != args.Length) || args.Length < -command.Arity)

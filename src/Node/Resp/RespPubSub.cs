@@ -53,6 +53,9 @@ public sealed class RespPubSub : IDisposable
     /// <summary>The CONFIG parameter that switches keyspace notifications.</summary>
     public const string NotifyParameter = "notify-keyspace-events";
 
+    /// <summary>True while <c>notify-keyspace-events</c> sends keyspace or keyevent messages.</summary>
+    public bool NotifiesKeyspace => (_flags & (KeyspaceEvents.Keyspace | KeyspaceEvents.Keyevent)) != 0;
+
     /// <summary>Messages dropped because their subscriber's queue was full.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 

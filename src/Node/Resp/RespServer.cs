@@ -63,6 +63,13 @@ public sealed class RespServer(HTableNode node, RespCommandTable commands, IRead
 
     private RespPubSub? _pubSub;
 
+    /// <summary>
+    /// True while keyspace notifications are on (<see cref="RespPubSub.NotifiesKeyspace"/>; false
+    /// until pub/sub is first used): connections then run writes one at a time, so notifications
+    /// go out in the order of the commands.
+    /// </summary>
+    public bool NotifiesKeyspace => Volatile.Read(ref _pubSub) is { } p && p.NotifiesKeyspace;
+
     /// <summary>Channels, patterns and subscribers of this endpoint (PUBLISH, SUBSCRIBE, keyspace notifications).</summary>
     public RespPubSub PubSub
     {

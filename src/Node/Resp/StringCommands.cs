@@ -34,27 +34,33 @@ public static class StringCommands
     public static void Register(RespCommandTable table)
     {
         ArgumentNullException.ThrowIfNull(table);
+        // Pipelined (RespCommand.Pipelined): each of these sends its messages to partition writers
+        // before its first await, and what it sends depends only on its arguments: a plain
+        // SET/SETEX/PSETEX is one ApplyOne; SET NX/XX/GET, SETNX, GETSET, GETDEL, GETEX, APPEND,
+        // SETRANGE and INCRBYFLOAT are one atomic update that reads the item on the writer; INCR,
+        // INCRBY, DECR and DECRBY are one atomic update (IncrBy); MSET starts every partition's
+        // share before awaiting any. MSETNX reads Storage first when its keys span writers: not.
         table.Add(new("get", 2, Read, 1, 1, 1, Get));
-        table.Add(new("set", -3, Write, 1, 1, 1, Set));
-        table.Add(new("setnx", 3, WriteFast, 1, 1, 1, SetNx));
-        table.Add(new("setex", 4, Write, 1, 1, 1, (c, a) => SetEx(c, a, seconds: true)));
-        table.Add(new("psetex", 4, Write, 1, 1, 1, (c, a) => SetEx(c, a, seconds: false)));
-        table.Add(new("getset", 3, WriteFast, 1, 1, 1, GetSet));
-        table.Add(new("getdel", 2, RespCommandFlags.Write | RespCommandFlags.Fast, 1, 1, 1, GetDel));
-        table.Add(new("getex", -2, RespCommandFlags.Write | RespCommandFlags.Fast, 1, 1, 1, GetEx));
+        table.Add(new("set", -3, Write, 1, 1, 1, Set) { Pipelined = true });
+        table.Add(new("setnx", 3, WriteFast, 1, 1, 1, SetNx) { Pipelined = true });
+        table.Add(new("setex", 4, Write, 1, 1, 1, (c, a) => SetEx(c, a, seconds: true)) { Pipelined = true });
+        table.Add(new("psetex", 4, Write, 1, 1, 1, (c, a) => SetEx(c, a, seconds: false)) { Pipelined = true });
+        table.Add(new("getset", 3, WriteFast, 1, 1, 1, GetSet) { Pipelined = true });
+        table.Add(new("getdel", 2, RespCommandFlags.Write | RespCommandFlags.Fast, 1, 1, 1, GetDel) { Pipelined = true });
+        table.Add(new("getex", -2, RespCommandFlags.Write | RespCommandFlags.Fast, 1, 1, 1, GetEx) { Pipelined = true });
         table.Add(new("mget", -2, Read, 1, -1, 1, MGet));
-        table.Add(new("mset", -3, Write, 1, -1, 2, (c, a) => MSet(c, a, onlyNew: false)));
+        table.Add(new("mset", -3, Write, 1, -1, 2, (c, a) => MSet(c, a, onlyNew: false)) { Pipelined = true });
         table.Add(new("msetnx", -3, Write, 1, -1, 2, (c, a) => MSet(c, a, onlyNew: true)));
-        table.Add(new("incr", 2, WriteFast, 1, 1, 1, (c, a) => IncrBy(c, a[1], 1)));
-        table.Add(new("decr", 2, WriteFast, 1, 1, 1, (c, a) => IncrBy(c, a[1], -1)));
-        table.Add(new("incrby", 3, WriteFast, 1, 1, 1, (c, a) => TryParseInt64(a[2].Span, out var n) ? IncrBy(c, a[1], n) : new(RespErrors.NotInteger)));
-        table.Add(new("decrby", 3, WriteFast, 1, 1, 1, DecrBy));
-        table.Add(new("incrbyfloat", 3, WriteFast, 1, 1, 1, IncrByFloat));
-        table.Add(new("append", 3, WriteFast, 1, 1, 1, Append));
+        table.Add(new("incr", 2, WriteFast, 1, 1, 1, (c, a) => IncrBy(c, a[1], 1)) { Pipelined = true });
+        table.Add(new("decr", 2, WriteFast, 1, 1, 1, (c, a) => IncrBy(c, a[1], -1)) { Pipelined = true });
+        table.Add(new("incrby", 3, WriteFast, 1, 1, 1, (c, a) => TryParseInt64(a[2].Span, out var n) ? IncrBy(c, a[1], n) : new(RespErrors.NotInteger)) { Pipelined = true });
+        table.Add(new("decrby", 3, WriteFast, 1, 1, 1, DecrBy) { Pipelined = true });
+        table.Add(new("incrbyfloat", 3, WriteFast, 1, 1, 1, IncrByFloat) { Pipelined = true });
+        table.Add(new("append", 3, WriteFast, 1, 1, 1, Append) { Pipelined = true });
         table.Add(new("strlen", 2, Read, 1, 1, 1, StrLen));
         table.Add(new("getrange", 4, RespCommandFlags.ReadOnly, 1, 1, 1, GetRange));
         table.Add(new("substr", 4, RespCommandFlags.ReadOnly, 1, 1, 1, GetRange));
-        table.Add(new("setrange", 4, Write, 1, 1, 1, SetRange));
+        table.Add(new("setrange", 4, Write, 1, 1, 1, SetRange) { Pipelined = true });
         table.Add(new("lcs", -3, RespCommandFlags.ReadOnly, 1, 2, 1, Lcs));
     }
 
@@ -361,8 +367,12 @@ public static class StringCommands
                     groups[keys[i].Table!] = ops = [];
                 ops.Add(SetOp(keys[i].Key, a[2 + (2 * i)].Span, ItemExpiry.TableRule));
             }
+            // Every table's share is sent before any is awaited (MSET is pipelined).
+            var writes = new List<Task<WriteResult[]>>(groups.Count);
             foreach (var (table, ops) in groups)
-                await table.ApplyAsync(ops).ConfigureAwait(false);
+                writes.Add(table.ApplyAsync(ops));
+            foreach (var write in writes)
+                await write.ConfigureAwait(false);
         }
         foreach (var k in keys)
             c.Server.Notify('$', "set", k.Table!, k.Key);
@@ -378,39 +388,35 @@ public static class StringCommands
 
     // The table's counter (exact and replicated). A missing key starts from initval (else 0); the
     // key keeps its expiry unless the table's autoexpire restarts it. A string item holding a
-    // canonical integer (set as a string through RPC) is turned into an integer item first.
+    // canonical integer (set as a string through RPC) is turned into an integer item first. All in
+    // one atomic update on the key's writer: one message, whatever the item holds (pipelined).
     private static async ValueTask<RespReply> IncrBy(RespContext c, ReadOnlyMemory<byte> key, long delta)
     {
         var r = c.Resolve(key);
         if (r.Error is { } error)
             return error;
         var table = r.Table!;
-        var result = await table.AddAsync(r.Key, delta, ItemExpiry.Retain).ConfigureAwait(false);
-        if (result.Status == WriteStatus.NotInteger && await ToIntegerAsync(table, r.Key).ConfigureAwait(false))
-            result = await table.AddAsync(r.Key, delta, ItemExpiry.Retain).ConfigureAwait(false);
-        switch (result.Status)
+        var (status, value) = ((AddStatus, long))(await table.UpdateOneAsync(r.Key, (p, k) => AddTo(p, k, delta)).ConfigureAwait(false))!;
+        switch (status)
         {
-            case WriteStatus.Applied:
+            case AddStatus.Applied:
                 c.Server.Notify('$', "incrby", table, r.Key);
-                return RespReply.Integer(result.Value);
-            case WriteStatus.Overflow:
+                return RespReply.Integer(value);
+            case AddStatus.Overflow:
                 return RespErrors.Overflow;
             default:
                 return RespErrors.NotInteger;
         }
     }
 
-    private static Task<bool> ToIntegerAsync(TableClient table, string key) =>
-        table.UpdateAsync(key, static (p, k) =>
-        {
-            var e = Live(p, k);
-            if (e is null || e.IsInteger)
-                return true;
-            if (!TryParseInt64(e.ValueUtf8, out var n))
-                return false;
-            p.SetInteger(k, n, ItemExpiry.Keep);
-            return true;
-        });
+    private static (AddStatus Status, long Value) AddTo(TablePartition p, KeyRef k, long delta)
+    {
+        var result = p.Add(k, delta, ItemExpiry.Retain);
+        if (result.Status != AddStatus.NotInteger || Live(p, k) is not { } e || !TryParseInt64(e.ValueUtf8, out var n))
+            return result;
+        p.SetInteger(k, n, ItemExpiry.Keep);
+        return p.Add(k, delta, ItemExpiry.Retain);
+    }
 
     private static async ValueTask<RespReply> IncrByFloat(RespContext c, ReadOnlyMemory<byte>[] a)
     {

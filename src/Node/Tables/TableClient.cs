@@ -106,6 +106,23 @@ public sealed class TableClient
     }
 
     /// <summary>
+    /// <see cref="UpdateAsync{T}"/> without its per-call timer (the hot path, as
+    /// <see cref="ApplyOneAsync"/>: a writer that fails the update answers WriteFailed, and updates
+    /// still waiting when the actor system stops are failed). The message is sent before this returns.
+    /// </summary>
+    internal Task<object?> UpdateOneAsync(string key, Func<TablePartition, KeyRef, object?> update)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        if (_closed)
+            return Task.FromException<object?>(new NodeUnavailableException());
+        var k = HTable.MakeKey(key);
+        var partition = Table.PartitionOf(k);
+        var (id, reply) = _replies.Expect<object?>(completeInline: false);
+        _writers[partition].Tell(new Atomic(Name, partition, p => update(p, k), id), _replies);
+        return reply;
+    }
+
+    /// <summary>
     /// Applies single-key writes grouped per partition (one message each); results come back in
     /// input order. Writes to one partition apply in input order.
     /// </summary>
