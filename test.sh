@@ -39,6 +39,11 @@ if { ! [ -f /etc/kamailio/kamailio.cfg ] || ! [ -x /usr/sbin/kamailio ] || ! [ -
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kamailio kamailio-redis-modules
 fi
 
+# The JSON-RPC socket tests drive Debian's kamcli (2.0.0) against the node's datagram socket.
+if ! command -v kamcli >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kamcli
+fi
+
 # The Redis protocol tests compare the node with Debian's redis-server 7.0 through redis-cli and
 # measure with redis-benchmark (redis-tools); redis-py (python3-redis) runs its checks against both.
 if { ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1 || ! [ -f /usr/lib/python3/dist-packages/redis/__init__.py ]; } && [ "$(id -u)" = 0 ]; then

@@ -138,6 +138,16 @@ public static class NodeHost
         }
         if (settings.Admin.JsonRpcFifo.Length > 0)
             builder.Services.AddHostedService<Admin.JsonRpcFifoServer>();
+        if (settings.JsonRpcDgramAddress is not null)
+        {
+            builder.Services.AddSingleton<Admin.JsonRpcDgramServer>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<Admin.JsonRpcDgramServer>());
+        }
+        if (settings.JsonRpcTcpAddress is not null)
+        {
+            builder.Services.AddSingleton<Admin.JsonRpcTcpServer>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<Admin.JsonRpcTcpServer>());
+        }
 
         builder.Services.AddSingleton(settings.Resp);
         builder.Services.AddSingleton(respEndpoint);

@@ -44,7 +44,8 @@ public sealed record BinRpcAddress(string? Path, IPEndPoint? Tcp)
         }
     }
 
-    private static IPEndPoint Endpoint(string text, string rest)
+    /// <summary>Parses <c>host:port</c>, <c>[v6]:port</c> or a bare <c>port</c> (loopback); <paramref name="text"/> names the whole address in errors.</summary>
+    internal static IPEndPoint Endpoint(string text, string rest)
     {
         // IPv6 in brackets: tcp:[::1]:2049.
         var colon = rest.StartsWith('[') ? rest.IndexOf("]:", StringComparison.Ordinal) + 1 : rest.LastIndexOf(':');

@@ -2,8 +2,8 @@ namespace HTableCluster.Node.Configuration;
 
 /// <summary>
 /// Kamailio's local admin protocols (configuration section <c>Admin</c>): BINRPC as the ctl module
-/// serves it to <c>kamcmd</c> and kamailio_exporter, and JSON-RPC over a FIFO as jsonrpcs serves it to
-/// <c>kamctl rpc</c>. Each is off unless its address is set.
+/// serves it to <c>kamcmd</c> and kamailio_exporter, and JSON-RPC over a FIFO, a datagram socket and
+/// TCP as jsonrpcs serves it to <c>kamctl rpc</c> and <c>kamcli</c>. Each is off unless its address is set.
 /// </summary>
 public sealed class AdminOptions
 {
@@ -52,4 +52,35 @@ public sealed class AdminOptions
 
     /// <summary>Seconds a reply may take to be read from its FIFO before it is dropped (default 10).</summary>
     public int JsonRpcFifoWriteTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// JSON-RPC datagram socket as jsonrpcs' <c>dgram_socket</c> (kamcli's <c>socket</c> transport):
+    /// <c>unix:/path</c> (or a bare <c>/path</c>), <c>udp:host:port</c> or <c>udp:port</c> (loopback).
+    /// Default empty: none.
+    /// </summary>
+    public string JsonRpcDgram { get; set; } = "";
+
+    /// <summary>File mode of the datagram unix socket, octal as jsonrpcs' <c>dgram_mode</c> (default <c>0660</c>).</summary>
+    public string JsonRpcDgramMode { get; set; } = "0660";
+
+    /// <summary>Owner of the datagram unix socket, a user name or uid as jsonrpcs' <c>dgram_user</c> (default empty: the node's user).</summary>
+    public string JsonRpcDgramUser { get; set; } = "";
+
+    /// <summary>Group of the datagram unix socket, a group name or gid as jsonrpcs' <c>dgram_group</c> (default empty: the node's group).</summary>
+    public string JsonRpcDgramGroup { get; set; } = "";
+
+    /// <summary>Milliseconds a reply datagram may wait for room at the client before it is dropped, as jsonrpcs' <c>dgram_timeout</c> (default 2000).</summary>
+    public int JsonRpcDgramTimeoutMilliseconds { get; set; } = 2000;
+
+    /// <summary>
+    /// JSON-RPC over TCP as jsonrpcs' <c>tcp_socket</c> (Kamailio 5.7+): <c>tcp:host:port</c> or
+    /// <c>tcp:port</c> (loopback); one request per connection, answered, then closed. Default empty: none.
+    /// </summary>
+    public string JsonRpcTcp { get; set; } = "";
+
+    /// <summary>Seconds a TCP client may take to send its request or read the reply before it is disconnected (default 10).</summary>
+    public int JsonRpcTcpTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>Most open JSON-RPC TCP connections; more are closed at once (default 64).</summary>
+    public int JsonRpcTcpMaxConnections { get; set; } = 64;
 }

@@ -49,6 +49,12 @@ public sealed class NodeSettings
     /// <summary>The BINRPC listen addresses parsed from <c>Admin:BinRpc</c> (empty: no listener).</summary>
     public IReadOnlyList<HTableCluster.Node.Admin.BinRpcAddress> BinRpcAddresses { get; init; } = [];
 
+    /// <summary>The JSON-RPC datagram socket parsed from <c>Admin:JsonRpcDgram</c> (null: none).</summary>
+    public HTableCluster.Node.Admin.JsonRpcSocketAddress? JsonRpcDgramAddress { get; init; }
+
+    /// <summary>The JSON-RPC TCP address parsed from <c>Admin:JsonRpcTcp</c> (null: none).</summary>
+    public HTableCluster.Node.Admin.JsonRpcSocketAddress? JsonRpcTcpAddress { get; init; }
+
     /// <summary>The bearer token of the HTTP endpoint (from <c>Rpc:Token</c> or <c>Rpc:TokenFile</c>); null when none is set.</summary>
     public string? RpcToken { get; init; }
 
@@ -155,6 +161,7 @@ public sealed class NodeSettings
         // the HTTP endpoint, BINRPC may only listen where the network cannot reach it.
         if (token is not null && binRpc.FirstOrDefault(a => a.Tcp is { } tcp && !System.Net.IPAddress.IsLoopback(tcp.Address)) is { } open)
             throw new OptionsException("Admin:BinRpc", admin.BinRpc, $"{open} is reachable from the network but BINRPC cannot carry the bearer token (Rpc:Token): listen on a unix socket or a loopback address");
+        var (jsonRpcDgram, jsonRpcTcp) = ValidateJsonRpcSockets(admin, token);
         var tls = ClusterTls.Load(cluster);
         for (var i = 0; i < cluster.Seeds.Count; i++)
         {
@@ -197,7 +204,7 @@ public sealed class NodeSettings
                 throw new OptionsException($"Htable:Webhooks:{table}", null, $"no table '{table}' is defined");
         }
 
-        return new NodeSettings { Node = node, Cluster = cluster, Htable = htable, Rpc = rpc, Replication = replication, FlatStore = flatstore, Resp = resp, Admin = admin, BinRpcAddresses = binRpc, Tables = tables, RpcToken = token, ClusterTls = tls, Notes = notes ?? [], Warnings = warnings, Logging = logging };
+        return new NodeSettings { Node = node, Cluster = cluster, Htable = htable, Rpc = rpc, Replication = replication, FlatStore = flatstore, Resp = resp, Admin = admin, BinRpcAddresses = binRpc, JsonRpcDgramAddress = jsonRpcDgram, JsonRpcTcpAddress = jsonRpcTcp, Tables = tables, RpcToken = token, ClusterTls = tls, Notes = notes ?? [], Warnings = warnings, Logging = logging };
     }
 
     private static void ValidateResp(RespOptions resp, NodeOptions node, List<TableOptions> tables)
@@ -254,6 +261,45 @@ public sealed class NodeSettings
             throw new OptionsException("Admin:JsonRpcFifoMode", admin.JsonRpcFifoMode, "expected an octal file mode such as 0660");
         Range("Admin:JsonRpcFifoWriteTimeoutSeconds", admin.JsonRpcFifoWriteTimeoutSeconds, 1, 3600);
         return addresses;
+    }
+
+    private static (HTableCluster.Node.Admin.JsonRpcSocketAddress? Dgram, HTableCluster.Node.Admin.JsonRpcSocketAddress? Tcp) ValidateJsonRpcSockets(AdminOptions admin, string? token)
+    {
+        HTableCluster.Node.Admin.JsonRpcSocketAddress? dgram = null, tcp = null;
+        try
+        {
+            if (admin.JsonRpcDgram.Trim().Length > 0)
+                dgram = HTableCluster.Node.Admin.JsonRpcSocketAddress.ParseDgram(admin.JsonRpcDgram);
+        }
+        catch (FormatException ex)
+        {
+            throw new OptionsException("Admin:JsonRpcDgram", admin.JsonRpcDgram, ex.Message);
+        }
+        try
+        {
+            if (admin.JsonRpcTcp.Trim().Length > 0)
+                tcp = HTableCluster.Node.Admin.JsonRpcSocketAddress.ParseTcp(admin.JsonRpcTcp);
+        }
+        catch (FormatException ex)
+        {
+            throw new OptionsException("Admin:JsonRpcTcp", admin.JsonRpcTcp, ex.Message);
+        }
+        if (HTableCluster.Node.Admin.UnixOwner.ParseMode(admin.JsonRpcDgramMode) is null)
+            throw new OptionsException("Admin:JsonRpcDgramMode", admin.JsonRpcDgramMode, "expected an octal file mode such as 0660");
+        if (admin.JsonRpcDgramUser.Length > 0 && HTableCluster.Node.Admin.UnixOwner.UserId(admin.JsonRpcDgramUser) is null)
+            throw new OptionsException("Admin:JsonRpcDgramUser", admin.JsonRpcDgramUser, "no such user (a name from /etc/passwd or a numeric uid)");
+        if (admin.JsonRpcDgramGroup.Length > 0 && HTableCluster.Node.Admin.UnixOwner.GroupId(admin.JsonRpcDgramGroup) is null)
+            throw new OptionsException("Admin:JsonRpcDgramGroup", admin.JsonRpcDgramGroup, "no such group (a name from /etc/group or a numeric gid)");
+        Range("Admin:JsonRpcDgramTimeoutMilliseconds", admin.JsonRpcDgramTimeoutMilliseconds, 1, 3_600_000);
+        Range("Admin:JsonRpcTcpTimeoutSeconds", admin.JsonRpcTcpTimeoutSeconds, 1, 3600);
+        Range("Admin:JsonRpcTcpMaxConnections", admin.JsonRpcTcpMaxConnections, 1, 100_000);
+        // Neither transport has a field for the bearer token: with one required on the HTTP
+        // endpoint, they may only listen where the network cannot reach them.
+        if (token is not null && dgram?.Endpoint is { } udp && !System.Net.IPAddress.IsLoopback(udp.Address))
+            throw new OptionsException("Admin:JsonRpcDgram", admin.JsonRpcDgram, "is reachable from the network but JSON-RPC datagrams cannot carry the bearer token (Rpc:Token): use a unix socket or a loopback address");
+        if (token is not null && tcp?.Endpoint is { } open && !System.Net.IPAddress.IsLoopback(open.Address))
+            throw new OptionsException("Admin:JsonRpcTcp", admin.JsonRpcTcp, "is reachable from the network but JSON-RPC over TCP cannot carry the bearer token (Rpc:Token): listen on a loopback address");
+        return (dgram, tcp);
     }
 
     /// <summary>Shortest bearer token accepted.</summary>
