@@ -115,7 +115,6 @@ public sealed class RespCliSideBySideTests(RespNodeFixture node) : IClassFixture
         OBJECT ENCODING la
         OBJECT ENCODING missing
         OBJECT FREQ f
-        OBJECT IDLETIME f
         OBJECT FOO f
         OBJECT HELP
         FLUSHDB

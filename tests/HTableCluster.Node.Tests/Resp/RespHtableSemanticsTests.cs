@@ -44,6 +44,19 @@ public sealed class RespHtableSemanticsTests(RespTestNode node) : IClassFixture<
     }
 
     [Fact]
+    public async Task Object_idletime_counts_the_seconds_since_the_item_was_last_written()
+    {
+        // Compared with redis-server only for a missing key: an existing key's idle time depends on
+        // when each server got the command (Redis counts from the last access, the node from the last write).
+        var c = await FreshAsync();
+        await ShowAsync(c, "SET", "idle", "v");
+        var reply = await ShowAsync(c, "OBJECT", "IDLETIME", "idle");
+        Assert.StartsWith(":", reply, StringComparison.Ordinal);
+        Assert.InRange(long.Parse(reply.AsSpan(1), CultureInfo.InvariantCulture), 0, 5);
+        Assert.Equal("$nil", await ShowAsync(c, "OBJECT", "IDLETIME", "missing"));
+    }
+
+    [Fact]
     public async Task Initval_answers_a_missing_key_and_starts_its_counter()
     {
         var c = await FreshAsync(database: 3);

@@ -262,7 +262,6 @@ public sealed class RespTranscriptTests(RespTestNode node, RedisReplyReference r
         SET long abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz
         OBJECT ENCODING long
         OBJECT FREQ k1
-        OBJECT IDLETIME k1
         OBJECT IDLETIME nope
         OBJECT REFCOUNT nope
         OBJECT REFCOUNT k1
