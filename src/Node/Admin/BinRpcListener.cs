@@ -59,7 +59,7 @@ public sealed partial class BinRpcListener(NodeSettings settings, BinRpcProcesso
         {
             socket.Dispose();
             if (address.Path is not null)
-                TryDelete(address.Path);
+                LocalSocketFile.TryDelete(address.Path);
         }
         await Task.WhenAll(_loops).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -73,19 +73,13 @@ public sealed partial class BinRpcListener(NodeSettings settings, BinRpcProcesso
         // Whatever is at the path (a socket left by an earlier run) is replaced, as ctl does.
         if (Directory.Exists(path))
             throw new OptionsException("Admin:BinRpc", "unix:" + path, "the path is a directory");
-        TryDelete(path);
+        LocalSocketFile.TryDelete(path);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
             socket.Bind(new UnixDomainSocketEndPoint(path));
             // Mode and owner before listen: until then a connect is refused.
-            if (!OperatingSystem.IsWindows())
-                File.SetUnixFileMode(path, UnixOwner.ParseMode(admin.BinRpcMode)!.Value);
-            if (admin.BinRpcUser.Length > 0 || admin.BinRpcGroup.Length > 0)
-            {
-                UnixOwner.Chown(path, admin.BinRpcUser.Length > 0 ? UnixOwner.UserId(admin.BinRpcUser)!.Value : -1,
-                    admin.BinRpcGroup.Length > 0 ? UnixOwner.GroupId(admin.BinRpcGroup)!.Value : -1);
-            }
+            LocalSocketFile.Secure(path, admin.BinRpcMode, admin.BinRpcUser, admin.BinRpcGroup);
             socket.Listen(64);
             return socket;
         }
@@ -112,17 +106,6 @@ public sealed partial class BinRpcListener(NodeSettings settings, BinRpcProcesso
         }
     }
 
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Left behind; the next start replaces it.
-        }
-    }
 
     private async Task AcceptAsync(Socket listener, BinRpcAddress address)
     {

@@ -51,7 +51,7 @@ public sealed partial class JsonRpcDgramServer(NodeSettings settings, RpcDispatc
         _socket.Dispose();
         await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
         if (settings.JsonRpcDgramAddress?.Path is { } path)
-            TryDelete(path);
+            LocalSocketFile.TryDelete(path);
     }
 
     /// <inheritdoc />
@@ -62,23 +62,14 @@ public sealed partial class JsonRpcDgramServer(NodeSettings settings, RpcDispatc
         var admin = settings.Admin;
         if (Directory.Exists(path))
             throw new OptionsException("Admin:JsonRpcDgram", "unix:" + path, "the path is a directory");
-        TryDelete(path); // a socket left by an earlier run is replaced, as jsonrpcs does
+        LocalSocketFile.TryDelete(path); // a socket left by an earlier run is replaced, as jsonrpcs does
         var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         try
         {
             // Bound with no permission for anyone until mode and owner are set: a datagram sent
             // meanwhile is refused by the kernel.
             socket.Bind(new UnixDomainSocketEndPoint(path));
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(path, UnixFileMode.None);
-                if (admin.JsonRpcDgramUser.Length > 0 || admin.JsonRpcDgramGroup.Length > 0)
-                {
-                    UnixOwner.Chown(path, admin.JsonRpcDgramUser.Length > 0 ? UnixOwner.UserId(admin.JsonRpcDgramUser)!.Value : -1,
-                        admin.JsonRpcDgramGroup.Length > 0 ? UnixOwner.GroupId(admin.JsonRpcDgramGroup)!.Value : -1);
-                }
-                File.SetUnixFileMode(path, UnixOwner.ParseMode(admin.JsonRpcDgramMode)!.Value);
-            }
+            LocalSocketFile.Secure(path, admin.JsonRpcDgramMode, admin.JsonRpcDgramUser, admin.JsonRpcDgramGroup);
             return socket;
         }
         catch (Exception ex) when (ex is SocketException or IOException or UnauthorizedAccessException)
@@ -103,17 +94,6 @@ public sealed partial class JsonRpcDgramServer(NodeSettings settings, RpcDispatc
         }
     }
 
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Left behind; the next start replaces it.
-        }
-    }
 
     private async Task ServeAsync(Socket socket)
     {
