@@ -27,12 +27,37 @@ public static class PublishedNode
         }
     }
 
+    /// <summary>
+    /// A loopback port that is free now, below Linux's ephemeral range (32768-60999): a port the OS
+    /// hands out for a bind to port 0 or an outgoing connection (in this or another test process
+    /// running at the same time) is never one of these, so it stays free until the node binds it.
+    /// No port is handed out twice by this process.
+    /// </summary>
     public static int FreePort()
     {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
+        lock (GivenPorts)
+        {
+            for (var attempt = 0; attempt < 1000; attempt++)
+            {
+                var port = Random.Shared.Next(20_000, 32_000);
+                if (!GivenPorts.Add(port))
+                    continue;
+                try
+                {
+                    using var l = new TcpListener(IPAddress.Loopback, port);
+                    l.Start();
+                    return port;
+                }
+                catch (SocketException)
+                {
+                    // In use: try another.
+                }
+            }
+        }
+        throw new InvalidOperationException("no free loopback port found in 20000-31999");
     }
+
+    private static readonly HashSet<int> GivenPorts = [];
 
     /// <summary>Runs the binary to completion (bounded) and returns exit code and output.</summary>
     public static async Task<(int Code, string Stdout, string Stderr)> RunAsync(TimeSpan timeout, params string[] args)
