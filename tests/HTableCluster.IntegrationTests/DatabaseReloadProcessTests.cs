@@ -31,6 +31,7 @@ public sealed class DatabaseReloadProcessTests(ITestOutputHelper output) : IAsyn
         Assert.True(code == 0, "htcluster db init: " + err);
         // Every 1000th row has a NULL key_type (loaded as 0), every 1000th a NULL key_value (skipped).
         await PostgresServer.ExecuteAsync(cs, $"""
+            ALTER TABLE htable ALTER COLUMN key_type DROP NOT NULL, ALTER COLUMN key_value DROP NOT NULL;
             INSERT INTO htable (key_name, key_type, value_type, key_value, expires)
               SELECT lpad(g::text, 16, 'k'), CASE WHEN g % 1000 = 1 THEN NULL ELSE 0 END, 0,
                      CASE WHEN g % 1000 = 2 THEN NULL ELSE lpad(g::text, 64, 'v') END, 0
