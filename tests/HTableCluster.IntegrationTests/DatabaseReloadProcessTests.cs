@@ -14,8 +14,8 @@ namespace HTableCluster.IntegrationTests;
 /// </summary>
 public sealed class DatabaseReloadProcessTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const int Rows = 300_000;
-    private const int Reloads = 4;
+    private const int Rows = 1_000_000;
+    private const int Reloads = 6;
 
     private readonly PostgresServer _server = new();
 
@@ -24,7 +24,7 @@ public sealed class DatabaseReloadProcessTests(ITestOutputHelper output) : IAsyn
     public Task DisposeAsync() => _server.DisposeAsync();
 
     [Fact]
-    public async Task Repeated_reloads_of_300000_rows_with_null_columns_all_succeed()
+    public async Task Repeated_reloads_of_a_million_rows_with_null_columns_all_succeed()
     {
         var cs = await _server.CreateDatabaseAsync("bigreload");
         var (code, _, err) = await PublishedNode.RunAsync(TimeSpan.FromSeconds(60), "db", "init", "--db-url", cs);
