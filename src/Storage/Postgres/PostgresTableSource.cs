@@ -9,6 +9,14 @@ namespace HTableCluster.Storage.Postgres;
 /// and handed out in batches of <see cref="DbLoadOptions.FetchRows"/> items. Columns are cast to
 /// text and bigint in the query, so integer columns of any width and text or varchar work.
 /// </summary>
+/// <remarks>
+/// Every read is asynchronous: the node runs socket completions on the epoll threads
+/// (<c>Rpc:InlineIo</c>), so the rest of this loop runs there too, and a synchronous read there waits
+/// for an event only that same thread would deliver (it hung until the read timeout).
+/// <see cref="NpgsqlBinaryExporter.IsNull"/> reads a column's length synchronously when it is not
+/// buffered yet, so it is never called: a text column comes with a flag column that says whether it
+/// is NULL (<c>c IS NULL, COALESCE(c::text, '')</c>), and a number is read as <c>long?</c>.
+/// </remarks>
 public sealed class PostgresTableSource(string connectionString, DbLoadOptions options)
 {
     private static readonly TimeSpan ReadTimeout = TimeSpan.FromMinutes(2);
@@ -73,33 +81,26 @@ public sealed class PostgresTableSource(string connectionString, DbLoadOptions o
         string select;
         if (table.Cols.Count > 0)
         {
-            select = string.Join(", ", table.Cols.Select(c => PgIdentifier.Quote(c) + "::text"));
+            select = string.Join(", ", table.Cols.Select(c => NullableText(PgIdentifier.Quote(c))));
         }
         else
         {
             var expires = options.DbExpires && table.AutoExpire > 0 ? PgIdentifier.Quote(options.ExpiresColumn) + "::bigint" : "NULL::bigint";
-            select = $"{PgIdentifier.Quote(options.KeyNameColumn)}::text, {PgIdentifier.Quote(options.KeyTypeColumn)}::bigint, {PgIdentifier.Quote(options.ValueTypeColumn)}::bigint, {PgIdentifier.Quote(options.KeyValueColumn)}::text, {expires}";
+            select = $"{NullableText(PgIdentifier.Quote(options.KeyNameColumn))}, {PgIdentifier.Quote(options.KeyTypeColumn)}::bigint, {PgIdentifier.Quote(options.ValueTypeColumn)}::bigint, {NullableText(PgIdentifier.Quote(options.KeyValueColumn))}, {expires}";
         }
         return $"COPY (SELECT {select} FROM {PgIdentifier.QuoteName(table.DbTable)}) TO STDOUT (FORMAT BINARY)";
     }
 
+    // A text column as two: whether it is NULL, then its text ('' for NULL). See the remarks.
+    private static string NullableText(string column) => $"{column} IS NULL, COALESCE({column}::text, '')";
+
     private static async ValueTask<string?> Text(NpgsqlBinaryExporter copy, CancellationToken ct)
     {
-        if (copy.IsNull)
-        {
-            await copy.SkipAsync(ct).ConfigureAwait(false);
-            return null;
-        }
-        return await copy.ReadAsync<string>(ct).ConfigureAwait(false);
+        var isNull = await copy.ReadAsync<bool>(ct).ConfigureAwait(false);
+        var text = await copy.ReadAsync<string>(ct).ConfigureAwait(false);
+        return isNull ? null : text;
     }
 
-    private static async ValueTask<long?> Number(NpgsqlBinaryExporter copy, CancellationToken ct)
-    {
-        if (copy.IsNull)
-        {
-            await copy.SkipAsync(ct).ConfigureAwait(false);
-            return null;
-        }
-        return await copy.ReadAsync<long>(ct).ConfigureAwait(false);
-    }
+    private static ValueTask<long?> Number(NpgsqlBinaryExporter copy, CancellationToken ct) =>
+        copy.ReadAsync<long?>(ct);
 }
