@@ -244,12 +244,7 @@ public sealed class NodeSettings
         {
             throw new OptionsException("Admin:BinRpc", admin.BinRpc, ex.Message);
         }
-        if (HTableCluster.Node.Admin.UnixOwner.ParseMode(admin.BinRpcMode) is null)
-            throw new OptionsException("Admin:BinRpcMode", admin.BinRpcMode, "expected an octal file mode such as 0600 or 0660");
-        if (admin.BinRpcUser.Length > 0 && HTableCluster.Node.Admin.UnixOwner.UserId(admin.BinRpcUser) is null)
-            throw new OptionsException("Admin:BinRpcUser", admin.BinRpcUser, "no such user (a name from /etc/passwd or a numeric uid)");
-        if (admin.BinRpcGroup.Length > 0 && HTableCluster.Node.Admin.UnixOwner.GroupId(admin.BinRpcGroup) is null)
-            throw new OptionsException("Admin:BinRpcGroup", admin.BinRpcGroup, "no such group (a name from /etc/group or a numeric gid)");
+        ValidateSocketFile("Admin:BinRpc", admin.BinRpcMode, admin.BinRpcUser, admin.BinRpcGroup, "0600 or 0660");
         Range("Admin:BinRpcMaxRequestBytes", admin.BinRpcMaxRequestBytes, 64, 64 << 20);
         Range("Admin:BinRpcMaxReplyBytes", admin.BinRpcMaxReplyBytes, 1024, 256 << 20);
         Range("Admin:BinRpcMaxConnections", admin.BinRpcMaxConnections, 1, 100_000);
@@ -257,10 +252,21 @@ public sealed class NodeSettings
         Range("Admin:BinRpcWriteTimeoutSeconds", admin.BinRpcWriteTimeoutSeconds, 1, 3600);
         if (admin.JsonRpcFifo.Length > 0 && !admin.JsonRpcFifo.StartsWith('/'))
             throw new OptionsException("Admin:JsonRpcFifo", admin.JsonRpcFifo, "expected an absolute path");
-        if (HTableCluster.Node.Admin.UnixOwner.ParseMode(admin.JsonRpcFifoMode) is null)
-            throw new OptionsException("Admin:JsonRpcFifoMode", admin.JsonRpcFifoMode, "expected an octal file mode such as 0660");
+        ValidateSocketFile("Admin:JsonRpcFifo", admin.JsonRpcFifoMode, "", "", "0660");
         Range("Admin:JsonRpcFifoWriteTimeoutSeconds", admin.JsonRpcFifoWriteTimeoutSeconds, 1, 3600);
         return addresses;
+    }
+
+    // The mode and owner of a local socket or FIFO: <prefix>Mode, <prefix>User, <prefix>Group (an
+    // empty user or group: unchanged).
+    private static void ValidateSocketFile(string prefix, string mode, string user, string group, string modeExample)
+    {
+        if (HTableCluster.Node.Admin.UnixOwner.ParseMode(mode) is null)
+            throw new OptionsException(prefix + "Mode", mode, "expected an octal file mode such as " + modeExample);
+        if (user.Length > 0 && HTableCluster.Node.Admin.UnixOwner.UserId(user) is null)
+            throw new OptionsException(prefix + "User", user, "no such user (a name from /etc/passwd or a numeric uid)");
+        if (group.Length > 0 && HTableCluster.Node.Admin.UnixOwner.GroupId(group) is null)
+            throw new OptionsException(prefix + "Group", group, "no such group (a name from /etc/group or a numeric gid)");
     }
 
     private static (HTableCluster.Node.Admin.JsonRpcSocketAddress? Dgram, HTableCluster.Node.Admin.JsonRpcSocketAddress? Tcp) ValidateJsonRpcSockets(AdminOptions admin, string? token)
@@ -284,12 +290,7 @@ public sealed class NodeSettings
         {
             throw new OptionsException("Admin:JsonRpcTcp", admin.JsonRpcTcp, ex.Message);
         }
-        if (HTableCluster.Node.Admin.UnixOwner.ParseMode(admin.JsonRpcDgramMode) is null)
-            throw new OptionsException("Admin:JsonRpcDgramMode", admin.JsonRpcDgramMode, "expected an octal file mode such as 0660");
-        if (admin.JsonRpcDgramUser.Length > 0 && HTableCluster.Node.Admin.UnixOwner.UserId(admin.JsonRpcDgramUser) is null)
-            throw new OptionsException("Admin:JsonRpcDgramUser", admin.JsonRpcDgramUser, "no such user (a name from /etc/passwd or a numeric uid)");
-        if (admin.JsonRpcDgramGroup.Length > 0 && HTableCluster.Node.Admin.UnixOwner.GroupId(admin.JsonRpcDgramGroup) is null)
-            throw new OptionsException("Admin:JsonRpcDgramGroup", admin.JsonRpcDgramGroup, "no such group (a name from /etc/group or a numeric gid)");
+        ValidateSocketFile("Admin:JsonRpcDgram", admin.JsonRpcDgramMode, admin.JsonRpcDgramUser, admin.JsonRpcDgramGroup, "0660");
         Range("Admin:JsonRpcDgramTimeoutMilliseconds", admin.JsonRpcDgramTimeoutMilliseconds, 1, 3_600_000);
         Range("Admin:JsonRpcTcpTimeoutSeconds", admin.JsonRpcTcpTimeoutSeconds, 1, 3600);
         Range("Admin:JsonRpcTcpMaxConnections", admin.JsonRpcTcpMaxConnections, 1, 100_000);

@@ -90,27 +90,9 @@ internal readonly struct LongDouble
             return false;
         if (i < s.Length)
         {
-            if (s[i] is not ((byte)'e' or (byte)'E'))
+            if (s[i] is not ((byte)'e' or (byte)'E') || !TryReadExponent(s[(i + 1)..], out var exp))
                 return false;
-            i++;
-            var expNegative = false;
-            if (i < s.Length && s[i] is (byte)'+' or (byte)'-')
-            {
-                expNegative = s[i] == '-';
-                i++;
-            }
-            if (i >= s.Length)
-                return false;
-            long exp = 0;
-            for (; i < s.Length; i++)
-            {
-                var d = s[i] - '0';
-                if (d is < 0 or > 9)
-                    return false;
-                if (exp < 100_000)
-                    exp = (exp * 10) + d;
-            }
-            scale += expNegative ? -exp : exp;
+            scale += exp;
         }
         if (digits.IsZero)
         {
@@ -171,23 +153,9 @@ internal readonly struct LongDouble
             return false;
         if (i < s.Length)
         {
-            if (s[i] is not ((byte)'p' or (byte)'P') || ++i >= s.Length)
+            if (s[i] is not ((byte)'p' or (byte)'P') || !TryReadExponent(s[(i + 1)..], out var p))
                 return false;
-            var expNegative = s[i] == '-';
-            if (s[i] is (byte)'+' or (byte)'-')
-                i++;
-            if (i >= s.Length)
-                return false;
-            long p = 0;
-            for (; i < s.Length; i++)
-            {
-                var d = s[i] - '0';
-                if (d is < 0 or > 9)
-                    return false;
-                if (p < 100_000)
-                    p = (p * 10) + d;
-            }
-            exponent += expNegative ? -p : p;
+            exponent += p;
         }
         if (digits.IsZero)
         {
@@ -274,4 +242,31 @@ internal readonly struct LongDouble
         exponent + MantissaBits > MaxExponent
             ? new LongDouble(negative, BigInteger.Zero, 0, infinite: true)
             : new LongDouble(negative, mantissa, exponent, false);
+
+    // The exponent after 'e' or 'p', to the end of the text: an optional sign, then at least one
+    // digit; values past 100,000 stop growing (far outside the range either way).
+    private static bool TryReadExponent(ReadOnlySpan<byte> s, out long exponent)
+    {
+        exponent = 0;
+        var i = 0;
+        var negative = false;
+        if (i < s.Length && s[i] is (byte)'+' or (byte)'-')
+        {
+            negative = s[i] == '-';
+            i++;
+        }
+        if (i >= s.Length)
+            return false;
+        for (; i < s.Length; i++)
+        {
+            var d = s[i] - '0';
+            if (d is < 0 or > 9)
+                return false;
+            if (exponent < 100_000)
+                exponent = (exponent * 10) + d;
+        }
+        if (negative)
+            exponent = -exponent;
+        return true;
+    }
 }
