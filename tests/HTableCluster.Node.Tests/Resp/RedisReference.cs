@@ -168,8 +168,8 @@ public sealed class RedisReference : IAsyncLifetime
     /// <summary>Compares line by line, naming the first line that differs.</summary>
     public static void AssertSameLines(string script, string redis, string node)
     {
-        var a = redis.Split('\n');
-        var b = node.Split('\n');
+        var a = WithoutLatency(redis);
+        var b = WithoutLatency(node);
         for (var i = 0; i < Math.Max(a.Length, b.Length); i++)
         {
             var x = i < a.Length ? a[i] : "<none>";
@@ -177,6 +177,11 @@ public sealed class RedisReference : IAsyncLifetime
             Assert.True(x == y, $"line {i + 1} differs\nredis-server: {x}\nnode:         {y}\n--- script ---\n{script}\n--- redis-server ---\n{redis}\n--- node ---\n{node}");
         }
     }
+
+    // redis-cli adds a line such as "(0.97s)" after a reply that took over half a second: timing
+    // on a loaded machine, not part of the reply.
+    private static string[] WithoutLatency(string output) =>
+        [.. output.Split('\n').Where(l => !System.Text.RegularExpressions.Regex.IsMatch(l, @"^\(\d+\.\d+s\)$"))];
 
     /// <summary>Control bytes shown as escapes.</summary>
     public static string Show(string text) =>
