@@ -54,9 +54,11 @@ public sealed class PartitionWriters<TWriter>
     /// <summary>
     /// Sends each partition's writer its share of <paramref name="items"/> to merge, and every writer
     /// the reset version when there is one (0: none). Nothing goes out until every writer is attached
-    /// (the snapshot taken once they are covers it). Returns how many items were malformed (dropped).
+    /// (the snapshot taken once they are covers it). Returns how many items were malformed (dropped);
+    /// <paramref name="dropped"/> runs for each of them before anything is sent, so whoever sees a
+    /// writer's merge also sees them counted.
     /// </summary>
-    public int Merge(IReadOnlyList<byte[]> items, long resetVersion)
+    public int Merge(IReadOnlyList<byte[]> items, long resetVersion, Action? dropped = null)
     {
         ArgumentNullException.ThrowIfNull(items);
         if (!Attached)
@@ -68,7 +70,10 @@ public sealed class PartitionWriters<TWriter>
             if (ItemBuffer.IsWellFormed(item))
                 (groups[_table.PartitionOfItem(item)] ??= []).Add(item);
             else
+            {
                 malformed++;
+                dropped?.Invoke();
+            }
         }
         for (var p = 0; p < _writers.Length; p++)
         {

@@ -409,11 +409,8 @@ public sealed partial class TableReplicator : ReceiveActor, IWithTimers
     }
 
     // Peers' items go to the writers of their partitions; a malformed one is counted and dropped.
-    private void Apply(IReadOnlyList<byte[]> items, long resetVersion)
-    {
-        for (var n = _writers.Merge(items, resetVersion); n > 0; n--)
-            _status.MalformedItem();
-    }
+    private void Apply(IReadOnlyList<byte[]> items, long resetVersion) =>
+        _writers.Merge(items, resetVersion, _status.MalformedItem);
 
     private void OnTick()
     {
